@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Knex } from 'knex';
+import { registry } from '../plugins/index.js';
+import { adapters } from '../hardware-adapters/index.js';
+import { Accounts } from './accounts.js';
+import { AuditLog } from './audit.js';
+import { Bus } from './bus.js';
+import { Chargers } from './chargers.js';
+import { Clock } from './clock.js';
+import { ConfigError, loadCoreConfig, type LoadedConfig } from './config.js';
+import { migrate, openDatabase } from './db/index.js';
+import { coreMigrations } from './db/migrations.js';
+import { GroupWriter } from './db/writer.js';
+import { PluginHost } from './host.js';
+import { HttpServer } from './http/server.js';
+import { chargerRoutes } from './http/routes/chargers.js';
+import { systemRoutes } from './http/routes/system.js';
+import { transactionRoutes } from './http/routes/transactions.js';
+import { createLogger } from './log.js';
+import { OcppServer } from './ocpp/server.js';
+import type { CoreServices } from './services.js';
+import type { Logger } from './types.js';
+
+const root = resolve(import.meta.dirname, '..');
+export const VERSION = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface App {
+  config: LoadedConfig;
+  url: string;
+  port: number;
+  bus: Bus;
+  clock: Clock;
+  db: Knex;
+  writer: GroupWriter;
+  host: PluginHost;
+  ocpp: OcppServer;
+  http: HttpServer;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export interface BootOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where log lines go; stdout by default. */
+  logSink?: (line: string) => void;
+  clock?: Clock;
+}
+
+/** load → validate → order → migrate → register → start. Throws ConfigError before anything opens. */
+export async function boot(opts: BootOptions = {}): Promise<App> {
+  const env = opts.env ?? process.env;
+  const startedAtMs = Date.now();
+  const { config, raw, problems } = loadCoreConfig(env);
+  const file = env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
+  if (!config) throw new ConfigError(problems, file);
+
+  // Validate every plugin section before opening anything.
+  const log = createLogger(config.core.log.level, 'core', opts.logSink);
+  const clock = opts.clock ?? new Clock();
+  const bus = new Bus(log.child('bus'));
+  const host = new PluginHost(bus, clock, log.child('plugins'));
+  const enabled = Object.entries(config.core.plugins).map(([key, value]) => ({ key, path: `plugins.${key}`, raw: value, registry }));
+  for (const key of Object.keys(adapters)) {
+    if (raw[key] !== undefined && raw[key] !== null) enabled.push({ key, path: key, raw: raw[key], registry: adapters });
+  }
+  const pluginProblems = host.prepare(enabled);
+  if (pluginProblems.length) throw new ConfigError(pluginProblems, file);
+
+  const { core } = config;
+  const db = openDatabase(core.storage, config.dataDir);
+  try {
+    await migrate(db, 'core', coreMigrations);
+    await host.migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const writer = new GroupWriter(db, core.storage.groupCommitWindow, log.child('db'));
+  const accounts = new Accounts(db, clock, core.http.sessionTtl);
+  await accounts.ensureAdmin(config.adminPassword, log);
+  const audit = new AuditLog(db, clock);
+  const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp });
+  const chargers = new Chargers(db, ocpp, bus, audit);
+  const http = new HttpServer({
+    config: core, log: log.child('http'), accounts, version: VERSION, uiDir: join(root, 'ui', 'dist'),
+    ownerState: (owner) => (owner === 'core' ? 'running' : host.state(owner)),
+  });
+  const publicUrl = core.http.publicUrl ?? `${core.http.tls ? 'https' : 'http'}://${hostname()}:${core.http.port}`;
+  const services: CoreServices = {
+    site: core.site, dataDir: resolve(config.dataDir), publicUrl, version: VERSION,
+    clock, accounts, audit, writer, chargers,
+  };
+
+  const routeDeps = {
+    db, config: core, version: VERSION, startedAtMs, clock, bus, accounts, audit, chargers, ocpp, http,
+    plugins: () => host.status(),
+  };
+  for (const spec of [...systemRoutes(routeDeps), ...chargerRoutes(routeDeps), ...transactionRoutes(routeDeps)]) {
+    http.mount('core', spec);
+  }
+  host.register({ db, core: services, log });
+  for (const { owner, spec } of host.routes()) http.mount(owner, spec);
+  await http.init();
+  await ocpp.start();
+  await host.start();
+  http.hapi.listener.on('upgrade', (req, socket, head) => ocpp.handleUpgrade(req, socket as import('node:net').Socket, head));
+  await http.start();
+  const port = http.port;
+  const scheme = core.http.tls ? 'https' : 'http';
+  log.info(`ChargeKeeper ${VERSION} "${core.site.name}" listening on ${scheme}://${core.http.host}:${port} (OCPP at ${scheme === 'https' ? 'wss' : 'ws'}://<host>:${port}${core.ocpp.path}/<chargePointId>) in ${Date.now() - startedAtMs} ms`);
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      log.info('shutting down');
+      await ocpp.close();
+      await http.stop();
+      await bus.idle();
+      await host.stop();
+      await bus.idle();
+      await writer.flush();
+      await db.destroy();
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+  return {
+    config, url: `${scheme}://127.0.0.1:${port}`, port, bus, clock, db, writer, host, ocpp, http, log, stop,
+  };
+}

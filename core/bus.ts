@@ -1,0 +1,123 @@
+import type { Decisions, DecisionName, EventMap, EventName } from './events.js';
+import type { Logger } from './types.js';
+
+type Handler<K extends EventName> = (e: EventMap[K]) => void | Promise<void>;
+type AnyHandler = (event: EventName, payload: unknown) => void;
+
+interface Subscription {
+  owner: string;
+  event: EventName;
+  fn: (e: unknown) => void | Promise<void>;
+  /** Tail of the per-charger chain, so one handler sees one charger's events in order. */
+  tails: Map<string, Promise<void>>;
+}
+
+interface DecisionHandler { owner: string; fn: (arg: never) => unknown }
+
+/**
+ * Typed event bus. Events are delivered to all subscribers in parallel; each
+ * subscriber sees one charger's events in the order they were emitted. A
+ * throwing handler is logged as `<owner>/<event>` and reported as plugin.failed.
+ */
+export class Bus {
+  #subs = new Map<EventName, Subscription[]>();
+  #decisions = new Map<DecisionName, DecisionHandler[]>();
+  #any = new Set<AnyHandler>();
+  #inflight = new Set<Promise<void>>();
+  #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  on<K extends EventName>(event: K, fn: Handler<K>, owner = 'core'): () => void {
+    const sub: Subscription = { owner, event, fn: fn as Subscription['fn'], tails: new Map() };
+    const list = this.#subs.get(event) ?? [];
+    list.push(sub);
+    this.#subs.set(event, list);
+    return () => {
+      const cur = this.#subs.get(event);
+      if (cur) this.#subs.set(event, cur.filter((s) => s !== sub));
+    };
+  }
+
+  /** Sees every event after the typed subscribers were scheduled; used by the SSE stream. */
+  onAny(fn: AnyHandler): () => void {
+    this.#any.add(fn);
+    return () => this.#any.delete(fn);
+  }
+
+  emit<K extends EventName>(event: K, payload: EventMap[K]): void {
+    const chargerId = (payload as { chargerId?: unknown }).chargerId;
+    const key = typeof chargerId === 'string' ? chargerId : '';
+    for (const sub of this.#subs.get(event) ?? []) {
+      const prev = sub.tails.get(key) ?? Promise.resolve();
+      const run = prev.then(() => this.#invoke(sub, payload));
+      sub.tails.set(key, run);
+      this.#inflight.add(run);
+      void run.finally(() => {
+        this.#inflight.delete(run);
+        if (sub.tails.get(key) === run) sub.tails.delete(key);
+      });
+    }
+    for (const fn of this.#any) {
+      try {
+        fn(event, payload);
+      } catch (err) {
+        this.#log.error(`bus listener failed on ${event}`, { error: String(err) });
+      }
+    }
+  }
+
+  async #invoke(sub: Subscription, payload: unknown): Promise<void> {
+    try {
+      await sub.fn(payload);
+    } catch (err) {
+      this.#fail(sub.owner, sub.event, err);
+    }
+  }
+
+  #fail(owner: string, hook: string, err: unknown): void {
+    const error = err instanceof Error ? err.message : String(err);
+    this.#log.error(`${owner}/${hook} failed: ${error}`, { stack: err instanceof Error ? err.stack : undefined });
+    if (hook !== 'plugin.failed') {
+      this.emit('plugin.failed', { plugin: owner, hook, error, at: new Date().toISOString() });
+    }
+  }
+
+  decide<K extends DecisionName>(hook: K, fn: Decisions[K], owner = 'core'): () => void {
+    const entry: DecisionHandler = { owner, fn: fn as DecisionHandler['fn'] };
+    const list = this.#decisions.get(hook) ?? [];
+    list.push(entry);
+    this.#decisions.set(hook, list);
+    return () => {
+      const cur = this.#decisions.get(hook);
+      if (cur) this.#decisions.set(hook, cur.filter((d) => d !== entry));
+    };
+  }
+
+  /** Asks the decision's handlers in order; the first answer that is not undefined wins. A throwing handler is skipped. */
+  async ask<K extends DecisionName>(
+    hook: K,
+    arg: Parameters<Decisions[K]>[0],
+  ): Promise<Awaited<ReturnType<Decisions[K]>> | undefined> {
+    for (const d of this.#decisions.get(hook) ?? []) {
+      try {
+        const answer = await (d.fn as (a: typeof arg) => unknown)(arg);
+        if (answer !== undefined) return answer as Awaited<ReturnType<Decisions[K]>>;
+      } catch (err) {
+        this.#fail(d.owner, `decide:${hook}`, err);
+      }
+    }
+    return undefined;
+  }
+
+  hasDecider(hook: DecisionName): boolean {
+    return (this.#decisions.get(hook)?.length ?? 0) > 0;
+  }
+
+  /** Resolves when every handler started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+}

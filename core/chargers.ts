@@ -1,0 +1,85 @@
+import type { Knex } from 'knex';
+import type { Bus } from './bus.js';
+import type { AuditLog } from './audit.js';
+import type { OcppServer } from './ocpp/server.js';
+import type { ChargerService, ChargerView, SendOptions } from './services.js';
+
+type Row = Record<string, unknown>;
+
+const view = (r: Row, connectors: Row[], ocpp: OcppServer): ChargerView => ({
+  id: r.id as string,
+  name: (r.name as string) ?? null,
+  online: ocpp.isOnline(r.id as string),
+  approved: Boolean(r.approved),
+  vendor: (r.vendor as string) ?? null,
+  model: (r.model as string) ?? null,
+  firmwareVersion: (r.firmware_version as string) ?? null,
+  lastSeenAt: ocpp.lastSeen(r.id as string) ?? (r.last_seen_at as string) ?? null,
+  connectors: connectors.map((c) => ({
+    connectorId: c.connector_id as number, status: c.status as string, errorCode: c.error_code as string,
+    info: (c.info as string) ?? null, vendorErrorCode: (c.vendor_error_code as string) ?? null, since: c.status_at as string,
+  })),
+});
+
+/** Charger lookups and remote commands, shared by the core's routes and the plugins. */
+export class Chargers implements ChargerService {
+  #db: Knex;
+  #ocpp: OcppServer;
+  #bus: Bus;
+  #audit: AuditLog;
+
+  constructor(db: Knex, ocpp: OcppServer, bus: Bus, audit: AuditLog) {
+    this.#db = db;
+    this.#ocpp = ocpp;
+    this.#bus = bus;
+    this.#audit = audit;
+  }
+
+  isOnline(id: string): boolean {
+    return this.#ocpp.isOnline(id);
+  }
+
+  onlineIds(): string[] {
+    return this.#ocpp.onlineIds();
+  }
+
+  async list(): Promise<ChargerView[]> {
+    const [rows, connectors] = await Promise.all([
+      this.#db('chargers').orderBy('id'),
+      this.#db('connectors').orderBy(['charger_id', 'connector_id']),
+    ]);
+    const byCharger = new Map<string, Row[]>();
+    for (const c of connectors as Row[]) {
+      const list = byCharger.get(c.charger_id as string) ?? [];
+      list.push(c);
+      byCharger.set(c.charger_id as string, list);
+    }
+    return (rows as Row[]).map((r) => view(r, byCharger.get(r.id as string) ?? [], this.#ocpp));
+  }
+
+  async get(id: string): Promise<ChargerView | null> {
+    const row = await this.#db('chargers').where({ id }).first();
+    if (!row) return null;
+    const connectors = await this.#db('connectors').where({ charger_id: id }).orderBy('connector_id');
+    return view(row as Row, connectors as Row[], this.#ocpp);
+  }
+
+  async row(id: string): Promise<Row | undefined> {
+    return this.#db('chargers').where({ id }).first();
+  }
+
+  async send(chargerId: string, action: string, payload: unknown, opts: SendOptions): Promise<unknown> {
+    const at = new Date().toISOString();
+    try {
+      const response = await this.#ocpp.send(chargerId, action, payload, opts.timeoutMs);
+      this.#bus.emit('command.sent', { chargerId, at, action, request: payload, response, actor: opts.actor });
+      if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request: payload, response });
+      return response;
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.#bus.emit('command.sent', { chargerId, at, action, request: payload, error, actor: opts.actor });
+      if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request: payload, error });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The time source of the appliance. Tests move it forward with advance(),
+ * which also runs every job that would have come due, so checks that wait
+ * minutes or hours are tested in milliseconds.
+ */
+export class Clock {
+  #offsetMs = 0;
+  #jobs = new Set<{ run: () => Promise<void> }>();
+
+  now(): Date {
+    return new Date(Date.now() + this.#offsetMs);
+  }
+
+  nowMs(): number {
+    return Date.now() + this.#offsetMs;
+  }
+
+  iso(): string {
+    return this.now().toISOString();
+  }
+
+  /** Runs fn every intervalMs until the returned function is called. Runs never overlap. */
+  every(intervalMs: number, fn: () => void | Promise<void>, onError: (err: unknown) => void): () => void {
+    let running = false;
+    const job = {
+      run: async () => {
+        if (running) return;
+        running = true;
+        try {
+          await fn();
+        } catch (err) {
+          onError(err);
+        } finally {
+          running = false;
+        }
+      },
+    };
+    const timer = setInterval(() => void job.run(), intervalMs);
+    timer.unref();
+    this.#jobs.add(job);
+    return () => {
+      clearInterval(timer);
+      this.#jobs.delete(job);
+    };
+  }
+
+  /** Moves time forward and runs every scheduled job once. */
+  async advance(ms: number): Promise<void> {
+    this.#offsetMs += ms;
+    for (const job of [...this.#jobs]) await job.run();
+  }
+}

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { Type, type Static, type StaticDecode } from '@sinclair/typebox';
+import { parseDocument } from 'yaml';
+import { Duration, Strict, decode, type ConfigProblem } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[], readonly file: string) {
+    super(`${file}: ${problems.length} problem(s) in the site config:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const systemTimezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+export const CoreConfigSchema = Strict({
+  site: Strict({
+    name: Type.String({ minLength: 1, default: 'ChargeKeeper' }),
+    timezone: Type.String({ default: systemTimezone, description: 'an IANA time zone like Europe/Berlin' }),
+  }, { default: {} }),
+  storage: Strict({
+    client: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { default: 'sqlite' }),
+    /** SQLite file name inside the data dir. */
+    filename: Type.String({ default: 'chargekeeper.sqlite' }),
+    connection: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** How long accepted OCPP writes may wait to be committed together; bounds added latency. */
+    groupCommitWindow: Duration({ default: '5ms' }),
+  }, { default: {} }),
+  http: Strict({
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /** Base URL used in links sent out (alert e-mails); defaults to http://<hostname>:<port>. */
+    publicUrl: Type.Optional(Type.String({ format: 'uri' })),
+    tls: Type.Optional(Strict({ cert: Type.String(), key: Type.String() })),
+    sessionTtl: Duration({ default: '12h' }),
+  }, { default: {} }),
+  ocpp: Strict({
+    path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/ocpp', description: 'a path like /ocpp' }),
+    unknownChargers: Type.Union([Type.Literal('accept'), Type.Literal('pending'), Type.Literal('reject')], { default: 'accept' }),
+    heartbeatInterval: Duration({ default: '300s' }),
+    /** How long a remote command waits for the charger's reply before the API answers 504. */
+    callTimeout: Duration({ default: '30s' }),
+    /** With no plugin deciding authorization, accept every idTag. */
+    freeVend: Type.Boolean({ default: true }),
+  }, { default: {} }),
+  log: Strict({
+    level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
+  }, { default: {} }),
+  plugins: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+  meters: Type.Optional(Type.Array(Type.Unknown())),
+});
+
+export type CoreConfig = StaticDecode<typeof CoreConfigSchema>;
+export type RawCoreConfig = Static<typeof CoreConfigSchema>;
+
+export interface LoadedConfig {
+  file: string;
+  core: CoreConfig;
+  dataDir: string;
+  adminPassword: string | undefined;
+}
+
+const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replaces ${NAME} with the environment's value; a missing variable is a problem naming the key. */
+function substituteEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, found: ConfigProblem[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_RE, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined) {
+        found.push({ path, message: `environment variable ${name} is not set` });
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, `${path}[${i}]`, env, found));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, path ? `${path}.${k}` : k, env, found)]),
+    );
+  }
+  return value;
+}
+
+export function readConfigFile(file: string, env: NodeJS.ProcessEnv): { raw: Record<string, unknown>; problems: ConfigProblem[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { raw: {}, problems: [{ path: '(file)', message: `cannot read ${file}: ${(err as Error).message}` }] };
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    return { raw: {}, problems: doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? e.message })) };
+  }
+  const parsed: unknown = doc.toJS() ?? {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { raw: {}, problems: [{ path: '(root)', message: 'expected a mapping of sections (site, ocpp, plugins, ...)' }] };
+  }
+  const problems: ConfigProblem[] = [];
+  const raw = substituteEnv(parsed, '', env, problems) as Record<string, unknown>;
+  // plugins: with an empty value ("users:") means enabled with defaults.
+  const plugins = raw.plugins;
+  if (plugins && typeof plugins === 'object' && !Array.isArray(plugins)) {
+    for (const [k, v] of Object.entries(plugins)) if (v === null) (plugins as Record<string, unknown>)[k] = {};
+  } else if (plugins === null) {
+    raw.plugins = {};
+  }
+  return { raw, problems };
+}
+
+/** Reads and validates the core's sections; plugin sections are validated by the plugin host. */
+export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): { config?: LoadedConfig; raw: Record<string, unknown>; problems: ConfigProblem[] } {
+  const file = env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
+  const { raw, problems } = readConfigFile(file, env);
+  if (problems.length) return { raw, problems };
+  const result = decode<CoreConfig>(CoreConfigSchema, raw);
+  const found = [...result.problems];
+  const core = result.value;
+  if (core) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: core.site.timezone });
+    } catch {
+      found.push({ path: 'site.timezone', message: `expected an IANA time zone like Europe/Berlin, got "${core.site.timezone}"` });
+    }
+    if (env.CHARGEKEEPER_PORT !== undefined) {
+      const port = Number(env.CHARGEKEEPER_PORT);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        found.push({ path: 'CHARGEKEEPER_PORT', message: `expected a port number 0-65535, got "${env.CHARGEKEEPER_PORT}"` });
+      } else core.http.port = port;
+    }
+  }
+  if (found.length || !core) return { raw, problems: found };
+  return {
+    raw,
+    problems: [],
+    config: { file, core, dataDir: env.CHARGEKEEPER_DATA_DIR ?? './data', adminPassword: env.CHARGEKEEPER_ADMIN_PASSWORD },
+  };
+}

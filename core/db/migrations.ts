@@ -1,0 +1,148 @@
+import type { Knex } from 'knex';
+import type { Migration } from '../types.js';
+
+/** The core's own tables. Times are ISO 8601 UTC strings, energy in Wh, power in W. */
+export const coreMigrations: Migration[] = [
+  {
+    id: '001-chargers',
+    async up(db: Knex) {
+      await db.schema.createTable('chargers', (t) => {
+        t.string('id').primary();
+        t.string('name');
+        t.boolean('approved').notNullable().defaultTo(false);
+        t.string('vendor');
+        t.string('model');
+        t.string('serial_number');
+        t.string('firmware_version');
+        t.string('iccid');
+        t.string('imsi');
+        t.string('meter_type');
+        t.string('meter_serial_number');
+        t.string('password_hash');
+        t.string('protocol');
+        t.string('boot_status');
+        t.string('registered_at').notNullable();
+        t.string('last_seen_at');
+        t.string('last_boot_at');
+        t.string('last_heartbeat_at');
+      });
+      await db.schema.createTable('connectors', (t) => {
+        t.string('charger_id').notNullable().references('chargers.id').onDelete('CASCADE');
+        t.integer('connector_id').notNullable();
+        t.string('status').notNullable();
+        t.string('error_code').notNullable().defaultTo('NoError');
+        t.string('info');
+        t.string('vendor_id');
+        t.string('vendor_error_code');
+        t.string('status_at').notNullable();
+        t.primary(['charger_id', 'connector_id']);
+      });
+      await db.schema.createTable('status_notifications', (t) => {
+        t.increments('id');
+        t.string('charger_id').notNullable();
+        t.integer('connector_id').notNullable();
+        t.string('status').notNullable();
+        t.string('error_code').notNullable();
+        t.string('info');
+        t.string('vendor_id');
+        t.string('vendor_error_code');
+        t.string('charger_time').notNullable();
+        t.string('received_at').notNullable();
+        t.index(['charger_id', 'charger_time']);
+      });
+      await db.schema.createTable('boot_notifications', (t) => {
+        t.increments('id');
+        t.string('charger_id').notNullable();
+        t.text('payload').notNullable();
+        t.string('status').notNullable();
+        t.string('received_at').notNullable();
+        t.index(['charger_id', 'received_at']);
+      });
+      // Heartbeats, firmware/diagnostics status, data transfers, connects and disconnects.
+      await db.schema.createTable('charger_messages', (t) => {
+        t.increments('id');
+        t.string('charger_id').notNullable();
+        t.string('action').notNullable();
+        t.text('payload');
+        t.string('charger_time');
+        t.string('received_at').notNullable();
+        t.index(['charger_id', 'action', 'received_at']);
+      });
+      await db.schema.createTable('transactions', (t) => {
+        t.increments('id');
+        t.string('charger_id').notNullable();
+        t.integer('connector_id').notNullable();
+        t.string('id_tag').notNullable();
+        t.integer('user_id');
+        t.integer('reservation_id');
+        t.string('start_status').notNullable();
+        t.double('meter_start_wh').notNullable();
+        t.string('started_at').notNullable();
+        t.double('meter_stop_wh');
+        t.string('stopped_at');
+        t.string('stop_reason');
+        t.string('stop_id_tag');
+        t.double('energy_wh');
+        t.string('received_at').notNullable();
+        // A StartTransaction resent after a reconnect finds its first copy here.
+        t.unique(['charger_id', 'connector_id', 'started_at', 'id_tag'], { indexName: 'transactions_resend' });
+        t.index(['charger_id', 'stopped_at']);
+        t.index(['user_id', 'started_at']);
+        t.index(['id_tag']);
+      });
+      await db.schema.createTable('meter_values', (t) => {
+        t.increments('id');
+        t.integer('transaction_id');
+        t.string('charger_id').notNullable();
+        t.integer('connector_id').notNullable();
+        t.string('at').notNullable();
+        t.string('measurand').notNullable();
+        // '' rather than NULL so the de-duplication index treats them as equal.
+        t.string('phase').notNullable().defaultTo('');
+        t.string('location').notNullable().defaultTo('');
+        t.string('context').notNullable().defaultTo('');
+        t.string('unit').notNullable();
+        t.double('value').notNullable();
+        t.unique(['charger_id', 'connector_id', 'at', 'measurand', 'phase', 'location'], { indexName: 'meter_values_resend' });
+        t.index(['transaction_id', 'at']);
+      });
+    },
+  },
+  {
+    id: '002-accounts',
+    async up(db: Knex) {
+      await db.schema.createTable('accounts', (t) => {
+        t.increments('id');
+        t.string('username').notNullable().unique();
+        t.string('name');
+        t.string('email');
+        t.string('role').notNullable();
+        t.string('password_hash');
+        t.boolean('disabled').notNullable().defaultTo(false);
+        t.string('created_at').notNullable();
+        t.string('updated_at').notNullable();
+      });
+      await db.schema.createTable('auth_tokens', (t) => {
+        t.increments('id');
+        t.string('token_hash').notNullable().unique();
+        t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+        t.string('kind').notNullable();
+        t.string('label');
+        t.string('created_at').notNullable();
+        t.string('expires_at');
+        t.string('last_used_at');
+      });
+      await db.schema.createTable('audit', (t) => {
+        t.increments('id');
+        t.string('at').notNullable();
+        t.string('actor').notNullable();
+        t.string('action').notNullable();
+        t.string('target');
+        t.text('detail');
+        t.index(['at']);
+        t.index(['actor', 'at']);
+        t.index(['action', 'at']);
+      });
+    },
+  },
+];

@@ -1,0 +1,40 @@
+/** An error an API route throws to answer with a client error status; mapped to a response in core/http only. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 502 | 503 | 504,
+    message: string,
+    /** For 400: one entry per bad field. */
+    readonly errors: Array<{ field: string; message: string }> = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  static badRequest(errors: Array<{ field: string; message: string }>, message?: string): ApiError {
+    return new ApiError(400, message ?? errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+  }
+
+  static notFound(what: string): ApiError {
+    return new ApiError(404, `${what} not found`);
+  }
+
+  static conflict(message: string): ApiError {
+    return new ApiError(409, message);
+  }
+}
+
+/** A plugin failed in one of its hooks (start, stop, a job). */
+export class PluginError extends Error {
+  constructor(readonly plugin: string, readonly hook: string, cause: unknown) {
+    super(`${plugin}/${hook}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'PluginError';
+  }
+}
+
+/** A hardware device did not answer or answered nonsense; retryable errors are retried with backoff. */
+export class DeviceError extends Error {
+  constructor(readonly adapter: string, message: string, readonly retryable: boolean, cause?: unknown) {
+    super(`${adapter}: ${message}`, { cause });
+    this.name = 'DeviceError';
+  }
+}

@@ -1,0 +1,146 @@
+/** Every event on the bus and its payload. Times are ISO 8601 strings; energy in Wh, power in W. */
+
+export type ChargePointStatus =
+  | 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV'
+  | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export type AuthorizationStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';
+
+export interface IdTagInfo {
+  status: AuthorizationStatus;
+  /** ISO time after which the tag is no longer valid. */
+  expiryDate?: string;
+  parentIdTag?: string;
+}
+
+export interface ChargerRef { chargerId: string; at: string }
+
+export interface MeterSample {
+  /** 'ocpp' = the charger's own meter via MeterValues; 'modbus' = a site meter. */
+  source: 'ocpp' | 'modbus';
+  /** Modbus meter id from the site config, when source = modbus. */
+  meterId?: string;
+  chargerId?: string;
+  connectorId?: number;
+  transactionId?: number;
+  /** When the value was measured (charger or meter clock). */
+  at: string;
+  powerW?: number;
+  energyImportWh?: number;
+  energyExportWh?: number;
+  voltageV?: number[];
+  currentA?: number[];
+  frequencyHz?: number;
+  powerFactor?: number;
+  socPct?: number;
+}
+
+export interface Finding {
+  id: number;
+  /** Stable id of the check that raised it, e.g. "connector-fault". */
+  check: string;
+  chargerId: string | null;
+  connectorId: number | null;
+  severity: Severity;
+  message: string;
+  /** What an operator should do about it. */
+  action?: string;
+  state: 'active' | 'cleared';
+  since: string;
+  clearedAt: string | null;
+}
+
+export interface Alert {
+  id: number;
+  severity: Severity;
+  kind: string;
+  chargerId: string | null;
+  message: string;
+  state: 'open' | 'acknowledged' | 'resolved';
+  raisedAt: string;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+}
+
+export interface EventMap {
+  'charger.connected': ChargerRef & { remoteAddress: string; protocol: string };
+  'charger.disconnected': ChargerRef & { code: number; reason: string };
+  /** A charger refused at the WebSocket upgrade (unknown in reject mode, wrong password). */
+  'charger.rejected': ChargerRef & { reason: string; remoteAddress: string };
+  'charger.registered': ChargerRef & { approved: boolean };
+  'charger.approved': ChargerRef;
+  'charger.booted': ChargerRef & {
+    vendor: string; model: string; serialNumber: string | null; firmwareVersion: string | null;
+    status: 'Accepted' | 'Pending' | 'Rejected';
+  };
+  /** Any message received from a charger; chargerTime is the charger's own timestamp when it sent one. */
+  'charger.seen': ChargerRef & { action: string; chargerTime?: string };
+  'charger.heartbeat': ChargerRef;
+  'connector.status': ChargerRef & {
+    connectorId: number; status: ChargePointStatus; errorCode: string;
+    info: string | null; vendorId: string | null; vendorErrorCode: string | null;
+    /** The charger's timestamp of the status change, or receive time if it sent none. */
+    chargerTime: string;
+  };
+  'session.started': ChargerRef & {
+    transactionId: number; connectorId: number; idTag: string; userId: number | null;
+    meterStartWh: number; startedAt: string; reservationId: number | null; idTagInfo: IdTagInfo;
+  };
+  'meter.sampled': MeterSample;
+  'session.stopped': ChargerRef & {
+    transactionId: number; connectorId: number; idTag: string; userId: number | null;
+    meterStartWh: number; meterStopWh: number; energyWh: number;
+    startedAt: string; stoppedAt: string; reason: string | null;
+  };
+  'token.presented': ChargerRef & {
+    idTag: string; connectorId: number | null;
+    context: 'Authorize' | 'StartTransaction' | 'StopTransaction';
+    idTagInfo: IdTagInfo; known: boolean;
+  };
+  'firmware.status': ChargerRef & { status: string };
+  'diagnostics.status': ChargerRef & { status: string };
+  'datatransfer.received': ChargerRef & { vendorId: string; messageId: string | null; data: string | null };
+  'command.sent': ChargerRef & {
+    action: string; request: unknown; response?: unknown;
+    error?: string; actor: string;
+  };
+  'plugin.failed': { plugin: string; hook: string; error: string; at: string };
+  'meter.unreachable': { meterId: string; at: string; error: string };
+  'meter.reachable': { meterId: string; at: string };
+  'finding.raised': Finding;
+  'finding.cleared': Finding;
+  'alert.raised': Alert;
+  'alert.acknowledged': Alert & { by: string };
+  'alert.resolved': Alert;
+}
+
+export type EventName = keyof EventMap;
+
+export interface AuthorizeRequest {
+  chargerId: string;
+  connectorId: number | null;
+  idTag: string;
+  context: 'Authorize' | 'StartTransaction' | 'StopTransaction' | 'RemoteStart';
+  transactionId?: number;
+}
+
+export interface AuthorizeAnswer extends IdTagInfo {
+  /** The account that owns the tag, when known. */
+  userId?: number | null;
+}
+
+export interface TransactionForCost {
+  id: number; chargerId: string; connectorId: number; idTag: string; userId: number | null;
+  startedAt: string; stoppedAt: string | null; meterStartWh: number; meterStopWh: number | null;
+}
+
+/** Decisions are asked of handlers in registration order; the first answer that is not undefined wins. */
+export interface Decisions {
+  authorize(req: AuthorizeRequest): AuthorizeAnswer | undefined | Promise<AuthorizeAnswer | undefined>;
+  /** The cost of a transaction, for GET /api/transactions. */
+  cost(tx: TransactionForCost): { amount: string; currency: string } | undefined
+    | Promise<{ amount: string; currency: string } | undefined>;
+}
+export type DecisionName = keyof Decisions;

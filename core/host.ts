@@ -1,0 +1,215 @@
+import type { Knex } from 'knex';
+import type { Bus } from './bus.js';
+import type { Clock } from './clock.js';
+import { migrate } from './db/index.js';
+import { PluginError } from './errors.js';
+import type { Lifecycle, Plugin, PluginContext } from './plugin.js';
+import { decode, type ConfigProblem } from './schema.js';
+import type { CoreServices } from './services.js';
+import type { Logger, PageSpec, RouteSpec } from './types.js';
+
+/** A plugin known to the registry and the folder its files (and UI pages) live in. */
+export interface RegistryEntry {
+  // any: each plugin has its own config schema; the host only handles them through the manifest.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  plugin: Plugin<any>;
+  dir: string;
+}
+
+export type PluginState = 'starting' | 'running' | 'failed' | 'stopped';
+
+export interface PluginStatus {
+  name: string;
+  version: string;
+  summary: string;
+  state: PluginState;
+  error: string | null;
+  pages: Array<PageSpec & { module: string }>;
+}
+
+interface Loaded {
+  name: string;
+  entry: RegistryEntry;
+  config: unknown;
+  state: PluginState;
+  error: string | null;
+  lifecycle: Lifecycle | void;
+  routes: RouteSpec[];
+  pages: PageSpec[];
+  jobs: Array<{ name: string; intervalMs: number; fn: () => void | Promise<void> }>;
+  disposers: Array<() => void>;
+  provided: unknown;
+}
+
+/**
+ * Validates, orders, migrates, registers, starts and stops plugins.
+ * A plugin is enabled by its key in the config; one that fails is marked
+ * failed and isolated while the others keep running.
+ */
+export class PluginHost {
+  #loaded: Loaded[] = [];
+  #bus: Bus;
+  #clock: Clock;
+  #log: Logger;
+
+  constructor(bus: Bus, clock: Clock, log: Logger) {
+    this.#bus = bus;
+    this.#clock = clock;
+    this.#log = log;
+  }
+
+  /**
+   * Checks every enabled section and the dependencies between plugins, and
+   * fixes the start order. Nothing is opened or started here.
+   * Each enabled section names its config path ("plugins.users", "meters") and the registry it comes from.
+   */
+  prepare(enabled: Array<{ key: string; path: string; raw: unknown; registry: Record<string, RegistryEntry> }>): ConfigProblem[] {
+    const found: ConfigProblem[] = [];
+    const candidates: Loaded[] = [];
+    for (const { key, path, raw, registry } of enabled) {
+      const entry = registry[key];
+      if (!entry) {
+        found.push({ path, message: `unknown plugin; known plugins: ${Object.keys(registry).join(', ')}` });
+        continue;
+      }
+      const { manifest } = entry.plugin;
+      const result = decode<unknown>(manifest.config, raw, path);
+      found.push(...result.problems);
+      if (result.value !== undefined && manifest.validate) {
+        for (const p of manifest.validate(result.value as never)) {
+          found.push({ path: p.path.startsWith('[') ? `${path}${p.path}` : `${path}.${p.path}`, message: p.message });
+        }
+      }
+      candidates.push({
+        name: manifest.name, entry, config: result.value, state: 'stopped', error: null, lifecycle: undefined,
+        routes: [], pages: [], jobs: [], disposers: [], provided: undefined,
+      });
+    }
+    const names = new Set(candidates.map((c) => c.name));
+    for (const c of candidates) {
+      for (const need of c.entry.plugin.manifest.needs ?? []) {
+        if (!names.has(need)) found.push({ path: pathOf(enabled, c), message: `Plugin ${c.name} needs ${need}, which is not enabled` });
+      }
+    }
+    // Order by needs (and wants, when present); a cycle is a configuration problem.
+    const ordered: Loaded[] = [];
+    const visiting = new Set<string>();
+    const byName = new Map(candidates.map((c) => [c.name, c]));
+    const visit = (c: Loaded, chain: string[]): void => {
+      if (ordered.includes(c)) return;
+      if (visiting.has(c.name)) {
+        found.push({ path: pathOf(enabled, c), message: `plugin dependency cycle: ${[...chain, c.name].join(' -> ')}` });
+        return;
+      }
+      visiting.add(c.name);
+      const m = c.entry.plugin.manifest;
+      for (const dep of [...(m.needs ?? []), ...(m.wants ?? [])]) {
+        const d = byName.get(dep);
+        if (d) visit(d, [...chain, c.name]);
+      }
+      visiting.delete(c.name);
+      ordered.push(c);
+    };
+    for (const c of candidates) visit(c, []);
+    this.#loaded = ordered;
+    return found;
+  }
+
+  async migrate(db: Knex): Promise<void> {
+    for (const p of this.#loaded) await migrate(db, p.name, p.entry.plugin.migrations ?? []);
+  }
+
+  /** Calls every register() in order; collects routes, pages, jobs and handlers. */
+  register(deps: { db: Knex; core: CoreServices; log: Logger }): void {
+    for (const p of this.#loaded) {
+      const ctx: PluginContext<unknown> = {
+        name: p.name,
+        config: p.config as Readonly<unknown>,
+        log: deps.log.child(p.name),
+        db: deps.db,
+        core: deps.core,
+        on: (event, fn) => { p.disposers.push(this.#bus.on(event, fn, p.name)); },
+        emit: (event, e) => this.#bus.emit(event, e),
+        decide: (hook, fn) => { p.disposers.push(this.#bus.decide(hook, fn, p.name)); },
+        route: (spec) => { p.routes.push(spec); },
+        page: (spec) => { p.pages.push(spec); },
+        every: (name, intervalMs, fn) => { p.jobs.push({ name, intervalMs, fn }); },
+        provide: (api) => { p.provided = api; },
+        use: <T>(name: string) => {
+          const other = this.#loaded.find((o) => o.name === name);
+          return other && other.state !== 'failed' ? (other.provided as T | undefined) : undefined;
+        },
+      };
+      try {
+        p.lifecycle = p.entry.plugin.register(ctx as never);
+        p.state = 'starting';
+      } catch (err) {
+        this.#fail(p, 'register', err);
+      }
+    }
+  }
+
+  routes(): Array<{ owner: string; spec: RouteSpec }> {
+    return this.#loaded.flatMap((p) => p.routes.map((spec) => ({ owner: p.name, spec })));
+  }
+
+  /** Starts plugins in dependency order; a failing start() isolates that plugin only. */
+  async start(): Promise<void> {
+    for (const p of this.#loaded) {
+      if (p.state === 'failed') continue;
+      try {
+        await p.lifecycle?.start?.();
+        for (const job of p.jobs) {
+          p.disposers.push(this.#clock.every(job.intervalMs, job.fn, (err) => {
+            this.#log.error(`${p.name}/job:${job.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+            this.#bus.emit('plugin.failed', { plugin: p.name, hook: `job:${job.name}`, error: String(err), at: this.#clock.iso() });
+          }));
+        }
+        p.state = 'running';
+        this.#log.info(`plugin ${p.name} started`);
+      } catch (err) {
+        this.#fail(p, 'start', err);
+      }
+    }
+  }
+
+  /** Stops plugins in reverse order and removes their handlers, jobs and decisions. */
+  async stop(): Promise<void> {
+    for (const p of [...this.#loaded].reverse()) {
+      for (const dispose of p.disposers.splice(0)) dispose();
+      if (p.state === 'running') {
+        try {
+          await p.lifecycle?.stop?.();
+        } catch (err) {
+          this.#log.error(new PluginError(p.name, 'stop', err).message);
+        }
+      }
+      if (p.state !== 'failed') p.state = 'stopped';
+    }
+  }
+
+  #fail(p: Loaded, hook: string, err: unknown): void {
+    const error = new PluginError(p.name, hook, err);
+    p.state = 'failed';
+    p.error = error.message;
+    for (const dispose of p.disposers.splice(0)) dispose();
+    this.#log.error(`plugin ${error.message}`, { stack: err instanceof Error ? err.stack : undefined });
+    this.#bus.emit('plugin.failed', { plugin: p.name, hook, error: error.message, at: this.#clock.iso() });
+  }
+
+  state(name: string): PluginState {
+    return this.#loaded.find((p) => p.name === name)?.state ?? 'stopped';
+  }
+
+  status(): PluginStatus[] {
+    return this.#loaded.map((p) => ({
+      name: p.name, version: p.entry.plugin.manifest.version, summary: p.entry.plugin.manifest.summary,
+      state: p.state, error: p.error,
+      pages: p.pages.map((pg) => ({ ...pg, module: `${p.entry.dir}/ui/${pg.component}.svelte` })),
+    }));
+  }
+}
+
+function pathOf(enabled: Array<{ key: string; path: string }>, c: { name: string }): string {
+  return enabled.find((e) => e.key === c.name)?.path ?? c.name;
+}

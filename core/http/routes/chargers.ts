@@ -1,0 +1,135 @@
+import { Type } from '@sinclair/typebox';
+import { ApiError } from '../../errors.js';
+import { hashPassword } from '../../passwords.js';
+import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, OcppServer } from '../../ocpp/server.js';
+import { commandExamples } from '../../ocpp/v16/examples.js';
+import { ROLES, STAFF, type RouteSpec } from '../../types.js';
+import type { CoreRouteDeps } from './deps.js';
+
+const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
+  const mustExist = async (id: string) => {
+    const row = await d.chargers.row(id);
+    if (!row) throw ApiError.notFound(`charger ${id}`);
+    return row;
+  };
+  return [
+    {
+      method: 'GET', path: '/chargers', roles: [...ROLES], summary: 'Every known charger with live connection and connector status',
+      handler: () => d.chargers.list(),
+    },
+    {
+      method: 'GET', path: '/chargers/{id}', roles: STAFF, summary: 'One charger with boot info and open transactions',
+      params: IdParam,
+      handler: async ({ params }: { params: { id: string } }) => {
+        const row = await mustExist(params.id);
+        const base = (await d.chargers.get(params.id))!;
+        const open = await d.db('transactions').where({ charger_id: params.id }).whereNull('stopped_at').orderBy('id', 'desc');
+        return {
+          ...base,
+          serialNumber: row.serial_number ?? null, iccid: row.iccid ?? null, imsi: row.imsi ?? null,
+          meterType: row.meter_type ?? null, meterSerialNumber: row.meter_serial_number ?? null,
+          registeredAt: row.registered_at, lastBootAt: row.last_boot_at ?? null, lastHeartbeatAt: row.last_heartbeat_at ?? null,
+          bootStatus: row.boot_status ?? null, hasPassword: Boolean(row.password_hash),
+          openTransactions: open.map((t: Record<string, unknown>) => ({
+            id: t.id, connectorId: t.connector_id, idTag: t.id_tag, userId: t.user_id ?? null,
+            startedAt: t.started_at, meterStartWh: Number(t.meter_start_wh),
+          })),
+        };
+      },
+    },
+    {
+      method: 'GET', path: '/chargers/{id}/status-history', roles: STAFF, summary: 'Status notifications of a charger, newest first',
+      params: IdParam,
+      query: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 5000, default: 100 }), connectorId: Type.Optional(Type.Integer({ minimum: 0 })) }),
+      handler: async ({ params, query }: { params: { id: string }; query: { limit: number; connectorId?: number } }) => {
+        await mustExist(params.id);
+        const q = d.db('status_notifications').where({ charger_id: params.id }).orderBy('charger_time', 'desc').orderBy('id', 'desc').limit(query.limit);
+        if (query.connectorId !== undefined) q.andWhere({ connector_id: query.connectorId });
+        return (await q).map((r: Record<string, unknown>) => ({
+          connectorId: r.connector_id, status: r.status, errorCode: r.error_code, info: r.info ?? null,
+          vendorErrorCode: r.vendor_error_code ?? null, at: r.charger_time, receivedAt: r.received_at,
+        }));
+      },
+    },
+    {
+      method: 'PATCH', path: '/chargers/{id}', roles: ['installer'], summary: 'Rename a charger or set its security-profile-1 password (null clears it)',
+      params: IdParam,
+      body: Type.Object({
+        name: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+        password: Type.Optional(Type.Union([Type.String({ minLength: 8, maxLength: 40 }), Type.Null()])),
+      }, { additionalProperties: false }),
+      handler: async ({ params, payload, principal }) => {
+        await mustExist(params.id);
+        const changes: Record<string, unknown> = {};
+        if (payload.name !== undefined) changes.name = payload.name;
+        if (payload.password !== undefined) changes.password_hash = payload.password === null ? null : await hashPassword(payload.password);
+        if (Object.keys(changes).length) await d.db('chargers').where({ id: params.id }).update(changes);
+        await d.audit.record(principal!.username, 'charger.update', params.id, {
+          ...(payload.name !== undefined ? { name: payload.name } : {}),
+          ...(payload.password !== undefined ? { password: payload.password === null ? 'cleared' : 'set' } : {}),
+        });
+        return d.chargers.get(params.id);
+      },
+    },
+    {
+      method: 'DELETE', path: '/chargers/{id}', roles: ['installer'], summary: 'Forget a charger (its history stays)',
+      params: IdParam,
+      handler: async ({ params, principal }, h) => {
+        await mustExist(params.id);
+        await d.db('chargers').where({ id: params.id }).delete();
+        await d.ocpp.disconnect(params.id, 'charger removed');
+        await d.audit.record(principal!.username, 'charger.delete', params.id);
+        return h.response().code(204);
+      },
+    },
+    {
+      method: 'POST', path: '/chargers/{id}/approve', roles: ['installer'], summary: 'Approve a pending charger',
+      params: IdParam,
+      handler: async ({ params, principal }) => {
+        const row = await mustExist(params.id);
+        if (!row.approved) {
+          await d.db('chargers').where({ id: params.id }).update({ approved: true });
+          d.ocpp.setApproved(params.id, true);
+          await d.audit.record(principal!.username, 'charger.approve', params.id);
+          d.bus.emit('charger.approved', { chargerId: params.id, at: d.clock.iso() });
+          // Ask a connected charger to boot again now rather than at its next retry.
+          if (d.ocpp.isOnline(params.id)) {
+            void d.chargers.send(params.id, 'TriggerMessage', { requestedMessage: 'BootNotification' }, { actor: 'plugin:core', timeoutMs: 10_000 }).catch(() => undefined);
+          }
+        }
+        return d.chargers.get(params.id);
+      },
+    },
+    {
+      method: 'GET', path: '/commands', roles: STAFF, summary: 'OCPP 1.6 commands that can be sent, with an example payload',
+      handler: () => OcppServer.commands().map((action) => ({ action, profile: commandProfile(action), example: commandExamples[action] ?? {} })),
+    },
+    {
+      method: 'POST', path: '/chargers/{id}/commands/{action}', roles: ['installer', 'technician'],
+      summary: 'Send an OCPP call (body = its payload); answers { response } with the charger\'s reply',
+      params: Type.Object({ id: Type.String({ minLength: 1 }), action: Type.String({ minLength: 1 }) }),
+      handler: async ({ params, payload, principal }) => {
+        await mustExist(params.id);
+        if (!OcppServer.commands().includes(params.action)) {
+          throw new ApiError(404, `unknown command ${params.action}; known: ${OcppServer.commands().join(', ')}`);
+        }
+        try {
+          const response = await d.chargers.send(params.id, params.action, payload ?? {}, { actor: principal!.username });
+          return { response };
+        } catch (err) {
+          if (err instanceof CommandPayloadError) throw ApiError.badRequest(err.fields);
+          if (err instanceof ChargerOfflineError) throw new ApiError(409, err.message);
+          if (err instanceof ChargerTimeoutError) throw new ApiError(504, err.message);
+          if (err instanceof ChargerCallError) throw new ApiError(502, `charger answered ${err.code}: ${err.message}`);
+          throw err;
+        }
+      },
+    },
+  ];
+}
+
+function commandProfile(action: string): string {
+  return OcppServer.profile(action);
+}

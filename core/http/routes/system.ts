@@ -1,0 +1,94 @@
+import { PassThrough } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import { ApiError } from '../../errors.js';
+import { ROLES, type RouteSpec } from '../../types.js';
+import type { CoreRouteDeps } from './deps.js';
+
+export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
+  return [
+    {
+      method: 'GET', path: '/health', roles: 'public', summary: 'Liveness, version and uptime',
+      handler: () => {
+        const failed = d.plugins().filter((p) => p.state === 'failed').map((p) => p.name);
+        return { status: 'ok', version: d.version, uptimeS: Math.round((Date.now() - d.startedAtMs) / 1000), failedPlugins: failed };
+      },
+    },
+    {
+      method: 'GET', path: '/site', roles: [...ROLES], summary: 'Site name, time zone and OCPP endpoint',
+      handler: () => ({ name: d.config.site.name, timezone: d.config.site.timezone, ocppPath: d.config.ocpp.path, version: d.version }),
+    },
+    {
+      method: 'POST', path: '/auth/login', roles: 'public', summary: 'Log in with username and password; returns a bearer token',
+      body: Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }),
+      handler: async ({ payload }: { payload: { username: string; password: string } }) => {
+        const result = await d.accounts.login(payload.username, payload.password);
+        if (!result) {
+          await d.audit.record(payload.username, 'auth.login-failed', null);
+          throw new ApiError(401, 'wrong username or password');
+        }
+        await d.audit.record(result.principal.username, 'auth.login', null);
+        const user = await d.accounts.get(result.principal.userId);
+        return { token: result.token, expiresAt: result.expiresAt, user };
+      },
+    },
+    {
+      method: 'GET', path: '/auth/me', roles: [...ROLES], summary: 'The logged-in account',
+      handler: async ({ principal }) => d.accounts.get(principal!.userId),
+    },
+    {
+      method: 'POST', path: '/auth/logout', roles: [...ROLES], summary: 'Revoke the token used for this request',
+      handler: async ({ raw }, h) => {
+        const header = String(raw.headers.authorization ?? '');
+        await d.accounts.logout(header.slice(7).trim());
+        return h.response().code(204);
+      },
+    },
+    {
+      method: 'GET', path: '/plugins', roles: [...ROLES], summary: 'Enabled plugins, their state and UI pages',
+      handler: ({ principal }) => d.plugins().map((p) => ({
+        ...p,
+        pages: p.pages.filter((pg: { roles: string[] }) => principal!.role === 'admin' || pg.roles.includes(principal!.role)),
+      })),
+    },
+    {
+      method: 'GET', path: '/audit', roles: ['installer', 'viewer'], summary: 'The audit log, newest first',
+      query: Type.Object({
+        actor: Type.Optional(Type.String()), action: Type.Optional(Type.String()), target: Type.Optional(Type.String()),
+        before: Type.Optional(Type.String({ format: 'date-time' })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+      }),
+      handler: ({ query }) => d.audit.list(query),
+    },
+    {
+      method: 'GET', path: '/events', roles: [...ROLES], summary: 'Server-Sent Events stream of the event bus (?token= allowed)',
+      handler: (req, h) => {
+        const principal = req.principal!;
+        const stream = new PassThrough();
+        const write = (event: string, data: unknown) => stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const driverSees = new Set(['charger.connected', 'charger.disconnected', 'connector.status']);
+        const off = d.bus.onAny((event, payload) => {
+          if (principal.role === 'driver') {
+            const userId = (payload as { userId?: unknown }).userId;
+            if (!driverSees.has(event) && userId !== principal.userId) return;
+          }
+          write(event, payload);
+        });
+        const ping = setInterval(() => stream.write(': ping\n\n'), 25_000);
+        const close = () => {
+          off();
+          clearInterval(ping);
+          offStop();
+          stream.end();
+        };
+        const offStop = d.http.onStop(close);
+        req.raw.raw.req.once('close', close);
+        stream.write(': connected\n\n');
+        return h.response(stream)
+          .type('text/event-stream')
+          .header('cache-control', 'no-cache')
+          .header('x-accel-buffering', 'no')
+          .header('content-encoding', 'identity');
+      },
+    },
+  ];
+}

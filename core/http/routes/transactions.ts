@@ -1,0 +1,64 @@
+import { Type } from '@sinclair/typebox';
+import { ApiError } from '../../errors.js';
+import type { TransactionForCost } from '../../events.js';
+import { ROLES, type Principal, type RouteSpec } from '../../types.js';
+import type { CoreRouteDeps } from './deps.js';
+
+type Row = Record<string, unknown>;
+
+/** A transaction as the API shows it (spec section 5). */
+export function transactionView(r: Row): TransactionForCost & { energyWh: number | null; stopReason: string | null; startStatus: string } {
+  return {
+    id: r.id as number, chargerId: r.charger_id as string, connectorId: r.connector_id as number,
+    idTag: r.id_tag as string, userId: (r.user_id as number) ?? null,
+    startedAt: r.started_at as string, stoppedAt: (r.stopped_at as string) ?? null,
+    meterStartWh: Number(r.meter_start_wh), meterStopWh: r.meter_stop_wh == null ? null : Number(r.meter_stop_wh),
+    energyWh: r.energy_wh == null ? null : Number(r.energy_wh), stopReason: (r.stop_reason as string) ?? null,
+    startStatus: r.start_status as string,
+  };
+}
+
+export function transactionRoutes(d: CoreRouteDeps): RouteSpec[] {
+  const withCost = async (rows: Row[]) => {
+    const list = rows.map(transactionView);
+    const priced = d.bus.hasDecider('cost');
+    return Promise.all(list.map(async (t) => ({ ...t, cost: priced ? (await d.bus.ask('cost', t)) ?? null : null })));
+  };
+  const ownOnly = (principal: Principal | null) => principal?.role === 'driver';
+  return [
+    {
+      method: 'GET', path: '/transactions', roles: [...ROLES],
+      summary: 'Charging sessions, newest first; drivers see only their own',
+      query: Type.Object({
+        chargerId: Type.Optional(Type.String()), idTag: Type.Optional(Type.String()), userId: Type.Optional(Type.Integer()),
+        from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })),
+        state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
+        limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+      }),
+      handler: async ({ query, principal }) => {
+        const q = d.db('transactions').orderBy('started_at', 'desc').orderBy('id', 'desc').limit(query.limit);
+        if (query.chargerId) q.where({ charger_id: query.chargerId });
+        if (query.idTag) q.whereRaw('lower(id_tag) = ?', [String(query.idTag).toLowerCase()]);
+        if (ownOnly(principal)) q.where({ user_id: principal!.userId });
+        else if (query.userId !== undefined) q.where({ user_id: query.userId });
+        if (query.from) q.where('started_at', '>=', new Date(query.from).toISOString());
+        if (query.to) q.where('started_at', '<', new Date(query.to).toISOString());
+        if (query.state === 'open') q.whereNull('stopped_at');
+        if (query.state === 'closed') q.whereNotNull('stopped_at');
+        return withCost(await q);
+      },
+    },
+    {
+      method: 'GET', path: '/transactions/{id}', roles: [...ROLES], summary: 'One session with its meter values',
+      params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+      handler: async ({ params, principal }) => {
+        const row = await d.db('transactions').where({ id: params.id }).first();
+        if (!row || (ownOnly(principal) && row.user_id !== principal!.userId)) throw ApiError.notFound(`transaction ${params.id}`);
+        const [tx] = await withCost([row]);
+        const values = await d.db('meter_values').where({ transaction_id: params.id }).orderBy('at').orderBy('id')
+          .select('at', 'measurand', 'phase', 'location', 'context', 'unit', 'value');
+        return { ...tx, meterValues: values };
+      },
+    },
+  ];
+}

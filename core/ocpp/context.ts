@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+import type { Bus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import type { CoreConfig } from '../config.js';
+import type { GroupWriter } from '../db/writer.js';
+import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
+import type { Logger } from '../types.js';
+
+/** What the server knows about a connected charger while its socket is open. */
+export interface ChargerSession {
+  id: string;
+  approved: boolean;
+  protocol: string;
+}
+
+/** Everything an OCPP message handler may touch. */
+export interface OcppContext {
+  db: Knex;
+  writer: GroupWriter;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  config: CoreConfig['ocpp'];
+  /** Open transaction id per "<chargerId>:<connectorId>", for MeterValues that carry none. */
+  openTransactions: Map<string, number>;
+  authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer>;
+}
+
+/** A charger's timestamp as ISO UTC; falls back to the receive time when missing or unreadable. */
+export function chargerTime(ts: unknown, received: string): string {
+  if (typeof ts !== 'string') return received;
+  const ms = Date.parse(ts);
+  return Number.isNaN(ms) ? received : new Date(ms).toISOString();
+}
+
+export type Handler<Req, Res> = (ctx: OcppContext, cp: ChargerSession, params: Req) => Promise<Res>;

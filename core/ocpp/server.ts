@@ -1,0 +1,302 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import ocppRpc from 'ocpp-rpc';
+import { verifyPassword } from '../passwords.js';
+import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
+import type { ChargerSession, OcppContext } from './context.js';
+import { allowedWhilePending, v16Commands, v16Handlers } from './v16/index.js';
+
+interface Validator { subprotocol: string; validate(schemaId: string, params: unknown): boolean }
+// ocpp-rpc is CommonJS with spread exports that ESM named imports cannot see.
+const { RPCServer, createRPCError, TimeoutError, RPCError } = ocppRpc;
+const require = createRequire(import.meta.url);
+const validators = require('ocpp-rpc/lib/standard-validators.js') as Validator[];
+const v16Validator = validators.find((v) => v.subprotocol === 'ocpp1.6')!;
+
+/** Thrown by send(): the charger has no open socket. */
+export class ChargerOfflineError extends Error {}
+/** Thrown by send(): the charger did not answer within the call timeout. */
+export class ChargerTimeoutError extends Error {}
+/** Thrown by send(): the request payload is not valid OCPP; `fields` names each bad field. */
+export class CommandPayloadError extends Error {
+  constructor(message: string, readonly fields: Array<{ field: string; message: string }>) { super(message); }
+}
+/** Thrown by send(): the charger answered with a CALLERROR. */
+export class ChargerCallError extends Error {
+  constructor(readonly code: string, message: string) { super(message); }
+}
+
+/** The parts of ocpp-rpc's server client used here (its bundled types do not resolve under NodeNext). */
+interface RpcServerClient {
+  identity: string;
+  protocol?: string;
+  session: unknown;
+  handshake: { remoteAddress?: string };
+  handle(fn: (call: { method?: string; params?: unknown }) => Promise<unknown>): void;
+  call(method: string, params: unknown, opts: { callTimeoutMs: number }): Promise<unknown>;
+  close(opts: { code: number; reason: string }): Promise<unknown>;
+  on(event: string, fn: (e: never) => void): void;
+  once(event: string, fn: (e: never) => void): void;
+}
+
+interface HandshakeInfo { identity: string; password: Buffer | undefined; remoteAddress: string | undefined; endpoint: string }
+
+const ID_RE = /^[A-Za-z0-9._:*+@-]{1,64}$/;
+
+export type OcppServerContext = Omit<OcppContext, 'authorize' | 'openTransactions'>;
+
+/**
+ * The OCPP-J edge: accepts charger sockets on the HTTP port, checks their
+ * identity and password, turns each message into storage and bus events,
+ * and sends operator commands to chargers.
+ */
+export class OcppServer {
+  readonly #rpc: InstanceType<typeof RPCServer>;
+  readonly #ctx: OcppContext;
+  readonly #clients = new Map<string, RpcServerClient>();
+  readonly #sessions = new Map<string, ChargerSession>();
+  readonly #lastSeen = new Map<string, string>();
+  #flushTimer: NodeJS.Timeout | null = null;
+  #closing = false;
+
+  constructor(ctx: OcppServerContext) {
+    this.#ctx = {
+      ...ctx,
+      openTransactions: new Map(),
+      authorize: (req) => this.#authorize(req),
+    };
+    this.#rpc = new RPCServer({
+      protocols: ['ocpp1.6'],
+      strictMode: true,
+      callTimeoutMs: ctx.config.callTimeout,
+      pingIntervalMs: 60_000,
+      deferPingsOnActivity: true,
+      respondWithDetailedErrors: false,
+    });
+    this.#rpc.auth((accept: (session: object, protocol: string) => void, reject: (code: number, reason: string) => void, handshake: HandshakeInfo) => {
+      void this.#authenticate(handshake).then(
+        (result) => (result.ok ? accept({ approved: result.approved }, 'ocpp1.6') : reject(result.code, result.reason)),
+        (err: unknown) => {
+          ctx.log.error('charger authentication failed', { error: String(err) });
+          reject(500, 'internal error');
+        },
+      );
+    });
+    this.#rpc.on('client', (client: unknown) => this.#onClient(client as RpcServerClient));
+  }
+
+  async start(): Promise<void> {
+    const open = await this.#ctx.db('transactions').whereNull('stopped_at').select('id', 'charger_id', 'connector_id');
+    for (const t of open) this.#ctx.openTransactions.set(`${t.charger_id}:${t.connector_id}`, t.id as number);
+    this.#flushTimer = setInterval(() => void this.#flushLastSeen(), 5000);
+    this.#flushTimer.unref();
+  }
+
+  /** For the HTTP server's 'upgrade' event: only the configured path is OCPP. */
+  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const path = this.#ctx.config.path.replace(/\/$/, '');
+    const url = req.url ?? '';
+    if (this.#closing || !url.startsWith(`${path}/`)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    void this.#rpc.handleUpgrade(req, socket, head);
+  }
+
+  async #authenticate(h: HandshakeInfo): Promise<
+    { ok: true; approved: boolean } | { ok: false; code: number; reason: string }
+  > {
+    const { log, bus, clock } = this.#ctx;
+    const at = clock.iso();
+    const remoteAddress = h.remoteAddress ?? '';
+    const refuse = (code: number, reason: string) => {
+      log.warn(`refused charger "${h.identity}" from ${remoteAddress}: ${reason}`);
+      bus.emit('charger.rejected', { chargerId: h.identity, at, reason, remoteAddress });
+      return { ok: false as const, code, reason };
+    };
+    if (!ID_RE.test(h.identity)) return refuse(400, 'invalid charge point id');
+    const row = await this.#ctx.db('chargers').where({ id: h.identity }).first();
+    if (!row) {
+      const mode = this.#ctx.config.unknownChargers;
+      if (mode === 'reject') return refuse(401, 'unknown charger');
+      const approved = mode === 'accept';
+      await this.#ctx.writer.write(async (trx) => {
+        await trx('chargers').insert({ id: h.identity, approved, registered_at: at, last_seen_at: at }).onConflict('id').ignore();
+      });
+      log.info(`registered new charger ${h.identity} (${approved ? 'accepted' : 'pending approval'})`);
+      bus.emit('charger.registered', { chargerId: h.identity, at, approved });
+      return { ok: true, approved };
+    }
+    if (row.password_hash) {
+      if (!h.password) return refuse(401, 'password required');
+      if (!(await verifyPassword(h.password, row.password_hash as string))) return refuse(401, 'wrong password');
+    }
+    return { ok: true, approved: Boolean(row.approved) };
+  }
+
+  #onClient(client: RpcServerClient): void {
+    const { log, bus, clock } = this.#ctx;
+    const id = client.identity as string;
+    const session: ChargerSession = { id, approved: Boolean((client.session as { approved?: boolean }).approved), protocol: client.protocol ?? 'ocpp1.6' };
+    const previous = this.#clients.get(id);
+    if (previous && previous !== client) {
+      // A charger that reconnects before its old socket timed out replaces it.
+      void previous.close({ code: 4000, reason: 'replaced by a new connection' });
+    }
+    this.#clients.set(id, client);
+    this.#sessions.set(id, session);
+    const at = clock.iso();
+    this.#lastSeen.set(id, at);
+    const remoteAddress = client.handshake.remoteAddress ?? '';
+    log.info(`charger ${id} connected from ${remoteAddress}`);
+    void this.#ctx.writer.write(async (trx) => {
+      await trx('charger_messages').insert({ charger_id: id, action: 'connected', payload: JSON.stringify({ remoteAddress }), received_at: at });
+    }).catch((err: unknown) => log.error('could not record connect', { error: String(err) }));
+    bus.emit('charger.connected', { chargerId: id, at, remoteAddress, protocol: session.protocol });
+
+    // One charger's messages are handled one after another, as it sent them.
+    let chain: Promise<unknown> = Promise.resolve();
+    client.handle(({ method, params }: { method?: string; params?: unknown }) => {
+      const action = String(method);
+      const run = chain.then(() => this.#dispatch(session, action, params));
+      chain = run.catch(() => undefined);
+      return run as Promise<Record<string, unknown>>;
+    });
+    client.on('strictValidationFailure', (e: { error?: Error; messageId?: string; method?: string; isCall?: boolean }) => {
+      log.warn(`invalid ${e.method ?? 'message'} from ${id}: ${e.error?.message ?? 'schema violation'}`);
+    });
+    client.on('badMessage', (e: { error?: Error }) => {
+      log.warn(`malformed frame from ${id}: ${e.error?.message ?? 'unreadable'}`);
+    });
+    client.once('close', ({ code, reason }: { code: number; reason: string | Buffer }) => {
+      if (this.#clients.get(id) !== client) return;
+      this.#clients.delete(id);
+      this.#sessions.delete(id);
+      const closedAt = clock.iso();
+      const why = String(reason ?? '');
+      log.info(`charger ${id} disconnected (${code}${why ? ` ${why}` : ''})`);
+      void this.#ctx.writer.write(async (trx) => {
+        await trx('charger_messages').insert({ charger_id: id, action: 'disconnected', payload: JSON.stringify({ code, reason: why }), received_at: closedAt });
+        await trx('chargers').where({ id }).update({ last_seen_at: this.#lastSeen.get(id) ?? closedAt });
+      }).catch((err: unknown) => log.error('could not record disconnect', { error: String(err) }));
+      bus.emit('charger.disconnected', { chargerId: id, at: closedAt, code, reason: why });
+    });
+  }
+
+  async #dispatch(cp: ChargerSession, action: string, params: unknown): Promise<unknown> {
+    const handler = v16Handlers[action];
+    if (!handler) throw createRPCError('NotImplemented', `${action} is not implemented`);
+    if (!cp.approved && !allowedWhilePending.has(action)) {
+      throw createRPCError('SecurityError', `charger ${cp.id} is not approved yet`);
+    }
+    const at = this.#ctx.clock.iso();
+    this.#lastSeen.set(cp.id, at);
+    const ts = (params as { timestamp?: unknown }).timestamp;
+    this.#ctx.bus.emit('charger.seen', { chargerId: cp.id, at, action, ...(typeof ts === 'string' ? { chargerTime: ts } : {}) });
+    try {
+      return await handler(this.#ctx, cp, params as never);
+    } catch (err) {
+      if (err instanceof RPCError) throw err;
+      this.#ctx.log.error(`${action} from ${cp.id} failed`, { error: String(err), stack: (err as Error).stack });
+      throw createRPCError('InternalError', 'the central system could not process this message');
+    }
+  }
+
+  async #authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer> {
+    const decided = await this.#ctx.bus.ask('authorize', req);
+    const answer: AuthorizeAnswer = decided ?? { status: this.#ctx.config.freeVend ? 'Accepted' : 'Invalid', userId: null };
+    const { userId: _u, ...idTagInfo } = answer;
+    if (req.context !== 'RemoteStart') {
+      this.#ctx.bus.emit('token.presented', {
+        chargerId: req.chargerId, at: this.#ctx.clock.iso(), idTag: req.idTag, connectorId: req.connectorId,
+        context: req.context, idTagInfo, known: decided !== undefined,
+      });
+    }
+    return answer;
+  }
+
+  async #flushLastSeen(): Promise<void> {
+    if (this.#lastSeen.size === 0) return;
+    const entries = [...this.#lastSeen.entries()].filter(([id]) => this.#clients.has(id));
+    if (!entries.length) return;
+    await this.#ctx.writer.write(async (trx) => {
+      for (const [id, at] of entries) await trx('chargers').where({ id }).update({ last_seen_at: at });
+    }).catch((err: unknown) => this.#ctx.log.error('could not store last-seen times', { error: String(err) }));
+  }
+
+  isOnline(chargerId: string): boolean {
+    return this.#clients.has(chargerId);
+  }
+
+  onlineIds(): string[] {
+    return [...this.#clients.keys()];
+  }
+
+  /** Last message time of a connected charger (kept in memory, stored every few seconds). */
+  lastSeen(chargerId: string): string | undefined {
+    return this.#lastSeen.get(chargerId);
+  }
+
+  /** Marks a connected charger approved, so its next boot is Accepted. */
+  setApproved(chargerId: string, approved: boolean): void {
+    const s = this.#sessions.get(chargerId);
+    if (s) s.approved = approved;
+  }
+
+  /** Drops a charger's socket (after its password changed or it was deleted). */
+  async disconnect(chargerId: string, reason: string): Promise<void> {
+    await this.#clients.get(chargerId)?.close({ code: 4001, reason });
+  }
+
+  static commands(): string[] {
+    return Object.keys(v16Commands);
+  }
+
+  /** The OCPP 1.6 feature profile a command belongs to. */
+  static profile(action: string): string {
+    return v16Commands[action] ?? 'Core';
+  }
+
+  /** Checks an outbound payload against the OCPP 1.6 schema; throws CommandPayloadError naming each bad field. */
+  static validateCommand(action: string, payload: unknown): void {
+    try {
+      v16Validator.validate(`urn:${action}.req`, payload);
+    } catch (err) {
+      const errors = ((err as { details?: { errors?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }> } }).details?.errors) ?? [];
+      const fields = errors.map((e) => {
+        const base = e.instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+        const missing = e.params?.missingProperty as string | undefined;
+        const extra = e.params?.additionalProperty as string | undefined;
+        const field = missing ? (base ? `${base}.${missing}` : missing) : extra ? (base ? `${base}.${extra}` : extra) : base || '(body)';
+        const allowed = e.params?.allowedValues as unknown[] | undefined;
+        return { field, message: allowed ? `must be one of ${allowed.join(', ')}` : extra ? 'is not a field of this request' : e.message ?? 'is invalid' };
+      });
+      throw new CommandPayloadError(`invalid ${action} request`, fields.length ? fields : [{ field: '(body)', message: (err as Error).message }]);
+    }
+  }
+
+  /** Sends an OCPP call to a charger and returns its reply. */
+  async send(chargerId: string, action: string, payload: unknown, timeoutMs?: number): Promise<unknown> {
+    OcppServer.validateCommand(action, payload);
+    const client = this.#clients.get(chargerId);
+    if (!client) throw new ChargerOfflineError(`charger ${chargerId} is offline`);
+    try {
+      return await client.call(action, payload, { callTimeoutMs: timeoutMs ?? this.#ctx.config.callTimeout });
+    } catch (err) {
+      if (err instanceof TimeoutError) throw new ChargerTimeoutError(`charger ${chargerId} did not answer ${action} in time`);
+      if (err instanceof RPCError) throw new ChargerCallError(err.rpcErrorCode, err.message);
+      if (!this.#clients.has(chargerId)) throw new ChargerOfflineError(`charger ${chargerId} went offline during ${action}`);
+      throw err;
+    }
+  }
+
+  /** Closes every charger socket with 1001 (going away) and stops accepting new ones. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#flushTimer) clearInterval(this.#flushTimer);
+    await this.#flushLastSeen();
+    await Promise.allSettled([...this.#clients.values()].map((c) => c.close({ code: 1001, reason: 'server shutting down' })));
+    await this.#rpc.close({ code: 1001, reason: 'server shutting down' });
+  }
+}

@@ -1,0 +1,47 @@
+import { chargerTime, type Handler } from '../context.js';
+
+async function log(ctx: Parameters<Handler<unknown, unknown>>[0], chargerId: string, action: string, payload: unknown, ts?: string): Promise<string> {
+  const received = ctx.clock.iso();
+  await ctx.writer.write(async (trx) => {
+    await trx('charger_messages').insert({
+      charger_id: chargerId, action, payload: JSON.stringify(payload), charger_time: ts ? chargerTime(ts, received) : null, received_at: received,
+    });
+  });
+  return received;
+}
+
+export const firmwareStatusNotification: Handler<{ status: string }, Record<string, never>> = async (ctx, cp, p) => {
+  const at = await log(ctx, cp.id, 'FirmwareStatusNotification', p);
+  ctx.bus.emit('firmware.status', { chargerId: cp.id, at, status: p.status });
+  return {};
+};
+
+export const diagnosticsStatusNotification: Handler<{ status: string }, Record<string, never>> = async (ctx, cp, p) => {
+  const at = await log(ctx, cp.id, 'DiagnosticsStatusNotification', p);
+  ctx.bus.emit('diagnostics.status', { chargerId: cp.id, at, status: p.status });
+  return {};
+};
+
+export const dataTransfer: Handler<{ vendorId: string; messageId?: string; data?: string }, { status: string }> = async (ctx, cp, p) => {
+  const at = await log(ctx, cp.id, 'DataTransfer', p);
+  ctx.bus.emit('datatransfer.received', { chargerId: cp.id, at, vendorId: p.vendorId, messageId: p.messageId ?? null, data: p.data ?? null });
+  return { status: 'UnknownVendorId' };
+};
+
+/** OCPP 1.6 security whitepaper: stored for the record. */
+export const securityEventNotification: Handler<{ type: string; timestamp: string; techInfo?: string }, Record<string, never>> = async (ctx, cp, p) => {
+  await log(ctx, cp.id, 'SecurityEventNotification', p, p.timestamp);
+  return {};
+};
+
+export const logStatusNotification: Handler<{ status: string }, Record<string, never>> = async (ctx, cp, p) => {
+  const at = await log(ctx, cp.id, 'LogStatusNotification', p);
+  ctx.bus.emit('diagnostics.status', { chargerId: cp.id, at, status: p.status });
+  return {};
+};
+
+export const signedFirmwareStatusNotification: Handler<{ status: string }, Record<string, never>> = async (ctx, cp, p) => {
+  const at = await log(ctx, cp.id, 'SignedFirmwareStatusNotification', p);
+  ctx.bus.emit('firmware.status', { chargerId: cp.id, at, status: p.status });
+  return {};
+};

@@ -1,0 +1,63 @@
+// One OCPP command round-trip to a charger, with its progress and outcome as reactive state.
+import { api, ApiError } from '../../lib/api.ts';
+
+export class CommandRun {
+  busy = $state(false);
+  /** The action being (or last) sent. */
+  action = $state('');
+  /** Epoch ms the current request started. */
+  startedAt = $state(0);
+  /** The charger's reply payload, once answered. */
+  response = $state<unknown>(undefined);
+  error = $state<unknown>(null);
+
+  async send(chargerId: string, action: string, payload: unknown): Promise<unknown> {
+    this.busy = true;
+    this.action = action;
+    this.startedAt = Date.now();
+    this.response = undefined;
+    this.error = null;
+    try {
+      const res = await api.post<{ response: unknown }>(
+        `/api/chargers/${encodeURIComponent(chargerId)}/commands/${encodeURIComponent(action)}`,
+        payload ?? {},
+      );
+      this.response = res?.response ?? null;
+      return this.response;
+    } catch (e) {
+      this.error = e;
+      return undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  clear(): void {
+    this.response = undefined;
+    this.error = null;
+    this.action = '';
+  }
+}
+
+/** A headline for a failed command, by HTTP status. */
+export function commandErrorTitle(e: unknown): string {
+  if (!(e instanceof ApiError)) return 'The command failed';
+  switch (e.status) {
+    case 0: return 'The server could not be reached';
+    case 400: return 'The request was rejected: invalid payload';
+    case 403: return 'Your role may not send this command';
+    case 404: return 'Not found';
+    case 409: return 'The charger is offline: nothing was sent';
+    case 502: return 'The charger refused the command (CALLERROR)';
+    case 504: return 'The charger did not answer in time';
+    default: return `The command failed (HTTP ${e.status})`;
+  }
+}
+
+/** "Accepted" for the common { status } replies, else compact JSON. */
+export function replySummary(response: unknown): string {
+  if (response && typeof response === 'object' && 'status' in response) return String((response as { status: unknown }).status);
+  if (response === null || response === undefined) return 'no payload';
+  const s = JSON.stringify(response);
+  return s === '{}' ? 'OK (empty reply)' : s;
+}

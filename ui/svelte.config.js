@@ -1,0 +1,4 @@
+/** Shared by vite-plugin-svelte and svelte-check. */
+export default {
+  compilerOptions: { runes: true },
+};
