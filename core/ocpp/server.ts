@@ -12,7 +12,32 @@ interface Validator { subprotocol: string; validate(schemaId: string, params: un
 const { RPCServer, createRPCError, TimeoutError, RPCError } = ocppRpc;
 const require = createRequire(import.meta.url);
 const validators = require('ocpp-rpc/lib/standard-validators.js') as Validator[];
-const v16Validator = validators.find((v) => v.subprotocol === 'ocpp1.6')!;
+const standardV16 = validators.find((v) => v.subprotocol === 'ocpp1.6')!;
+
+/**
+ * The bundled OCPP 1.6 validator, except that a value outside an enumeration
+ * is answered PropertyConstraintViolation ("a field contains an invalid
+ * value", OCPP-J 1.6 section 4.2.3) instead of FormationViolation, and an
+ * unknown action NotImplemented instead of ProtocolError.
+ */
+const v16Validator: Validator = {
+  subprotocol: 'ocpp1.6',
+  validate(schemaId, params) {
+    try {
+      return standardV16.validate(schemaId, params);
+    } catch (err) {
+      const details = (err as { details?: { errors?: Array<{ keyword: string }> } }).details;
+      if (details?.errors?.[0]?.keyword === 'enum') {
+        throw createRPCError('PropertyConstraintViolation', (err as Error).message, details);
+      }
+      // No schema means an action OCPP 1.6 does not define.
+      if ((err as { rpcErrorCode?: string }).rpcErrorCode === 'ProtocolError' && /^Schema '/.test((err as Error).message)) {
+        throw createRPCError('NotImplemented', `${schemaId.replace(/^urn:|\.(req|conf)$/g, '')} is not an OCPP 1.6 action`);
+      }
+      throw err;
+    }
+  },
+};
 
 /** Thrown by send(): the charger has no open socket. */
 export class ChargerOfflineError extends Error {}
@@ -69,6 +94,8 @@ export class OcppServer {
     this.#rpc = new RPCServer({
       protocols: ['ocpp1.6'],
       strictMode: true,
+      // Duck-typed: ocpp-rpc only calls .subprotocol and .validate() on it.
+      strictModeValidators: [v16Validator as never],
       callTimeoutMs: ctx.config.callTimeout,
       pingIntervalMs: 60_000,
       deferPingsOnActivity: true,

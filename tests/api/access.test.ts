@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, startApp, type TestApp } from '../harness.js';
+
+let t: TestApp;
+afterEach(async () => { await t?.stop(); });
+
+describe('API access and input', () => {
+  it('answers health without a token and 401 elsewhere without one', async () => {
+    t = await startApp();
+    const health = await t.api('GET', '/health', { token: null });
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', version: expect.any(String), uptimeS: expect.any(Number) });
+    expect((await t.api('GET', '/chargers', { token: null })).status).toBe(401);
+    expect((await t.api('GET', '/chargers', { token: 'ck_forged' })).status).toBe(401);
+  });
+
+  it('refuses a wrong password and logs in with the initial admin password', async () => {
+    t = await startApp();
+    expect((await t.api('POST', '/auth/login', { body: { username: 'admin', password: 'nope' }, token: null })).status).toBe(401);
+    const ok = await t.api('POST', '/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD }, token: null });
+    expect(ok.status).toBe(200);
+    expect(ok.body.user).toMatchObject({ username: 'admin', role: 'admin' });
+    const me = await t.api('GET', '/auth/me', { token: ok.body.token });
+    expect(me.body).toMatchObject({ username: 'admin' });
+    await t.api('POST', '/auth/logout', { token: ok.body.token });
+    expect((await t.api('GET', '/auth/me', { token: ok.body.token })).status).toBe(401);
+  });
+
+  it('answers 403 for a viewer on an installer route and lets the viewer read', async () => {
+    t = await startApp();
+    const { Accounts } = await import('../../core/accounts.js');
+    const accounts = new Accounts(t.app.db, t.clock, 3_600_000);
+    await accounts.create({ username: 'vera', role: 'viewer', password: 'viewer-pw-1' });
+    const token = await t.login('vera', 'viewer-pw-1');
+    await (await t.chargePoint('CP1')).boot();
+    expect((await t.api('GET', '/chargers', { token })).status).toBe(200);
+    const patch = await t.api('PATCH', '/chargers/CP1', { token, body: { name: 'Garage' } });
+    expect(patch.status).toBe(403);
+    expect((await t.api('POST', '/chargers/CP1/commands/Reset', { token, body: { type: 'Soft' } })).status).toBe(403);
+  });
+
+  it('answers 400 naming each bad field and never 500 for a client mistake', async () => {
+    t = await startApp();
+    await (await t.chargePoint('CP1')).boot();
+    const bad = await t.api('PATCH', '/chargers/CP1', { body: { name: 42, password: 'short', colour: 'red' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['colour', 'name', 'password']);
+    const notJson = await t.api('PATCH', '/chargers/CP1', { raw: '{"name":', headers: { 'content-type': 'application/json' } });
+    expect(notJson.status).toBe(400);
+    const badQuery = await t.api('GET', '/transactions?limit=lots');
+    expect(badQuery.status).toBe(400);
+    expect(badQuery.body.errors[0].field).toBe('limit');
+    expect((await t.api('GET', '/chargers/NOPE')).status).toBe(404);
+    expect((await t.api('GET', '/no-such-route')).status).toBe(404);
+  });
+
+  it('streams bus events over SSE with the token in the query', async () => {
+    t = await startApp();
+    const token = await t.login();
+    const controller = new AbortController();
+    const res = await fetch(`${t.url}/api/events?token=${token}`, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    const cp = await t.chargePoint('LIVE1');
+    await cp.boot();
+    let text = '';
+    while (!text.includes('event: charger.booted')) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain('event: charger.connected\ndata: {"chargerId":"LIVE1"');
+    controller.abort();
+    expect((await fetch(`${t.url}/api/events`)).status).toBe(401);
+  });
+
+  it('serves an OpenAPI document listing the routes with their roles', async () => {
+    t = await startApp();
+    const doc = await t.api('GET', '/openapi.json', { token: null });
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    expect(doc.body.paths['/api/chargers/{id}'].patch['x-roles']).toEqual(['admin', 'installer']);
+    expect(doc.body.paths['/api/health'].get['x-roles']).toBe('public');
+  });
+});
