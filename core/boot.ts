@@ -13,7 +13,7 @@ import { ConfigError, loadCoreConfig, type LoadedConfig } from './config.js';
 import { migrate, openDatabase } from './db/index.js';
 import { coreMigrations } from './db/migrations.js';
 import { GroupWriter } from './db/writer.js';
-import { PluginHost } from './host.js';
+import { PluginHost, type RegistryEntry } from './host.js';
 import { HttpServer } from './http/server.js';
 import { chargerRoutes } from './http/routes/chargers.js';
 import { systemRoutes } from './http/routes/system.js';
@@ -46,6 +46,8 @@ export interface BootOptions {
   /** Where log lines go; stdout by default. */
   logSink?: (line: string) => void;
   clock?: Clock;
+  /** More plugins by config key, beside the registry's (tests, site-specific builds). */
+  extraPlugins?: Record<string, RegistryEntry>;
 }
 
 /** load → validate → order → migrate → register → start. Throws ConfigError before anything opens. */
@@ -54,19 +56,20 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
   const startedAtMs = Date.now();
   const { config, raw, problems } = loadCoreConfig(env);
   const file = env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
-  if (!config) throw new ConfigError(problems, file);
-
-  // Validate every plugin section before opening anything.
-  const log = createLogger(config.core.log.level, 'core', opts.logSink);
+  const log = createLogger(config?.core.log.level ?? 'info', 'core', opts.logSink);
   const clock = opts.clock ?? new Clock();
   const bus = new Bus(log.child('bus'));
   const host = new PluginHost(bus, clock, log.child('plugins'));
-  const enabled = Object.entries(config.core.plugins).map(([key, value]) => ({ key, path: `plugins.${key}`, raw: value, registry }));
+
+  // Every section is validated before anything opens, and all problems are reported at once.
+  const pluginsRaw = raw.plugins && typeof raw.plugins === 'object' && !Array.isArray(raw.plugins) ? raw.plugins as Record<string, unknown> : {};
+  const plugins = { ...registry, ...opts.extraPlugins };
+  const enabled = Object.entries(pluginsRaw).map(([key, value]) => ({ key, path: `plugins.${key}`, raw: value, registry: plugins }));
   for (const key of Object.keys(adapters)) {
     if (raw[key] !== undefined && raw[key] !== null) enabled.push({ key, path: key, raw: raw[key], registry: adapters });
   }
   const pluginProblems = host.prepare(enabled);
-  if (pluginProblems.length) throw new ConfigError(pluginProblems, file);
+  if (!config || pluginProblems.length) throw new ConfigError([...problems, ...pluginProblems], file);
 
   const { core } = config;
   const db = openDatabase(core.storage, config.dataDir);

@@ -47,6 +47,8 @@ export interface Finding {
   message: string;
   /** What an operator should do about it. */
   action?: string;
+  /** diagnostics: the likely cause in words (also part of message). */
+  cause?: string;
   state: 'active' | 'cleared';
   since: string;
   clearedAt: string | null;
@@ -111,6 +113,8 @@ export interface EventMap {
   'meter.reachable': { meterId: string; at: string };
   'finding.raised': Finding;
   'finding.cleared': Finding;
+  /** diagnostics: an active finding changed severity or wording (e.g. a new error code); same id. */
+  'finding.updated': Finding;
   'alert.raised': Alert;
   'alert.acknowledged': Alert & { by: string };
   'alert.resolved': Alert;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { stringify } from 'yaml';
-import { boot, type App } from '../core/boot.js';
+import { boot, type App, type BootOptions } from '../core/boot.js';
 import { Clock } from '../core/clock.js';
 import type { EventMap, EventName } from '../core/events.js';
 
@@ -17,6 +17,8 @@ export interface StartOptions {
   /** Reuse a data dir (restart tests). */
   dataDir?: string;
   env?: Record<string, string>;
+  /** Test-only plugins by config key (enable them under config.plugins). */
+  extraPlugins?: BootOptions['extraPlugins'];
 }
 
 export interface ChargePointOptions {
@@ -27,8 +29,11 @@ export interface ChargePointOptions {
 }
 
 /** A real OCPP 1.6J client over a real WebSocket. */
-export type TestChargePoint = InstanceType<typeof RPCClient> & {
+export type TestChargePoint = Omit<InstanceType<typeof RPCClient>, 'handle'> & {
   id: string;
+  /** Answers a call from the server; return the reply (or a promise of it). */
+  // any: each OCPP action has its own payload shape; tests read what they need.
+  handle(method: string, fn: (call: { params: any; method: string }) => unknown): void;
   /** BootNotification with a test vendor/model; returns the server's reply. */
   boot(extra?: Record<string, unknown>): Promise<{ status: string; interval: number; currentTime: string }>;
 };
@@ -108,6 +113,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
         if (process.env.CHARGEKEEPER_TEST_LOG) process.stdout.write(`${line}\n`);
       },
       clock,
+      extraPlugins: opts.extraPlugins,
     });
     app.bus.onAny((event, payload) => {
       const list = recorded.get(event) ?? [];
@@ -156,14 +162,14 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
         reconnect: false,
         callTimeoutMs: o.callTimeoutMs ?? 10_000,
         ...(o.password !== undefined ? { password: o.password } : {}),
-      } as ConstructorParameters<typeof RPCClient>[0]) as TestChargePoint;
+      } as ConstructorParameters<typeof RPCClient>[0]) as unknown as TestChargePoint;
       client.id = id;
       client.boot = async (extra = {}) => client.call('BootNotification', {
         chargePointVendor: 'TestVendor', chargePointModel: 'TestModel', chargePointSerialNumber: `SN-${id}`,
         firmwareVersion: '1.0.0', ...extra,
       }) as Promise<{ status: string; interval: number; currentTime: string }>;
       await client.connect();
-      clients.add(client);
+      clients.add(client as unknown as InstanceType<typeof RPCClient>);
       return client;
     },
     waitFor(event, match = () => true, timeoutMs = 5000) {
