@@ -118,6 +118,8 @@ export interface EventMap {
   'alert.raised': Alert;
   'alert.acknowledged': Alert & { by: string };
   'alert.resolved': Alert;
+  // alerts plugin: an alert changed without being raised anew (re-opened by a flap, new message or severity, outage grew).
+  'alert.updated': Alert;
 }
 
 export type EventName = keyof EventMap;

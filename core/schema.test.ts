@@ -33,3 +33,13 @@ describe('config schema helpers', () => {
     expect(problems).toEqual([{ path: 'plugins.hook.url', message: 'is required (a string)' }]);
   });
 });
+
+describe('string formats', () => {
+  it('checks date-time, e-mail and URL formats', () => {
+    const schema = Strict({ at: Type.String({ format: 'date-time' }), mail: Type.String({ format: 'email' }), url: Type.String({ format: 'uri' }) });
+    expect(decode(schema, { at: '2026-05-01T08:00:00Z', mail: 'ops@example.org', url: 'mqtt://127.0.0.1:1883' }).problems).toEqual([]);
+    const { problems } = decode(schema, { at: 'yesterday', mail: 'nobody', url: 'not a url' });
+    expect(problems.map((p) => p.path)).toEqual(['at', 'mail', 'url']);
+    expect(problems[0]!.message).toBe('expected an ISO 8601 date-time like 2026-05-01T08:00:00Z, got "yesterday"');
+  });
+});

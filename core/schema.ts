@@ -1,4 +1,4 @@
-import { Type, type TSchema, type TString, type TTransform, type TObject, type TProperties, type ObjectOptions } from '@sinclair/typebox';
+import { FormatRegistry, Type, type TSchema, type TString, type TTransform, type TObject, type TProperties, type ObjectOptions } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 
 /** A problem in a config section or request: the key path, what was expected, what was found. */
@@ -6,6 +6,14 @@ export interface ConfigProblem {
   path: string;
   message: string;
 }
+
+// TypeBox checks no string format until it is registered; these are the ones the API uses.
+const DATE_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => DATE_TIME_RE.test(v) && !Number.isNaN(Date.parse(v)));
+if (!FormatRegistry.Has('date')) FormatRegistry.Set('date', (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)));
+if (!FormatRegistry.Has('time-hhmm')) FormatRegistry.Set('time-hhmm', (v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v) || v === '24:00');
+if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => /^[^\s@]+@[^\s@]+$/.test(v));
+if (!FormatRegistry.Has('uri')) FormatRegistry.Set('uri', (v) => { try { return Boolean(new URL(v).protocol); } catch { return false; } });
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
@@ -62,6 +70,10 @@ function expected(schema: TSchema, error: ValueError): string {
   }
   if (s['x-kind'] === 'duration') return 'a duration like 90s, 15m or 2h';
   if (s.format === 'time-hhmm') return 'a time HH:MM';
+  if (s.format === 'date-time') return 'an ISO 8601 date-time like 2026-05-01T08:00:00Z';
+  if (s.format === 'date') return 'a date YYYY-MM-DD';
+  if (s.format === 'email') return 'an e-mail address';
+  if (s.format === 'uri') return 'a URL';
   if (typeof s.pattern === 'string' && s.description) return String(s.description);
   if (s.type === 'integer' || s.type === 'number') {
     const bounds: string[] = [];

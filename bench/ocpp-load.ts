@@ -1,0 +1,296 @@
+/**
+ * `npm run bench`: starts the appliance and a bare ocpp-rpc server in their
+ * own processes and drives simulated OCPP 1.6J chargers at both from this
+ * process, over real WebSockets on loopback. Prints a Markdown report and
+ * writes it to bench/results/last-run.md.
+ *
+ * Options: --chargers 500 --seconds 10 --latency-chargers 1000 --rate 2000
+ *          --idle-chargers 3000 --skip-idle
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import ocppRpc from 'ocpp-rpc';
+import { stringify } from 'yaml';
+
+const { RPCClient } = ocppRpc;
+type Client = InstanceType<typeof RPCClient>;
+const root = resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    chargers: { type: 'string', default: '500' },
+    seconds: { type: 'string', default: '10' },
+    'latency-chargers': { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '2000' },
+    'idle-chargers': { type: 'string', default: '3000' },
+    'skip-idle': { type: 'boolean', default: false },
+  },
+});
+const N = Number(args.chargers);
+const SECONDS = Number(args.seconds);
+const LAT_N = Number(args['latency-chargers']);
+const RATE = Number(args.rate);
+const IDLE_N = Number(args['idle-chargers']);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Server { name: string; child: ChildProcess; port: number; startupMs: number; stop(): Promise<void> }
+
+function startProcess(name: string, argv: string[], env: Record<string, string>): Promise<Server> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((res, rej) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on https?:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        res({
+          name, child, port: Number(m[1]), startupMs: performance.now() - t0,
+          stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.once('exit', (code) => rej(new Error(`${name} exited ${code}: ${out}`)));
+  });
+}
+
+function startAppliance(dataDir: string, port = 0): Promise<Server> {
+  const config = join(dataDir, 'bench.yaml');
+  writeFileSync(config, stringify({
+    site: { name: 'Benchmark' }, http: { host: '127.0.0.1' },
+    ocpp: { unknownChargers: 'accept', heartbeatInterval: '300s' }, log: { level: 'info' }, plugins: {},
+  }));
+  return startProcess('chargekeeper', ['--import', 'tsx', 'core/main.ts'], {
+    CHARGEKEEPER_CONFIG: config, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_PORT: String(port), CHARGEKEEPER_ADMIN_PASSWORD: 'bench',
+  });
+}
+
+function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+async function connect(port: number, id: string): Promise<Client> {
+  const c = new RPCClient({
+    endpoint: `ws://127.0.0.1:${port}/ocpp`, identity: id, protocols: ['ocpp1.6'], reconnect: false, callTimeoutMs: 30_000,
+  } as ConstructorParameters<typeof RPCClient>[0]);
+  await c.connect();
+  return c;
+}
+
+class Latencies {
+  #by = new Map<string, number[]>();
+  errors = 0;
+  add(action: string, ms: number) {
+    const list = this.#by.get(action) ?? [];
+    list.push(ms);
+    this.#by.set(action, list);
+  }
+  async time<T>(action: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const t0 = performance.now();
+    try {
+      const r = await fn();
+      this.add(action, performance.now() - t0);
+      return r;
+    } catch {
+      this.errors += 1;
+      return undefined;
+    }
+  }
+  rows(): string[] {
+    const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!.toFixed(1);
+    return [...this.#by.entries()].map(([a, xs]) => {
+      xs.sort((x, y) => x - y);
+      return `| ${a} | ${xs.length} | ${q(xs, 0.5)} | ${q(xs, 0.99)} | ${xs[xs.length - 1]!.toFixed(1)} |`;
+    });
+  }
+  p99(): number {
+    let worst = 0;
+    for (const xs of this.#by.values()) {
+      xs.sort((x, y) => x - y);
+      worst = Math.max(worst, xs[Math.min(xs.length - 1, Math.floor(0.99 * xs.length))]!);
+    }
+    return worst;
+  }
+}
+
+const meterValue = (wh: number) => ({
+  timestamp: new Date().toISOString(),
+  sampledValue: [
+    { value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+    { value: '7400', measurand: 'Power.Active.Import', unit: 'W' },
+    { value: '230.1', measurand: 'Voltage', phase: 'L1-N', unit: 'V' },
+    { value: '32.0', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+  ],
+});
+
+/** Boots a fleet and opens one session per charger; returns the clients and their transaction ids. */
+async function fleet(port: number, n: number, prefix: string, lat?: Latencies): Promise<Array<{ c: Client; tx: number }>> {
+  const out: Array<{ c: Client; tx: number }> = [];
+  const batch = 100;
+  for (let i = 0; i < n; i += batch) {
+    out.push(...await Promise.all(Array.from({ length: Math.min(batch, n - i) }, async (_, j) => {
+      const id = `${prefix}${i + j}`;
+      const c = await connect(port, id);
+      const call = <T>(action: string, params: unknown) => (lat ? lat.time(action, () => c.call(action, params)) : c.call(action, params)) as Promise<T>;
+      await call('BootNotification', { chargePointVendor: 'Bench', chargePointModel: 'Sim' });
+      await call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: new Date().toISOString() });
+      const r = await call<{ transactionId: number }>('StartTransaction', { connectorId: 1, idTag: `T${id}`, meterStart: 0, timestamp: new Date().toISOString() });
+      return { c, tx: r?.transactionId ?? 0 };
+    })));
+  }
+  return out;
+}
+
+async function saturation(server: Server, prefix: string): Promise<number> {
+  const cps = await fleet(server.port, N, prefix);
+  let done = 0;
+  let running = true;
+  const loops = cps.map(async ({ c, tx }, i) => {
+    let wh = i;
+    while (running) {
+      wh += 10;
+      await c.call('MeterValues', { connectorId: 1, transactionId: tx, meterValue: [meterValue(wh)] });
+      done += 1;
+    }
+  });
+  await sleep(1000); // warm-up
+  const start = done;
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const rate = ((done - start) * 1000) / (performance.now() - t0);
+  running = false;
+  await Promise.allSettled(loops);
+  await Promise.all(cps.map(({ c }) => c.close({ code: 1000, force: true })));
+  return rate;
+}
+
+async function latency(server: Server, prefix: string): Promise<Latencies> {
+  const lat = new Latencies();
+  const cps = await fleet(server.port, LAT_N, prefix, lat);
+  const perCharger = RATE / LAT_N;
+  const intervalMs = 1000 / perCharger;
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(cps.map(async ({ c, tx }, i) => {
+    await sleep(Math.random() * intervalMs);
+    let wh = i;
+    let next = performance.now();
+    while (performance.now() < end) {
+      wh += 10;
+      void lat.time('MeterValues', () => c.call('MeterValues', { connectorId: 1, transactionId: tx, meterValue: [meterValue(wh)] }));
+      next += intervalMs;
+      await sleep(Math.max(0, next - performance.now()));
+    }
+    await sleep(200);
+    await lat.time('StopTransaction', () => c.call('StopTransaction', { transactionId: tx, meterStop: wh, timestamp: new Date().toISOString() }));
+  }));
+  await Promise.all(cps.map(({ c }) => c.close({ code: 1000, force: true })));
+  return lat;
+}
+
+async function idleFleet(server: Server, prefix: string): Promise<{ clients: Client[]; rssMb: number }> {
+  const clients: Client[] = [];
+  for (let i = 0; i < IDLE_N; i += 200) {
+    clients.push(...await Promise.all(Array.from({ length: Math.min(200, IDLE_N - i) }, async (_, j) => {
+      const c = await connect(server.port, `${prefix}${i + j}`);
+      await c.call('BootNotification', { chargePointVendor: 'Bench', chargePointModel: 'Idle' });
+      return c;
+    })));
+  }
+  await sleep(3000);
+  if (global.gc) global.gc();
+  return { clients, rssMb: rssKb(server.child.pid!) / 1024 };
+}
+
+/** After a restart every charger reconnects with a little jitter, as real ones do after a power cut. */
+async function reconnectStorm(port: number, n: number, prefix: string): Promise<{ seconds: number; failures: number; accepted: number }> {
+  const t0 = performance.now();
+  let failures = 0;
+  let accepted = 0;
+  const clients: Client[] = [];
+  await Promise.all(Array.from({ length: n }, async (_, i) => {
+    await sleep(Math.random() * 2000);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        const c = await connect(port, `${prefix}${i}`);
+        clients.push(c);
+        const r = await c.call('BootNotification', { chargePointVendor: 'Bench', chargePointModel: 'Idle' }) as { status: string };
+        if (r.status === 'Accepted') accepted += 1;
+        return;
+      } catch {
+        failures += 1;
+        await sleep(500 + Math.random() * 1000);
+      }
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(clients.map((c) => c.close({ code: 1000, force: true })));
+  return { seconds, failures, accepted };
+}
+
+async function main(): Promise<void> {
+  const lines: string[] = [];
+  const log = (s = '') => { lines.push(s); process.stdout.write(`${s}\n`); };
+  const dataDir = mkdtempSync(join(tmpdir(), 'chargekeeper-bench-'));
+  log(`# ChargeKeeper OCPP benchmark — ${new Date().toISOString().slice(0, 16)}Z`);
+  log(`Node ${process.version}, ${(await import('node:os')).cpus().length} cores; server and load in separate processes on loopback.`);
+  log();
+
+  let bare = await startProcess('bare', ['--import', 'tsx', 'bench/bare-server.ts', '0'], {});
+  let app = await startAppliance(dataDir);
+  log(`Startup to listening (process spawn incl. TypeScript loading): ChargeKeeper ${app.startupMs.toFixed(0)} ms, bare ${bare.startupMs.toFixed(0)} ms.`);
+  log();
+
+  log(`## Saturation: ${N} chargers, closed loop of MeterValues (4 sampled values each), ${SECONDS} s`);
+  const bareRate = await saturation(bare, 'SB');
+  const appRate = await saturation(app, 'SA');
+  log('| server | calls/s | ratio |');
+  log('| --- | ---: | ---: |');
+  log(`| bare ocpp-rpc (stores nothing) | ${bareRate.toFixed(0)} | 100 % |`);
+  log(`| ChargeKeeper (durable before reply) | ${appRate.toFixed(0)} | ${((appRate / bareRate) * 100).toFixed(0)} % |`);
+  log();
+
+  log(`## Latency: ${LAT_N} chargers, ${RATE} MeterValues/s offered for ${SECONDS} s (after boot, status, start)`);
+  const lat = await latency(app, 'LA');
+  log('| action | calls | p50 ms | p99 ms | max ms |');
+  log('| --- | ---: | ---: | ---: | ---: |');
+  for (const row of lat.rows()) log(row);
+  log(`Errors: ${lat.errors}; worst p99 ${lat.p99().toFixed(1)} ms.`);
+  log();
+
+  if (!args['skip-idle']) {
+    log(`## ${IDLE_N} idle chargers connected, then a server restart`);
+    const bareIdle = await idleFleet(bare, 'IB');
+    await Promise.all(bareIdle.clients.map((c) => c.close({ code: 1000, force: true })));
+    const appIdle = await idleFleet(app, 'IA');
+    log('| server | RSS MB | ratio |');
+    log('| --- | ---: | ---: |');
+    log(`| bare ocpp-rpc | ${bareIdle.rssMb.toFixed(0)} | 1.00 |`);
+    log(`| ChargeKeeper | ${appIdle.rssMb.toFixed(0)} | ${(appIdle.rssMb / bareIdle.rssMb).toFixed(2)} |`);
+    await Promise.all(appIdle.clients.map((c) => c.close({ code: 1000, force: true })));
+    const port = app.port;
+    await app.stop();
+    app = await startAppliance(dataDir, port);
+    const storm = await reconnectStorm(app.port, IDLE_N, 'IA');
+    log();
+    log(`Reconnect storm after restart: ${storm.accepted}/${IDLE_N} chargers reconnected and booted Accepted in ${storm.seconds.toFixed(1)} s (0–2 s jitter per charger), ${storm.failures} failed attempts.`);
+    log();
+  }
+
+  await Promise.all([app.stop(), bare.stop()]);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(root, 'bench', 'results', 'last-run.md'), `${lines.join('\n')}\n`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
