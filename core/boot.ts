@@ -50,10 +50,11 @@ export interface BootOptions {
   extraPlugins?: Record<string, RegistryEntry>;
 }
 
-/** load → validate → order → migrate → register → start. Throws ConfigError before anything opens. */
-export async function boot(opts: BootOptions = {}): Promise<App> {
-  const env = opts.env ?? process.env;
-  const startedAtMs = Date.now();
+/**
+ * Reads the site config and checks every section (core, plugins, hardware)
+ * without opening anything. Used by boot() and by `npm run config:check`.
+ */
+export function checkSiteConfig(env: NodeJS.ProcessEnv, opts: Pick<BootOptions, 'logSink' | 'clock' | 'extraPlugins'> = {}) {
   const { config, raw, problems } = loadCoreConfig(env);
   const file = env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
   const log = createLogger(config?.core.log.level ?? 'info', 'core', opts.logSink);
@@ -61,15 +62,23 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
   const bus = new Bus(log.child('bus'));
   const host = new PluginHost(bus, clock, log.child('plugins'));
 
-  // Every section is validated before anything opens, and all problems are reported at once.
   const pluginsRaw = raw.plugins && typeof raw.plugins === 'object' && !Array.isArray(raw.plugins) ? raw.plugins as Record<string, unknown> : {};
   const plugins = { ...registry, ...opts.extraPlugins };
   const enabled = Object.entries(pluginsRaw).map(([key, value]) => ({ key, path: `plugins.${key}`, raw: value, registry: plugins }));
   for (const key of Object.keys(adapters)) {
     if (raw[key] !== undefined && raw[key] !== null) enabled.push({ key, path: key, raw: raw[key], registry: adapters });
   }
-  const pluginProblems = host.prepare(enabled);
-  if (!config || pluginProblems.length) throw new ConfigError([...problems, ...pluginProblems], file);
+  const all = [...problems, ...host.prepare(enabled)];
+  return { file, config: all.length ? undefined : config, problems: all, log, clock, bus, host };
+}
+
+/** load → validate → order → migrate → register → start. Throws ConfigError before anything opens. */
+export async function boot(opts: BootOptions = {}): Promise<App> {
+  const env = opts.env ?? process.env;
+  const startedAtMs = Date.now();
+  // Every section is validated before anything opens, and all problems are reported at once.
+  const { file, config, problems, log, clock, bus, host } = checkSiteConfig(env, opts);
+  if (!config) throw new ConfigError(problems, file);
 
   const { core } = config;
   const db = openDatabase(core.storage, config.dataDir);
