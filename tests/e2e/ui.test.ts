@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Accounts } from '../../core/accounts.js';
 import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,6 +24,9 @@ if (!hasChromium && !inCi) {
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const now = () => new Date().toISOString();
+// The machine may be busy: give live updates time to arrive.
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 10_000, interval: 50 });
+const SLOW = 90_000;
 
 // In CI a missing Chromium is a failure (beforeAll throws), never a skip.
 describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
@@ -33,20 +37,25 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
   let cp: TestChargePoint;
   const problems: string[] = [];
   const commandsSeen: string[] = [];
+  // HTTP statuses a test provokes on purpose; Chromium logs each failed fetch as a console error.
+  const expectedStatuses = new Set<number>();
 
   function watch(p: Page, label: string) {
     p.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`${label} console error: ${msg.text()}`);
+      if (msg.type() !== 'error') return;
+      const status = /status of (\d{3})/.exec(msg.text());
+      if (status && expectedStatuses.has(Number(status[1]))) return;
+      problems.push(`${label} console error: ${msg.text()}`);
     });
     p.on('pageerror', (err) => problems.push(`${label} page error: ${err.message}`));
   }
 
-  async function signIn(p: Page) {
+  async function signIn(p: Page, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard') {
     await p.goto(app.url);
-    await p.getByLabel('Username').fill('admin');
-    await p.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await p.getByLabel('Username').fill(username);
+    await p.getByLabel('Password').fill(password);
     await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await p.getByRole('heading', { name: heading }).waitFor();
   }
 
   beforeAll(async () => {
@@ -64,6 +73,13 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
     watch(page, 'desktop');
   }, 60_000);
 
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(async () => {
+      const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      await page?.screenshot({ path: join(shots, `failed-${name}.png`) }).catch(() => undefined);
+    });
+  });
+
   afterEach(() => {
     expect(problems, 'the browser logged errors').toEqual([]);
   });
@@ -72,12 +88,12 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
     // The browser goes first so its event stream does not see the server vanish.
     await browser?.close();
     await app?.stop();
-  });
+  }, SLOW);
 
   it('signs in through the login form', async () => {
     await page.goto(app.url);
     await page.getByRole('heading', { name: 'ChargeKeeper' }).waitFor();
-    await expect.poll(() => page.getByText(/Version \d/).count()).toBe(1);
+    await poll(() => page.getByText(/Version \d/).count()).toBe(1);
     await page.screenshot({ path: join(shots, 'desktop-login.png') });
     await page.getByLabel('Username').fill('admin');
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
@@ -86,7 +102,7 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
     await page.getByText('No chargers yet').waitFor();
     expect(await page.evaluate(() => localStorage.getItem('chargekeeper.token'))).toBeTruthy();
     await page.locator('.stream-open >> visible=true').waitFor();
-  });
+  }, SLOW);
 
   it('shows a charger that connects after the page opened, without a reload', async () => {
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
@@ -110,7 +126,7 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
     expect(await page.locator('[data-stat="online"]').innerText()).toMatch(/^1\s*\/\s*1$/);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
     await page.screenshot({ path: join(shots, 'desktop-dashboard.png') });
-  });
+  }, SLOW);
 
   it('opens the charger page and shows the reply to a command', async () => {
     await page.locator('[data-charger="CP1"]').getByRole('link', { name: 'CP1' }).click();
@@ -129,7 +145,16 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Soft reset' }).click();
     await page.getByText(/Reset:\s*Accepted/).waitFor();
     expect(commandsSeen).toContain('Reset:Soft');
-  });
+
+    // Rename, then clear the name again.
+    const name = page.getByLabel('Display name');
+    await name.fill('Garage left');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByRole('heading', { name: 'Garage left', level: 1 }).waitFor();
+    await name.fill('');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByRole('heading', { name: 'CP1', level: 1 }).waitFor();
+  }, SLOW);
 
   it('turns the connector badge blue when the charger reports Charging, live', async () => {
     const connector = page.locator('[data-connector="1"]');
@@ -162,15 +187,15 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
     }
     const session = page.locator(`[data-transaction="${tx.transactionId}"]`);
     await session.waitFor();
-    await expect.poll(() => session.locator('[data-metric="power"]').innerText()).toBe('6.9 kW');
-    await expect.poll(() => session.locator('[data-metric="energy"]').innerText()).toBe('0.60 kWh');
+    await poll(() => session.locator('[data-metric="power"]').innerText()).toBe('6.9 kW');
+    await poll(() => session.locator('[data-metric="energy"]').innerText()).toBe('0.60 kWh');
     await page.locator('[data-status="Charging"]').first().waitFor();
     await page.screenshot({ path: join(shots, 'desktop-charger.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.locator('[data-charger="CP1"] [data-status="Charging"]').waitFor();
     expect(await page.locator('[data-stat="charging"]').innerText()).toBe('1');
-  });
+  }, SLOW);
 
   it('lists the running session on the transactions page, in kWh', async () => {
     await page.getByRole('link', { name: 'Transactions' }).click();
@@ -179,16 +204,16 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
     await row.getByText('Running').waitFor();
     await row.getByText('TAG-E2E').waitFor();
     await page.screenshot({ path: join(shots, 'desktop-transactions.png') });
-  });
+  }, SLOW);
 
   it('slots the blueprint plugin page into the navigation', async () => {
     await page.getByRole('link', { name: 'Blueprint' }).click();
     await page.getByRole('heading', { name: 'Blueprint plugin page' }).waitFor();
-    await expect.poll(() => page.getByTestId('blueprint-hello').innerText()).toMatch(/hello from Test Site/);
+    await poll(() => page.getByTestId('blueprint-hello').innerText()).toMatch(/hello from Test Site/);
     await page.getByRole('link', { name: 'Plugins' }).click();
     await page.locator('[data-plugin="blueprint"]').getByText('running').waitFor();
     await page.screenshot({ path: join(shots, 'desktop-plugins.png') });
-  });
+  }, SLOW);
 
   it('works on a 390 px phone screen', async () => {
     const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
@@ -209,19 +234,110 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
       await p.screenshot({ path: join(shots, 'phone-menu.png') });
       await p.getByRole('link', { name: 'Transactions' }).click();
       const row = p.locator('tr[data-transaction]').first();
-      await expect.poll(() => row.locator('td[data-label="Energy"]').innerText()).toBe('0.60 kWh');
+      await poll(() => row.locator('td[data-label="Energy"]').innerText()).toBe('0.60 kWh');
       await p.screenshot({ path: join(shots, 'phone-transactions.png') });
 
       await p.goto(`${app.url}/#/chargers/CP1`);
       await p.getByRole('heading', { name: 'CP1', level: 1 }).waitFor();
       // This page opened after the meter values arrived: it reads them from the stored session.
       const session = p.locator('section[data-transaction]');
-      await expect.poll(() => session.locator('[data-metric="energy"]').innerText()).toBe('0.60 kWh');
+      await poll(() => session.locator('[data-metric="energy"]').innerText()).toBe('0.60 kWh');
       await session.locator('svg[role="img"]').waitFor();
       expect(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
       await p.screenshot({ path: join(shots, 'phone-charger.png'), fullPage: true });
     } finally {
       await phone.close();
     }
-  });
+  }, SLOW);
+
+  it('gives a driver only charger availability and their own sessions', async () => {
+    await new Accounts(app.app.db, app.clock, 3_600_000).create({
+      username: 'dana', name: 'Dana Driver', role: 'driver', password: 'driver-pw-123',
+    });
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const p = await ctx.newPage();
+    watch(p, 'driver');
+    try {
+      await signIn(p, 'dana', 'driver-pw-123', 'Charger availability');
+      const nav = p.getByRole('navigation', { name: 'Main' });
+      expect((await nav.getByRole('link').allInnerTexts()).map((t) => t.trim())).toEqual(['Chargers', 'My sessions']);
+      const card = p.locator('[data-charger="CP1"]');
+      await card.locator('[data-status="Charging"]').waitFor();
+      expect(await card.getByRole('link').count(), 'drivers get no charger page').toBe(0);
+      await p.screenshot({ path: join(shots, 'desktop-driver.png') });
+      await nav.getByRole('link', { name: 'My sessions' }).click();
+      await p.getByText('No transactions yet').waitFor();
+    } finally {
+      await ctx.close();
+    }
+  }, SLOW);
+
+  it('explains why a command failed: bad JSON, bad payload, CALLERROR, offline', async () => {
+    for (const status of [400, 409, 502]) expectedStatuses.add(status);
+    try {
+      await page.evaluate(() => (location.hash = '#/chargers/CP1'));
+      const form = page.locator('section', { has: page.getByRole('heading', { name: 'Send command' }) });
+      await form.getByLabel('Action').selectOption('Reset');
+      const send = form.getByRole('button', { name: 'Send Reset' });
+
+      await form.getByLabel('Payload (JSON)').fill('{ "type": ');
+      await send.click();
+      await form.getByText(/Not valid JSON/).waitFor();
+
+      await form.getByLabel('Payload (JSON)').fill('{ "type": "Medium" }');
+      await send.click();
+      const alert = form.locator('[data-state="error"]');
+      await alert.getByText(/invalid payload/).waitFor();
+      expect(await alert.locator('li').count()).toBeGreaterThan(0);
+      expect(await alert.innerText()).toContain('type');
+      await form.screenshot({ path: join(shots, 'desktop-command-error.png') });
+
+      // The test charge point has no ClearCache handler: ocpp-rpc answers NotImplemented.
+      await form.getByLabel('Action').selectOption('ClearCache');
+      await form.getByRole('button', { name: 'Send ClearCache' }).click();
+      await alert.getByText(/CALLERROR/).waitFor();
+      expect(await alert.innerText()).toContain('NotImplemented');
+
+      const cp2 = await app.chargePoint('CP2');
+      await cp2.boot();
+      await page.evaluate(() => (location.hash = '#/'));
+      await page.locator('[data-charger="CP2"]').getByText('Online').waitFor();
+      await cp2.close({ code: 1000 });
+      await page.locator('[data-charger="CP2"]').getByText('Offline', { exact: true }).waitFor();
+      await page.locator('[data-charger="CP2"]').getByRole('link', { name: 'CP2' }).click();
+      const form2 = page.locator('section', { has: page.getByRole('heading', { name: 'Send command' }) });
+      await form2.getByRole('button', { name: /^Send / }).click();
+      await form2.locator('[data-state="error"]').getByText(/The charger is offline/).waitFor();
+      await form2.screenshot({ path: join(shots, 'desktop-command-offline.png') });
+    } finally {
+      expectedStatuses.clear();
+    }
+  }, SLOW);
+
+  it('lets an admin approve a pending charger from the dashboard', async () => {
+    const site = await startApp({ config: { ocpp: { unknownChargers: 'pending' } } });
+    const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const p = await ctx.newPage();
+    watch(p, 'pending-site');
+    try {
+      await p.goto(site.url);
+      await p.getByLabel('Username').fill('admin');
+      await p.getByLabel('Password').fill(ADMIN_PASSWORD);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByText('No chargers yet').waitFor();
+      const cp9 = await site.chargePoint('CP9');
+      cp9.handle('TriggerMessage', () => ({ status: 'Accepted' }));
+      expect((await cp9.boot()).status).toBe('Pending');
+      const card = p.locator('[data-charger="CP9"]');
+      await card.getByText('Pending approval').waitFor();
+      await p.screenshot({ path: join(shots, 'phone-pending.png') });
+      await card.getByRole('button', { name: 'Approve' }).click();
+      await card.getByText('Pending approval').waitFor({ state: 'detached' });
+      const res = await site.api<Array<{ id: string; approved: boolean }>>('GET', '/chargers');
+      expect(res.body.find((c) => c.id === 'CP9')?.approved).toBe(true);
+    } finally {
+      await ctx.close();
+      await site.stop();
+    }
+  }, SLOW);
 });

@@ -119,6 +119,8 @@ export interface PluginPage {
   component: string;
   roles: Role[];
   icon?: string;
+  /** Repo-relative file of the component, e.g. plugins/users/ui/UsersPage.svelte. */
+  module: string;
 }
 
 export interface PluginInfo {

@@ -40,9 +40,9 @@ export function duration(fromIso: string | null | undefined, to: number | string
   const s = Math.max(0, Math.round((end - Date.parse(fromIso)) / 1000));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  if (h) return `${h} h ${String(m).padStart(2, '0')} min`;
-  if (m) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${s} s`;
+  if (h) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
 }
 
 export function money(cost: { amount: string | number; currency: string } | null | undefined): string {

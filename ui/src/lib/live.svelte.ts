@@ -64,6 +64,9 @@ let retryTimer: ReturnType<typeof setTimeout> | null = null;
 let refetchTimer: ReturnType<typeof setTimeout> | null = null;
 let hadError = false;
 let authCheck: (() => Promise<boolean>) | null = null;
+// Each applied event gets a number; touchedAt remembers the last one per charger (see seedCharger).
+let eventSeq = 0;
+const touchedAt = new Map<string, number>();
 
 /** Subscribe to a raw server event ("*" = every event); returns the unsubscribe function. */
 export function onLiveEvent(name: string, fn: Listener): () => void {
@@ -76,19 +79,28 @@ export function onLiveEvent(name: string, fn: Listener): () => void {
 
 /** Loads GET /api/chargers into live.chargers, keeping the same object. */
 export async function loadChargers(): Promise<void> {
+  const mark = liveMark();
   const list = await api.get<Charger[]>('/api/chargers');
   const seen = new Set<string>();
   for (const c of list) {
     seen.add(c.id);
-    mergeCharger(c);
+    mergeCharger(c, mark);
   }
-  for (const id of Object.keys(live.chargers)) if (!seen.has(id)) delete live.chargers[id];
+  for (const id of Object.keys(live.chargers)) if (!seen.has(id) && !touchedSince(id, mark)) delete live.chargers[id];
   live.loaded = true;
 }
 
-/** Merges a charger's detail (or list) answer into live state, and its open transactions into sessions. */
-export function seedCharger(detail: Charger | ChargerDetail): void {
-  mergeCharger(detail);
+/** A point in the event stream. Take it before a request, and pass it with the answer to seedCharger. */
+export function liveMark(): number {
+  return eventSeq;
+}
+
+/**
+ * Merges a charger's detail (or list) answer into live state, and its open transactions into sessions.
+ * Events received after `mark` are newer than the answer: they keep their connection and connector state.
+ */
+export function seedCharger(detail: Charger | ChargerDetail, mark: number): void {
+  mergeCharger(detail, mark);
   if ('openTransactions' in detail && Array.isArray(detail.openTransactions)) {
     for (const tx of detail.openTransactions) seedSession({ ...tx, chargerId: tx.chargerId ?? detail.id });
   }
@@ -109,6 +121,55 @@ export function seedSession(tx: Pick<Transaction, 'id' | 'chargerId' | 'connecto
     energyWh: tx.energyWh ?? (tx.meterStopWh != null ? tx.meterStopWh - tx.meterStartWh : null),
     samples: [],
   };
+}
+
+interface StoredMeterValue {
+  at: string;
+  measurand: string;
+  phase: string;
+  location: string;
+  /** SI units (W, Wh). */
+  value: number;
+}
+
+/** Loads a session and its stored meter values (GET /api/transactions/{id}) into live.sessions, so charts start at the session start. */
+export async function loadSession(transactionId: number): Promise<LiveSession | undefined> {
+  const tx = await api.get<Transaction & { meterValues?: StoredMeterValue[] }>(`/api/transactions/${transactionId}`);
+  seedSession(tx);
+  const s = live.sessions[transactionId];
+  if (!s) return undefined;
+  if (tx.stoppedAt) {
+    s.stoppedAt = tx.stoppedAt;
+    s.energyWh = tx.energyWh ?? s.energyWh;
+  }
+  // Per timestamp: the whole-charger power (unphased, else the sum of phases) and the energy register.
+  const byAt = new Map<number, { phased: number; total?: number; energy?: number }>();
+  for (const v of tx.meterValues ?? []) {
+    if (v.location && v.location !== 'Outlet') continue;
+    const t = Date.parse(v.at);
+    if (Number.isNaN(t)) continue;
+    const e = byAt.get(t) ?? { phased: 0 };
+    if (v.measurand === 'Power.Active.Import') {
+      if (v.phase) e.phased += Number(v.value);
+      else e.total = Number(v.value);
+    } else if (v.measurand === 'Energy.Active.Import.Register' && !v.phase) e.energy = Number(v.value);
+    byAt.set(t, e);
+  }
+  const have = new Set(s.samples.map((p) => p.t));
+  const stored: PowerPoint[] = [];
+  let lastEnergy: number | undefined;
+  for (const [t, e] of [...byAt.entries()].sort((a, b) => a[0] - b[0])) {
+    const w = e.total ?? (e.phased || undefined);
+    if (w !== undefined && !have.has(t)) stored.push({ t, powerW: w });
+    if (e.energy !== undefined) lastEnergy = e.energy;
+  }
+  if (stored.length) {
+    const merged = [...stored, ...s.samples].sort((a, b) => a.t - b.t);
+    s.samples.splice(0, s.samples.length, ...merged.slice(-MAX_SAMPLES));
+    if (!s.stoppedAt && s.powerW === null) s.powerW = s.samples[s.samples.length - 1]!.powerW;
+  }
+  if (!s.stoppedAt && lastEnergy !== undefined && !s.energyWh) s.energyWh = Math.max(0, lastEnergy - s.meterStartWh);
+  return s;
 }
 
 /** The running session on a connector, if any. */
@@ -145,6 +206,7 @@ export function resetLive(): void {
   for (const id of Object.keys(live.chargers)) delete live.chargers[id];
   for (const id of Object.keys(live.sessions)) delete live.sessions[Number(id)];
   for (const id of Object.keys(live.meters)) delete live.meters[id];
+  touchedAt.clear();
   live.loaded = false;
 }
 
@@ -224,11 +286,26 @@ function scheduleRefetch(delayMs = 150): void {
   }, delayMs);
 }
 
-function mergeCharger(c: Charger): void {
+function touchedSince(id: string, mark: number): boolean {
+  return (touchedAt.get(id) ?? 0) > mark;
+}
+
+function mergeCharger(c: Charger, mark: number): void {
   const cur = live.chargers[c.id];
+  if (cur && touchedSince(c.id, mark)) {
+    // The answer is older than what events told us: take only what events do not carry.
+    cur.name = 'name' in c ? (c.name ?? null) : (cur.name ?? null);
+    cur.vendor = cur.vendor ?? c.vendor;
+    cur.model = cur.model ?? c.model;
+    cur.firmwareVersion = cur.firmwareVersion ?? c.firmwareVersion;
+    for (const k of c.connectors ?? []) {
+      if (!cur.connectors.some((x) => x.connectorId === k.connectorId)) setConnector(cur, k.connectorId, { ...k });
+    }
+    return;
+  }
   const next: Charger = {
     id: c.id,
-    name: c.name ?? cur?.name ?? null,
+    name: 'name' in c ? (c.name ?? null) : (cur?.name ?? null),
     online: c.online,
     approved: c.approved,
     vendor: c.vendor,
@@ -268,6 +345,7 @@ function apply(name: string, p: any): void {
   if (!p || typeof p !== 'object') return;
   const id: string | undefined = typeof p.chargerId === 'string' ? p.chargerId : undefined;
   if (!id && name !== 'meter.sampled') return;
+  if (id && name !== 'meter.sampled') touchedAt.set(id, ++eventSeq);
   switch (name) {
     case 'charger.connected': {
       const c = ensureCharger(id!);

@@ -1,22 +1,18 @@
-// Plugin pages: plugins/<name>/ui/<Component>.svelte, listed by GET /api/plugins.
+// Plugin pages: <plugin dir>/ui/<Component>.svelte, listed with their module path by GET /api/plugins.
 import type { Component } from 'svelte';
 import type { PluginInfo, PluginPage } from './api.ts';
 
 type Loader = () => Promise<{ default: Component }>;
 
-// Relative to this file: <repo>/plugins/*/ui/*.svelte. Each page becomes its own lazy chunk.
-const modules = import.meta.glob<{ default: Component }>('../../../plugins/*/ui/*.svelte');
+// Relative to this file: <repo>/plugins/*/ui/ and <repo>/hardware-adapters/*/ui/. Each page becomes its own lazy chunk.
+const modules = import.meta.glob<{ default: Component }>([
+  '../../../plugins/*/ui/*.svelte',
+  '../../../hardware-adapters/*/ui/*.svelte',
+]);
 
-const byKey = new Map<string, Loader>();
-for (const [file, load] of Object.entries(modules)) {
-  const m = /plugins\/([^/]+)\/ui\/([^/]+)\.svelte$/.exec(file);
-  if (m) byKey.set(`${bare(m[1]!)}/${m[2]!}`, load);
-}
-
-// The folder of the blueprint is "_blueprint"; its plugin may call itself either way.
-function bare(name: string): string {
-  return name.replace(/^_+/, '');
-}
+// Keyed by the repo-relative path that GET /api/plugins reports as a page's `module`.
+const byModule = new Map<string, Loader>();
+for (const [file, load] of Object.entries(modules)) byModule.set(file.replace(/^(\.\.\/)+/, ''), load);
 
 export interface NavPage extends PluginPage {
   plugin: string;
@@ -24,8 +20,8 @@ export interface NavPage extends PluginPage {
   route: string;
 }
 
-export function loaderFor(plugin: string, component: string): Loader | undefined {
-  return byKey.get(`${bare(plugin)}/${component.replace(/\.svelte$/, '')}`);
+export function loaderFor(page: PluginPage): Loader | undefined {
+  return byModule.get(page.module);
 }
 
 /** Pages of running plugins that the given filter lets through. */

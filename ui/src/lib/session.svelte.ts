@@ -44,8 +44,9 @@ export async function restore(): Promise<void> {
       const me = await api.get<User>('/api/auth/me');
       await start(me, token);
     } catch (e) {
-      if (!(e instanceof ApiError && e.status === 401)) session.notice = e instanceof Error ? e.message : String(e);
-      setToken(null);
+      // Only a refused token is forgotten; an unreachable server keeps it for the next reload.
+      if (e instanceof ApiError && e.status === 401) setToken(null);
+      else session.notice = e instanceof Error ? e.message : String(e);
     }
   }
   session.ready = true;
@@ -57,6 +58,12 @@ export async function signIn(username: string, password: string): Promise<void> 
   const me = res.user ?? (await api.get<User>('/api/auth/me'));
   session.notice = '';
   await start(me, res.token);
+}
+
+/** Revokes the token on the server, then forgets it here. */
+export async function logout(): Promise<void> {
+  await api.post('/api/auth/logout', {}, { noAuthRedirect: true }).catch(() => {});
+  signOut();
 }
 
 export function signOut(notice = ''): void {
