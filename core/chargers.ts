@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Bus } from './bus.js';
+import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
 import type { OcppServer } from './ocpp/server.js';
 import type { ChargerService, ChargerView, SendOptions } from './services.js';
@@ -66,6 +67,10 @@ export class Chargers implements ChargerService {
 
   async row(id: string): Promise<Row | undefined> {
     return this.#db('chargers').where({ id }).first();
+  }
+
+  authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer> {
+    return this.#ocpp.authorize(req);
   }
 
   async send(chargerId: string, action: string, payload: unknown, opts: SendOptions): Promise<unknown> {

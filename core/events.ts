@@ -145,6 +145,12 @@ export interface TransactionForCost {
 /** Decisions are asked of handlers in registration order; the first answer that is not undefined wins. */
 export interface Decisions {
   authorize(req: AuthorizeRequest): AuthorizeAnswer | undefined | Promise<AuthorizeAnswer | undefined>;
+  /**
+   * Asked after `authorize` accepted a tag: a plugin may narrow the answer
+   * (a reservation held for another driver, an energy budget used up).
+   * The first answer that is not undefined replaces the accepted one.
+   */
+  restrict(req: AuthorizeRequest & { answer: AuthorizeAnswer }): AuthorizeAnswer | undefined | Promise<AuthorizeAnswer | undefined>;
   /** The cost of a transaction, for GET /api/transactions. */
   cost(tx: TransactionForCost): { amount: string; currency: string } | undefined
     | Promise<{ amount: string; currency: string } | undefined>;

@@ -2,6 +2,7 @@ import type { Accounts } from './accounts.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
 import type { GroupWriter } from './db/writer.js';
+import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 
 /** A connected or known charger, as the API lists it. */
 export interface ChargerView {
@@ -33,6 +34,8 @@ export interface ChargerService {
    * CommandPayloadError (from core/ocpp/server.ts).
    */
   send(chargerId: string, action: string, payload: unknown, opts: SendOptions): Promise<unknown>;
+  /** What a charger would answer this idTag now (authorize, then restrict, else ocpp.freeVend); e.g. before a remote start. */
+  authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer>;
 }
 
 /** What the core offers every plugin through ctx.core. */

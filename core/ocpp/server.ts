@@ -230,9 +230,17 @@ export class OcppServer {
     }
   }
 
+  /** The answer a charger would get for this idTag: the authorize decision, narrowed by restrict, or freeVend. */
+  authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer> {
+    return this.#authorize(req);
+  }
+
   async #authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer> {
     const decided = await this.#ctx.bus.ask('authorize', req);
-    const answer: AuthorizeAnswer = decided ?? { status: this.#ctx.config.freeVend ? 'Accepted' : 'Invalid', userId: null };
+    let answer: AuthorizeAnswer = decided ?? { status: this.#ctx.config.freeVend ? 'Accepted' : 'Invalid', userId: null };
+    if (answer.status === 'Accepted' && req.context !== 'StopTransaction') {
+      answer = (await this.#ctx.bus.ask('restrict', { ...req, answer })) ?? answer;
+    }
     const { userId: _u, ...idTagInfo } = answer;
     if (req.context !== 'RemoteStart') {
       this.#ctx.bus.emit('token.presented', {
