@@ -105,6 +105,12 @@ export class Accounts {
     return (await this.#db('accounts').where({ id }).delete()) > 0;
   }
 
+  /** Whether the password is this account's, without issuing a token. */
+  async checkPassword(id: number, password: string): Promise<boolean> {
+    const row = await this.#db<AccountRow>('accounts').where({ id }).first();
+    return Boolean(row && !row.disabled && (await verifyPassword(password, row.password_hash)));
+  }
+
   async login(username: string, password: string): Promise<{ token: string; expiresAt: string; principal: Principal } | null> {
     const row = await this.#db<AccountRow>('accounts').whereRaw('lower(username) = ?', [username.toLowerCase()]).first();
     if (!row || row.disabled || !(await verifyPassword(password, row.password_hash))) return null;

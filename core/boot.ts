@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import { registry } from '../plugins/index.js';
 import { adapters } from '../hardware-adapters/index.js';
@@ -23,7 +23,13 @@ import { OcppServer } from './ocpp/server.js';
 import type { CoreServices } from './services.js';
 import type { Logger } from './types.js';
 
-const root = resolve(import.meta.dirname, '..');
+/** The project folder: the nearest one up with package.json (the source tree or, built, above dist/). */
+function projectRoot(): string {
+  let dir = resolve(import.meta.dirname, '..');
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const root = projectRoot();
 export const VERSION = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface App {
@@ -94,7 +100,7 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
   await accounts.ensureAdmin(config.adminPassword, log);
   const audit = new AuditLog(db, clock);
   const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp });
-  const chargers = new Chargers(db, ocpp, bus, audit);
+  const chargers = new Chargers(db, ocpp, bus, audit, clock);
   const http = new HttpServer({
     config: core, log: log.child('http'), accounts, version: VERSION, uiDir: join(root, 'ui', 'dist'),
     ownerState: (owner) => (owner === 'core' ? 'running' : host.state(owner)),

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Bus } from './bus.js';
+import type { Clock } from './clock.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
 import type { OcppServer } from './ocpp/server.js';
@@ -28,8 +29,10 @@ export class Chargers implements ChargerService {
   #ocpp: OcppServer;
   #bus: Bus;
   #audit: AuditLog;
+  #clock: Clock;
 
-  constructor(db: Knex, ocpp: OcppServer, bus: Bus, audit: AuditLog) {
+  constructor(db: Knex, ocpp: OcppServer, bus: Bus, audit: AuditLog, clock: Clock) {
+    this.#clock = clock;
     this.#db = db;
     this.#ocpp = ocpp;
     this.#bus = bus;
@@ -74,7 +77,7 @@ export class Chargers implements ChargerService {
   }
 
   async send(chargerId: string, action: string, payload: unknown, opts: SendOptions): Promise<unknown> {
-    const at = new Date().toISOString();
+    const at = this.#clock.iso();
     try {
       const response = await this.#ocpp.send(chargerId, action, payload, opts.timeoutMs);
       this.#bus.emit('command.sent', { chargerId, at, action, request: payload, response, actor: opts.actor });

@@ -135,11 +135,22 @@ export interface AuthorizeRequest {
 export interface AuthorizeAnswer extends IdTagInfo {
   /** The account that owns the tag, when known. */
   userId?: number | null;
+  /** false when the deciding plugin has never seen this idTag (shown as an unknown card). */
+  known?: boolean;
 }
 
 export interface TransactionForCost {
   id: number; chargerId: string; connectorId: number; idTag: string; userId: number | null;
   startedAt: string; stoppedAt: string | null; meterStartWh: number; meterStopWh: number | null;
+}
+
+export interface TransactionCost {
+  /** Decimal string rounded to the currency's minor unit. */
+  amount: string;
+  /** ISO 4217. */
+  currency: string;
+  // billing plugin: a running session's price so far; it changes until the session stops.
+  estimate?: boolean;
 }
 
 /** Decisions are asked of handlers in registration order; the first answer that is not undefined wins. */
@@ -152,7 +163,6 @@ export interface Decisions {
    */
   restrict(req: AuthorizeRequest & { answer: AuthorizeAnswer }): AuthorizeAnswer | undefined | Promise<AuthorizeAnswer | undefined>;
   /** The cost of a transaction, for GET /api/transactions. */
-  cost(tx: TransactionForCost): { amount: string; currency: string } | undefined
-    | Promise<{ amount: string; currency: string } | undefined>;
+  cost(tx: TransactionForCost): TransactionCost | undefined | Promise<TransactionCost | undefined>;
 }
 export type DecisionName = keyof Decisions;

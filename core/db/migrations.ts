@@ -145,4 +145,11 @@ export const coreMigrations: Migration[] = [
       });
     },
   },
+  {
+    id: '003-username-case',
+    async up(db: Knex) {
+      // Logins ignore case, so "Anna" and "anna" must not both exist.
+      await db.raw('CREATE UNIQUE INDEX accounts_username_lower ON accounts (lower(username))');
+    },
+  },
 ];

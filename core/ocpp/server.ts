@@ -241,14 +241,14 @@ export class OcppServer {
     if (answer.status === 'Accepted' && req.context !== 'StopTransaction') {
       answer = (await this.#ctx.bus.ask('restrict', { ...req, answer })) ?? answer;
     }
-    const { userId: _u, ...idTagInfo } = answer;
+    const { userId, known, ...idTagInfo } = answer;
     if (req.context !== 'RemoteStart') {
       this.#ctx.bus.emit('token.presented', {
         chargerId: req.chargerId, at: this.#ctx.clock.iso(), idTag: req.idTag, connectorId: req.connectorId,
-        context: req.context, idTagInfo, known: decided !== undefined,
+        context: req.context, idTagInfo, known: decided !== undefined && known !== false,
       });
     }
-    return answer;
+    return { ...idTagInfo, userId: userId ?? null };
   }
 
   async #flushLastSeen(): Promise<void> {

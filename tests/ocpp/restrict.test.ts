@@ -25,7 +25,7 @@ describe('authorization decisions', () => {
     expect(await cp.call('Authorize', { idTag: 'STRANGER' })).toEqual({ idTagInfo: { status: 'Accepted' } }); // no connector: not held
     const stop = await cp.call('StopTransaction', { transactionId: other.transactionId, meterStop: 0, timestamp: new Date().toISOString(), idTag: 'STRANGER' });
     expect(stop).toEqual({ idTagInfo: { status: 'Accepted' } });
-    expect(await t.app.ocpp.authorize({ chargerId: 'R1', connectorId: 2, idTag: 'X', context: 'RemoteStart' })).toEqual({ status: 'Invalid' });
+    expect(await t.app.ocpp.authorize({ chargerId: 'R1', connectorId: 2, idTag: 'X', context: 'RemoteStart' })).toEqual({ status: 'Invalid', userId: null });
   });
 
   it('refuses every tag when no plugin decides and freeVend is off', async () => {

@@ -1,0 +1,64 @@
+/** One CSV record and the line of the file it starts on (1 = header). */
+export interface CsvRecord { line: number; cells: string[] }
+
+/**
+ * Parses RFC 4180 CSV: quoted cells may hold the delimiter, quotes ("") and
+ * line breaks. The delimiter is a comma, or a semicolon when the header has
+ * semicolons and no comma (spreadsheets in many European locales write those).
+ * Blank lines are skipped. An unterminated quote is reported, not guessed.
+ */
+export function parseCsv(text: string): { records: CsvRecord[]; error?: { line: number; message: string } } {
+  const body = text.replace(/^\uFEFF/, '');
+  const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
+  const delimiter = !firstLine.includes(',') && firstLine.includes(';') ? ';' : ',';
+  const records: CsvRecord[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let line = 1;
+  let start = 1;
+  let quoted = false;
+  let quoteLine = 0;
+  const endRecord = () => {
+    cells.push(cell);
+    if (cells.length > 1 || cells[0]!.trim() !== '') records.push({ line: start, cells });
+    cells = [];
+    cell = '';
+  };
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (body[i + 1] === '"') { cell += '"'; i++; } else quoted = false;
+      } else {
+        if (c === '\n') line++;
+        cell += c;
+      }
+    } else if (c === '"' && cell.trim() === '') {
+      quoted = true;
+      quoteLine = line;
+      cell = '';
+    } else if (c === delimiter) {
+      cells.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && body[i + 1] === '\n') i++;
+      endRecord();
+      line++;
+      start = line;
+    } else cell += c;
+  }
+  if (quoted) return { records, error: { line: quoteLine, message: 'a quoted cell is never closed' } };
+  if (cell !== '' || cells.length) endRecord();
+  return { records };
+}
+
+const needsQuotes = /[",\r\n]|^\s|\s$/;
+
+/** Writes rows as CSV with a header; cells with delimiters, quotes or line breaks are quoted. */
+export function toCsv(header: string[], rows: Array<Array<string | number | null>>): string {
+  const cell = (v: string | number | null) => {
+    const s = v === null ? '' : String(v);
+    return needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}

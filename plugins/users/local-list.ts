@@ -1,0 +1,266 @@
+import type { Knex } from 'knex';
+import { ChargerCallError } from '../../core/ocpp/server.js';
+import type { CoreServices } from '../../core/services.js';
+import type { Logger } from '../../core/types.js';
+import { ListStateStore, type ListEntry, type ListState } from './local-list-state.js';
+import { bumpVersion, listVersion, type TagStore } from './tag-store.js';
+
+/** Why a charger is being synced: boots and operator requests probe it first; the others trust what we stored. */
+export type SyncReason = 'boot' | 'manual' | 'connect' | 'change' | 'retry';
+
+export interface LocalListConfig { enabled: boolean; maxEntries: number }
+
+const ACTOR = 'plugin:users';
+// Chargers must read their BootNotification answer before we call them.
+const BOOT_DELAY_MS = 200;
+// A reconnecting charger usually boots right after; give that boot the first word.
+const CONNECT_DELAY_MS = 1000;
+const CONFIG_KEYS = ['AuthorizationCacheEnabled', 'LocalAuthListEnabled', 'LocalAuthListMaxLength'];
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Keeps each charger's Local Authorization List equal to the tags it may
+ * accept, so members can charge while the network is down, and clears
+ * chargers' authorization caches when a card loses access. Work for one
+ * charger runs one step at a time; requests that pile up while it is busy
+ * collapse into one.
+ */
+export class LocalLists {
+  readonly #db: Knex;
+  readonly #core: CoreServices;
+  readonly #log: Logger;
+  readonly #tags: TagStore;
+  readonly #config: LocalListConfig;
+  readonly #state: ListStateStore;
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #queued = new Map<string, SyncReason>();
+  // At most one delayed sync per charger; a boot replaces a pending connect.
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #stopped = false;
+
+  constructor(d: { db: Knex; core: CoreServices; log: Logger; tags: TagStore; config: LocalListConfig }) {
+    this.#db = d.db;
+    this.#core = d.core;
+    this.#log = d.log;
+    this.#tags = d.tags;
+    this.#config = d.config;
+    this.#state = new ListStateStore(d.db);
+  }
+
+  booted(chargerId: string): void {
+    this.#cancel(chargerId);
+    this.#later(chargerId, BOOT_DELAY_MS, 'boot');
+  }
+
+  connected(chargerId: string): void {
+    if (!this.#timers.has(chargerId)) this.#later(chargerId, CONNECT_DELAY_MS, 'connect');
+  }
+
+  /** A sync planned for a connection that is gone would meet the next one by surprise. */
+  disconnected(chargerId: string): void {
+    this.#cancel(chargerId);
+  }
+
+  /** After tags changed: update every online charger; on a revocation every charger also clears its cache (offline ones when they are back). */
+  async changed(change: { revoked: boolean }): Promise<void> {
+    if (this.#stopped) return;
+    if (change.revoked) {
+      const all: string[] = await this.#db('chargers').pluck('id');
+      await this.#state.wantClearCache(all, await listVersion(this.#db));
+    }
+    for (const id of this.#core.chargers.onlineIds()) void this.request(id, 'change');
+  }
+
+  /** Retries what failed: chargers online with a failed sync or a ClearCache still owed. */
+  async retry(): Promise<void> {
+    for (const s of await this.#state.all()) {
+      if ((s.dirty || s.clearCacheWanted !== null) && this.#core.chargers.isOnline(s.chargerId)) void this.request(s.chargerId, 'retry');
+    }
+  }
+
+  /** An operator sent SendLocalList by hand: what the charger holds is no longer known. */
+  externalListChange(chargerId: string): void {
+    void this.#exclusive(chargerId, async () => {
+      const s = await this.#state.load(chargerId);
+      await this.#state.save({ ...s, listVersion: null });
+    });
+  }
+
+  /** Forgets the stored version and syncs now with a Full list. */
+  async resync(chargerId: string): Promise<ListState> {
+    await this.#exclusive(chargerId, async () => {
+      const s = await this.#state.load(chargerId);
+      await this.#state.save({ ...s, listVersion: null });
+    });
+    await this.request(chargerId, 'manual');
+    return this.#state.load(chargerId);
+  }
+
+  async status(): Promise<ListState[]> {
+    return this.#state.all();
+  }
+
+  /** Queues a sync; a sync already waiting for this charger absorbs the request (a probe wins). */
+  request(chargerId: string, reason: SyncReason): Promise<void> {
+    const waiting = this.#queued.get(chargerId);
+    if (waiting !== undefined) {
+      if (reason === 'boot' || reason === 'manual') this.#queued.set(chargerId, reason);
+      return this.#chains.get(chargerId) ?? Promise.resolve();
+    }
+    this.#queued.set(chargerId, reason);
+    return this.#exclusive(chargerId, async () => {
+      const why = this.#queued.get(chargerId) ?? reason;
+      this.#queued.delete(chargerId);
+      await this.#run(chargerId, why);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const id of [...this.#timers.keys()]) this.#cancel(id);
+    await Promise.allSettled([...this.#chains.values()]);
+  }
+
+  #later(chargerId: string, delayMs: number, reason: SyncReason): void {
+    if (this.#stopped) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(chargerId);
+      void this.request(chargerId, reason);
+    }, delayMs);
+    this.#timers.set(chargerId, timer);
+  }
+
+  #cancel(chargerId: string): void {
+    clearTimeout(this.#timers.get(chargerId));
+    this.#timers.delete(chargerId);
+  }
+
+  #exclusive(chargerId: string, fn: () => Promise<void>): Promise<void> {
+    const run = (this.#chains.get(chargerId) ?? Promise.resolve()).then(fn).catch((err: unknown) => this.#log.error(`local list of ${chargerId}: ${message(err)}`));
+    this.#chains.set(chargerId, run);
+    void run.finally(() => { if (this.#chains.get(chargerId) === run) this.#chains.delete(chargerId); });
+    return run;
+  }
+
+  #send(chargerId: string, action: string, payload: unknown): Promise<Record<string, unknown>> {
+    return this.#core.chargers.send(chargerId, action, payload, { actor: ACTOR }) as Promise<Record<string, unknown>>;
+  }
+
+  async #run(chargerId: string, reason: SyncReason): Promise<void> {
+    if (this.#stopped || !this.#core.chargers.isOnline(chargerId)) return;
+    let s = await this.#state.load(chargerId);
+    try {
+      let reported: number | null = s.listVersion;
+      if (reason === 'boot' || reason === 'manual') ({ state: s, reported } = await this.#probe(s));
+      if (s.clearCacheWanted !== null) await this.#clearCache(s);
+      if (this.#config.enabled && s.supported === true) s = await this.#sync(s, reported, reason);
+      else s = { ...s, dirty: false };
+    } catch (err) {
+      // Offline or silent: keep what we know and try again at the next connect, boot or retry.
+      s = { ...s, dirty: true, lastError: message(err) };
+      this.#log.warn(`local list of ${chargerId} not synced (${reason}): ${message(err)}`);
+    }
+    await this.#state.save(s);
+  }
+
+  /** Asks the charger what it supports and which list version it holds. Only a probe decides "unsupported". */
+  async #probe(s: ListState): Promise<{ state: ListState; reported: number | null }> {
+    const next: ListState = { ...s, probedAt: this.#core.clock.iso() };
+    const keys = new Map<string, string>();
+    try {
+      const conf = await this.#send(s.chargerId, 'GetConfiguration', { key: CONFIG_KEYS });
+      for (const k of (conf.configurationKey as Array<{ key: string; value?: string }> | undefined) ?? []) {
+        if (k.value !== undefined) keys.set(k.key, k.value.trim().toLowerCase());
+      }
+    } catch (err) {
+      if (!(err instanceof ChargerCallError)) throw err;
+    }
+    const flag = (k: string) => (keys.has(k) ? keys.get(k) === 'true' : null);
+    next.cacheEnabled = flag('AuthorizationCacheEnabled');
+    const max = Number(keys.get('LocalAuthListMaxLength'));
+    next.maxLength = Number.isInteger(max) && max > 0 ? max : null;
+    let reported: number | null = null;
+    if (!this.#config.enabled) return { state: next, reported };
+    try {
+      reported = Number((await this.#send(s.chargerId, 'GetLocalListVersion', {})).listVersion);
+      // -1 is how OCPP 1.6 says "no local list here"; a list switched off in the config is as good as none.
+      next.supported = reported >= 0 && flag('LocalAuthListEnabled') !== false;
+    } catch (err) {
+      if (!(err instanceof ChargerCallError)) throw err;
+      next.supported = false;
+    }
+    if (!next.supported) next.listVersion = null;
+    return { state: next, reported };
+  }
+
+  async #clearCache(s: ListState): Promise<void> {
+    const wanted = s.clearCacheWanted!;
+    if (s.cacheEnabled !== false) {
+      try {
+        const res = await this.#send(s.chargerId, 'ClearCache', {});
+        if (res.status !== 'Accepted') this.#log.warn(`charger ${s.chargerId} refused ClearCache (${String(res.status)})`);
+      } catch (err) {
+        // A charger without the call has no cache to clear; offline and timeouts are retried.
+        if (!(err instanceof ChargerCallError)) throw err;
+      }
+    }
+    await this.#state.clearCacheDone(s.chargerId, wanted);
+  }
+
+  /** What the charger should hold: the cards it may accept, accepted ones first when the list must be cut. */
+  async #desired(chargerId: string, max: number): Promise<Map<string, ListEntry & { idTagInfo: Record<string, string> }>> {
+    const all = [...(await this.#tags.valued()).entries()]
+      .filter(([, v]) => !v.eff.chargerIds || v.eff.chargerIds.includes(chargerId))
+      .sort(([ka, a], [kb, b]) => Number(a.eff.status !== 'Accepted') - Number(b.eff.status !== 'Accepted') || ka.localeCompare(kb));
+    if (all.length > max) this.#log.warn(`charger ${chargerId}: ${all.length} tags apply but the local list holds ${max}; the rest are authorized online`);
+    const out = new Map<string, ListEntry & { idTagInfo: Record<string, string> }>();
+    for (const [key, { tag, eff }] of all.slice(0, max)) {
+      const idTagInfo: Record<string, string> = { status: eff.status };
+      if (eff.expiryDate) idTagInfo.expiryDate = eff.expiryDate;
+      if (tag.parentIdTag) idTagInfo.parentIdTag = tag.parentIdTag;
+      out.set(key, { idTag: tag.idTag, info: JSON.stringify(idTagInfo), idTagInfo });
+    }
+    return out;
+  }
+
+  /** A version above what the charger holds, from the global counter (raised if a charger is ahead of it). */
+  async #nextVersion(above: number): Promise<number> {
+    const v = await listVersion(this.#db);
+    return v > above ? v : bumpVersion(this.#db, above + 1);
+  }
+
+  async #sync(s: ListState, reported: number | null, reason: SyncReason): Promise<ListState> {
+    const max = Math.min(this.#config.maxEntries, s.maxLength ?? Infinity);
+    const desired = await this.#desired(s.chargerId, max);
+    const current = await listVersion(this.#db);
+    // After a boot the charger gets a Full list unless it is exactly up to date: cheap, and it repairs any drift.
+    let full = s.listVersion === null || reported !== s.listVersion || (reason === 'boot' && reported !== current);
+    if (!full) {
+      const held = await this.#state.entries(s.chargerId);
+      const changes: Array<{ idTag: string; idTagInfo?: Record<string, string> }> = [];
+      for (const [key, e] of desired) if (held.get(key)?.info !== e.info) changes.push({ idTag: e.idTag, idTagInfo: e.idTagInfo });
+      for (const [key, e] of held) if (!desired.has(key)) changes.push({ idTag: e.idTag });
+      if (!changes.length) return { ...s, dirty: false, lastError: null };
+      const version = await this.#nextVersion(s.listVersion!);
+      const res = await this.#send(s.chargerId, 'SendLocalList', { listVersion: version, updateType: 'Differential', localAuthorizationList: changes });
+      if (res.status === 'Accepted') return this.#stored(s, version, desired);
+      if (res.status === 'NotSupported') return { ...s, supported: false, listVersion: null, dirty: false, lastError: null };
+      this.#log.info(`charger ${s.chargerId} answered ${String(res.status)} to a differential list update; sending the full list`);
+      full = true;
+    }
+    const holds = reported ?? s.listVersion ?? 0;
+    if (!desired.size && holds === 0) return this.#stored(s, 0, desired);
+    const version = await this.#nextVersion(holds);
+    const list = [...desired.values()].map((e) => ({ idTag: e.idTag, idTagInfo: e.idTagInfo }));
+    const res = await this.#send(s.chargerId, 'SendLocalList', { listVersion: version, updateType: 'Full', localAuthorizationList: list });
+    if (res.status === 'Accepted') return this.#stored(s, version, desired);
+    if (res.status === 'NotSupported') return { ...s, supported: false, listVersion: null, dirty: false, lastError: null };
+    return { ...s, listVersion: null, dirty: true, lastError: `charger answered ${String(res.status)} to a full list update` };
+  }
+
+  async #stored(s: ListState, version: number, desired: Map<string, ListEntry>): Promise<ListState> {
+    await this.#state.replaceEntries(s.chargerId, new Map([...desired].map(([k, e]) => [k, { idTag: e.idTag, info: e.info }])));
+    return { ...s, listVersion: version, dirty: false, lastError: null, syncedAt: this.#core.clock.iso() };
+  }
+}
