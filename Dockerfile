@@ -21,9 +21,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/core ./core
-COPY --from=build /app/plugins ./plugins
-COPY --from=build /app/hardware-adapters ./hardware-adapters
+COPY --from=build /app/dist ./dist
 COPY --from=build /app/config ./config
 COPY --from=build /app/ui/dist ./ui/dist
 RUN mkdir -p /data && chown node:node /data
@@ -32,4 +30,4 @@ VOLUME /data
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s \
   CMD node -e "fetch('http://127.0.0.1:8080/api/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-CMD ["node", "--import", "tsx", "core/main.ts"]
+CMD ["node", "dist/core/main.js"]
