@@ -21,6 +21,18 @@ describe('event bus', () => {
     expect(seen).toEqual([1, 2, 3]);
   });
 
+  it('keeps one charger\'s order across event names for the same plugin', async () => {
+    const bus = new Bus(quiet());
+    const seen: string[] = [];
+    bus.on('connector.status', async () => { await sleep(30); seen.push('status'); }, 'alerts');
+    bus.on('charger.heartbeat', () => { seen.push('heartbeat'); }, 'alerts');
+    bus.on('charger.heartbeat', () => { seen.push('other plugin heartbeat'); }, 'other');
+    bus.emit('connector.status', status('CP1', 1));
+    bus.emit('charger.heartbeat', { chargerId: 'CP1', at: '' });
+    await bus.idle();
+    expect(seen).toEqual(['other plugin heartbeat', 'status', 'heartbeat']);
+  });
+
   it('does not make one charger wait for another', async () => {
     const bus = new Bus(quiet());
     const seen: string[] = [];

@@ -8,22 +8,23 @@ interface Subscription {
   owner: string;
   event: EventName;
   fn: (e: unknown) => void | Promise<void>;
-  /** Tail of the per-charger chain, so one handler sees one charger's events in order. */
-  tails: Map<string, Promise<void>>;
 }
 
 interface DecisionHandler { owner: string; fn: (arg: never) => unknown }
 
 /**
  * Typed event bus. Events are delivered to all subscribers in parallel; each
- * subscriber sees one charger's events in the order they were emitted. A
- * throwing handler is logged as `<owner>/<event>` and reported as plugin.failed.
+ * owner (plugin) sees one charger's events, of every name, one after another
+ * in the order they were emitted. A throwing handler is logged as
+ * `<owner>/<event>` and reported as plugin.failed.
  */
 export class Bus {
   #subs = new Map<EventName, Subscription[]>();
   #decisions = new Map<DecisionName, DecisionHandler[]>();
   #any = new Set<AnyHandler>();
   #inflight = new Set<Promise<void>>();
+  /** Tail of each owner's chain per charger ("" for events without one). */
+  #tails = new Map<string, Map<string, Promise<void>>>();
   #log: Logger;
 
   constructor(log: Logger) {
@@ -31,7 +32,7 @@ export class Bus {
   }
 
   on<K extends EventName>(event: K, fn: Handler<K>, owner = 'core'): () => void {
-    const sub: Subscription = { owner, event, fn: fn as Subscription['fn'], tails: new Map() };
+    const sub: Subscription = { owner, event, fn: fn as Subscription['fn'] };
     const list = this.#subs.get(event) ?? [];
     list.push(sub);
     this.#subs.set(event, list);
@@ -51,13 +52,16 @@ export class Bus {
     const chargerId = (payload as { chargerId?: unknown }).chargerId;
     const key = typeof chargerId === 'string' ? chargerId : '';
     for (const sub of this.#subs.get(event) ?? []) {
-      const prev = sub.tails.get(key) ?? Promise.resolve();
+      let tails = this.#tails.get(sub.owner);
+      if (!tails) this.#tails.set(sub.owner, (tails = new Map()));
+      const prev = tails.get(key) ?? Promise.resolve();
       const run = prev.then(() => this.#invoke(sub, payload));
-      sub.tails.set(key, run);
+      tails.set(key, run);
       this.#inflight.add(run);
+      const owned = tails;
       void run.finally(() => {
         this.#inflight.delete(run);
-        if (sub.tails.get(key) === run) sub.tails.delete(key);
+        if (owned.get(key) === run) owned.delete(key);
       });
     }
     for (const fn of this.#any) {

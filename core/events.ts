@@ -120,9 +120,22 @@ export interface EventMap {
   'alert.resolved': Alert;
   // alerts plugin: an alert changed without being raised anew (re-opened by a flap, new message or severity, outage grew).
   'alert.updated': Alert;
+  // reservations plugin: a connector held for one driver (a reservation), or offered to the next driver in line (waitlist).
+  'reservation.created': ReservationEvent;
+  /** state tells how it ended: used (its driver started charging), expired (a no-show) or cancelled. */
+  'reservation.ended': ReservationEvent;
+  'queue.offered': { entryId: number; userId: number; chargerId: string; connectorId: number; holdUntil: string; at: string };
+  /** The offered driver did not start charging before holdUntil; the connector goes to the next in line. */
+  'queue.skipped': { entryId: number; userId: number; chargerId: string; connectorId: number; at: string };
 }
 
 export type EventName = keyof EventMap;
+
+/** reservations plugin: a reservation as GET /api/reservations shows it, when it was made or ended. */
+export interface ReservationEvent {
+  id: number; chargerId: string; connectorId: number; idTag: string; userId: number | null;
+  expiresAt: string; state: 'active' | 'used' | 'expired' | 'cancelled'; at: string;
+}
 
 export interface AuthorizeRequest {
   chargerId: string;

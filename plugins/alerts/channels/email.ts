@@ -1,0 +1,48 @@
+import { Type } from '@sinclair/typebox';
+import nodemailer from 'nodemailer';
+import { defineChannel } from './channel.js';
+
+/** E-mail through an SMTP server (nodemailer). */
+export default defineChannel({
+  config: Type.Object({
+    smtp: Type.Object({
+      host: Type.String({ minLength: 1 }),
+      port: Type.Integer({ minimum: 1, maximum: 65535, default: 25 }),
+      /** true = TLS from the first byte (port 465); false = STARTTLS when the server offers it. */
+      secure: Type.Boolean({ default: false }),
+      auth: Type.Optional(Type.Object({ user: Type.String(), pass: Type.String() }, { additionalProperties: false })),
+      tls: Type.Optional(Type.Object({ rejectUnauthorized: Type.Boolean({ default: true }) }, { additionalProperties: false })),
+    }, { additionalProperties: false }),
+    from: Type.String({ minLength: 3 }),
+    to: Type.Array(Type.String({ minLength: 3 }), { minItems: 1 }),
+  }),
+  describe: (c) => `SMTP ${c.smtp.host}:${c.smtp.port} to ${c.to.join(', ')}`,
+  create(c) {
+    const transport = nodemailer.createTransport({
+      host: c.smtp.host,
+      port: c.smtp.port,
+      secure: c.smtp.secure,
+      auth: c.smtp.auth,
+      tls: c.smtp.tls,
+      connectionTimeout: c.timeout,
+      greetingTimeout: c.timeout,
+      socketTimeout: c.timeout,
+    });
+    return {
+      async send(notice) {
+        await transport.sendMail({
+          from: c.from,
+          to: c.to,
+          subject: notice.subject,
+          text: notice.text,
+          // The same id on every retry lets mail clients drop a duplicate sent before a crash.
+          messageId: `<${notice.key.replace(/[^A-Za-z0-9.-]/g, '.')}@chargekeeper>`,
+          headers: { 'X-ChargeKeeper-Alert': String(notice.alert.id) },
+        });
+      },
+      async close() {
+        transport.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,57 @@
+import { Type } from '@sinclair/typebox';
+import { defineChannel, safeUrl } from './channel.js';
+import { httpSend, renderString, templateVars } from './template.js';
+
+/**
+ * SMS through an HTTP gateway: one request per recipient. The URL and the
+ * body are templates with {{to}} and {{message}} (the short text with the
+ * ack link), plus every placeholder a webhook has.
+ */
+export default defineChannel({
+  config: Type.Object({
+    url: Type.String({ pattern: '^https?://', description: 'a URL like https://sms.example.org/send' }),
+    method: Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('GET')], { default: 'POST' }),
+    headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+    /** Request body; {{to}} and {{message}} are filled in (JSON-escaped when contentType is JSON). */
+    body: Type.String({ default: '{"to":"{{to}}","message":"{{message}}"}' }),
+    contentType: Type.String({ default: 'application/json' }),
+    to: Type.Array(Type.String({ minLength: 3 }), { minItems: 1 }),
+    auth: Type.Optional(Type.Union([
+      Type.Object({ user: Type.String(), pass: Type.String() }, { additionalProperties: false }),
+      Type.Object({ bearer: Type.String() }, { additionalProperties: false }),
+    ])),
+  }),
+  describe: (c) => `SMS gateway ${c.method} ${safeUrl(c.url)} to ${c.to.length} number(s)`,
+  create(c) {
+    // Recipients already reached per notice, so a retry after a partial failure texts only the rest.
+    const reached = new Map<string, Set<string>>();
+    const json = /json/i.test(c.contentType);
+    // A JSON string value without its quotes.
+    const escape = (s: string) => (json ? JSON.stringify(s).slice(1, -1) : c.contentType.includes('urlencoded') ? encodeURIComponent(s) : s);
+    return {
+      async send(notice) {
+        const done = reached.get(notice.key) ?? new Set<string>();
+        reached.set(notice.key, done);
+        const errors: string[] = [];
+        for (const to of c.to) {
+          if (done.has(to)) continue;
+          const vars = { ...templateVars(notice), to, message: notice.short };
+          const headers: Record<string, string> = { 'content-type': c.contentType, 'idempotency-key': `${notice.key}:${to}` };
+          if (c.auth && 'bearer' in c.auth) headers.authorization = `Bearer ${c.auth.bearer}`;
+          else if (c.auth) headers.authorization = `Basic ${Buffer.from(`${c.auth.user}:${c.auth.pass}`).toString('base64')}`;
+          for (const [k, v] of Object.entries(c.headers)) headers[k.toLowerCase()] = renderString(v, vars);
+          try {
+            await httpSend(renderString(c.url, vars, encodeURIComponent), {
+              method: c.method, headers, body: renderString(c.body, vars, escape), timeoutMs: c.timeout,
+            });
+            done.add(to);
+          } catch (err) {
+            errors.push(`${to}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+        if (errors.length) throw new Error(errors.join('; '));
+        reached.delete(notice.key);
+      },
+    };
+  },
+});

@@ -1,0 +1,267 @@
+import type { Severity } from '../../core/events.js';
+import { ApiError } from '../../core/errors.js';
+import type { AlertView } from './channels/channel.js';
+import { applyRules } from './config.js';
+import {
+  addHistory, alertRow, cancelPending, details, insertId, mutedUntil, toAlert, toView,
+  type Row, type Runtime,
+} from './store.js';
+import { formatSpan } from './time.js';
+
+/** A problem as the rules see it: from a finding or from a core event. */
+export interface Problem {
+  /** Same problem = same key, e.g. "finding:offline:CP1:". */
+  key: string;
+  kind: string;
+  severity: Severity;
+  chargerId: string | null;
+  connectorId: number | null;
+  findingId: number | null;
+  message: string;
+  action: string | null;
+  /** When the problem started, ISO. */
+  since: string;
+}
+
+const visible = (r: Row) => !r.held && (r.folded_into === null || r.folded_into === undefined);
+
+/**
+ * Turns problems into alerts: one problem = one alert (repeats update it,
+ * flaps re-open it), offline chargers fold into one power-outage alert,
+ * clearing resolves and queues resolved notices to whoever was told.
+ */
+export function createEngine(rt: Runtime) {
+  const { ctx } = rt;
+  const db = ctx.db;
+  const clock = ctx.core.clock;
+  const cfg = rt.config;
+
+  const emitAlert = (r: Row, event: 'alert.raised' | 'alert.updated' | 'alert.resolved') => ctx.emit(event, toAlert(r));
+
+  async function create(p: Problem, severity: Severity, hold: boolean): Promise<Row> {
+    const now = clock.iso();
+    const muted = await mutedUntil(db, p.chargerId, now);
+    // Held offline alerts wait hidden for the outage window; an outage waits it visibly, gathering its chargers before the notice.
+    const wait = hold || p.kind === 'power-outage' ? cfg.outage.within : 0;
+    const holdUntil = new Date(clock.nowMs() + wait).toISOString();
+    const notifyFrom = muted && muted > holdUntil ? muted : holdUntil;
+    const id = await insertId(db, 'alerts_alerts', {
+      problem_key: p.key, kind: p.kind, severity, charger_id: p.chargerId, connector_id: p.connectorId,
+      finding_id: p.findingId, message: p.message, action: p.action, details: null, state: 'open', since: p.since,
+      raised_at: now, last_raised_at: now, raise_count: 1, flaps: 0, episode: 0, notify_from: notifyFrom,
+      level: -1, repeats: 0, held: hold, announced: !hold, folded_into: null,
+    });
+    await addHistory(db, id, now, 'raised', { severity, message: p.message, ...(hold ? { heldUntil: holdUntil } : {}), ...(muted ? { mutedUntil: muted } : {}) });
+    const row = (await alertRow(db, id))!;
+    if (!hold) emitAlert(row, 'alert.raised');
+    return row;
+  }
+
+  /** The problem came back within the flap window: same alert, and a new round of notices only if it was announced resolved. */
+  async function reopen(last: Row, p: Problem, severity: Severity): Promise<Row> {
+    const now = clock.iso();
+    const id = Number(last.id);
+    const episode = Number(last.episode);
+    const resolvedSent = await db('alerts_outbox').where({ alert_id: id, kind: 'resolved', status: 'sent', episode }).first('id');
+    await cancelPending(db, id, ['resolved']);
+    const fresh = Boolean(resolvedSent);
+    const muted = fresh ? await mutedUntil(db, p.chargerId, now) : null;
+    await db('alerts_alerts').where({ id }).update({
+      state: fresh || !last.acknowledged_at ? 'open' : 'acknowledged', resolved_at: null,
+      flaps: Number(last.flaps) + 1, raise_count: Number(last.raise_count) + 1, last_raised_at: now,
+      message: p.message, action: p.action ?? last.action, severity, finding_id: p.findingId ?? last.finding_id,
+      ...(fresh ? { episode: episode + 1, notify_from: muted ?? now, level: -1, repeats: 0, acknowledged_at: null, acknowledged_by: null } : {}),
+    });
+    await addHistory(db, id, now, 'reopened', { flaps: Number(last.flaps) + 1, newRound: fresh });
+    const row = (await alertRow(db, id))!;
+    if (visible(row)) emitAlert(row, 'alert.updated');
+    return row;
+  }
+
+  /** Opens, updates or re-opens the alert of a problem; null when the rules ignore it. */
+  async function openProblem(p: Problem, hold = false): Promise<Row | null> {
+    const severity = applyRules(cfg, p);
+    if (!severity) return null;
+    const last = (await db('alerts_alerts').where({ problem_key: p.key }).orderBy('id', 'desc').first()) as Row | undefined;
+    // The bus orders events per handler, not across them: a raise or update can arrive after the clear of the
+    // same finding (ids only grow, and a finding once cleared never comes back). Such a late event is stale.
+    if (last && p.findingId !== null && (p.findingId === last.cleared_finding_id || (last.finding_id != null && p.findingId < Number(last.finding_id)))) {
+      return last;
+    }
+    if (last && last.state !== 'resolved') {
+      const changed = last.message !== p.message || last.severity !== severity;
+      await db('alerts_alerts').where({ id: last.id }).update({
+        message: p.message, severity, action: p.action ?? last.action, last_raised_at: clock.iso(),
+        raise_count: Number(last.raise_count) + 1, finding_id: p.findingId ?? last.finding_id,
+      });
+      const row = (await alertRow(db, Number(last.id)))!;
+      if (changed) {
+        // Now critical: notices held for quiet hours go out at once.
+        if (severity === 'critical' && last.severity !== 'critical') {
+          await db('alerts_outbox').where({ alert_id: last.id, status: 'pending' }).whereIn('kind', ['raised', 'repeat'])
+            .whereNotNull('next_attempt_at').update({ next_attempt_at: clock.iso() });
+        }
+        await addHistory(db, Number(last.id), clock.iso(), 'updated', { severity, message: p.message });
+        if (visible(row)) emitAlert(row, 'alert.updated');
+      }
+      return row;
+    }
+    if (last?.resolved_at && clock.nowMs() - Date.parse(last.resolved_at as string) <= cfg.flapWindow) return reopen(last, p, severity);
+    return create(p, severity, hold);
+  }
+
+  /** Whether grouping into an outage is possible at all: the site must have enough chargers. */
+  async function mayBeOutage(): Promise<boolean> {
+    const min = cfg.outage.minChargers;
+    if (!min) return false;
+    return (await ctx.core.chargers.list()).length >= min;
+  }
+
+  function outageMessage(chargers: string[]): string {
+    const list = chargers.length > 30 ? `${chargers.slice(0, 30).join(', ')} and ${chargers.length - 30} more` : chargers.join(', ');
+    return `${chargers.length} chargers went offline within ${formatSpan(cfg.outage.within)}: ${list}. Likely a power cut or a network outage at the site.`;
+  }
+
+  async function fold(outage: Row, members: Row[]): Promise<void> {
+    const now = clock.iso();
+    const oid = Number(outage.id);
+    for (const m of members) {
+      await db('alerts_alerts').where({ id: m.id }).update({ folded_into: oid, held: false });
+      await cancelPending(db, Number(m.id), ['raised', 'repeat']);
+      await addHistory(db, Number(m.id), now, 'folded', { into: oid });
+    }
+    const all = (await db('alerts_alerts').where({ folded_into: oid }).select('charger_id')) as Row[];
+    const chargers = [...new Set(all.map((r) => r.charger_id as string).filter(Boolean))].sort();
+    const since = (await db('alerts_alerts').where({ folded_into: oid }).min({ s: 'since' }).first()) as { s?: string } | undefined;
+    await db('alerts_alerts').where({ id: oid }).update({
+      message: outageMessage(chargers), details: JSON.stringify({ chargers }), ...(since?.s ? { since: since.s } : {}),
+    });
+    await addHistory(db, oid, now, 'updated', { chargers });
+    emitAlert((await alertRow(db, oid))!, 'alert.updated');
+  }
+
+  /** A new offline alert: join a running outage, or start one when enough chargers went offline together. */
+  async function checkOutage(row: Row): Promise<void> {
+    const min = cfg.outage.minChargers;
+    if (!min || row.folded_into) return;
+    const running = (await db('alerts_alerts').where({ kind: 'power-outage' }).whereNot({ state: 'resolved' }).orderBy('id', 'desc').first()) as Row | undefined;
+    if (running) return fold(running, [row]);
+    const after = new Date(clock.nowMs() - cfg.outage.within).toISOString();
+    const group = (await db('alerts_alerts').where({ kind: 'offline' }).whereNot({ state: 'resolved' })
+      .whereNull('folded_into').andWhere('last_raised_at', '>=', after)) as Row[];
+    const chargers = [...new Set(group.map((r) => r.charger_id as string))];
+    if (chargers.length < min) return;
+    const outage = await openProblem({
+      key: 'power-outage', kind: 'power-outage', severity: 'critical', chargerId: null, connectorId: null, findingId: null,
+      message: outageMessage(chargers.sort()), action: null,
+      since: group.map((r) => r.since as string).sort()[0] ?? clock.iso(),
+    });
+    if (outage) await fold(outage, group);
+  }
+
+  async function resolveRow(row: Row, by: string, findingId: number | null = null): Promise<void> {
+    const now = clock.iso();
+    const id = Number(row.id);
+    await db('alerts_alerts').where({ id }).update({ state: 'resolved', resolved_at: now, ...(findingId !== null ? { cleared_finding_id: findingId } : {}) });
+    await addHistory(db, id, now, 'resolved', { by });
+    await cancelPending(db, id, ['raised', 'repeat']);
+    // A resolved notice goes to each channel that was told, after the resolve delay (a flapping alert waits the flap window).
+    const told = (await db('alerts_outbox').where({ alert_id: id, episode: row.episode, status: 'sent' }).whereIn('kind', ['raised', 'repeat'])
+      .groupBy('channel').select('channel').max({ level: 'level' })) as Array<{ channel: string; level: number }>;
+    const delay = Number(row.flaps) > 0 ? Math.max(cfg.resolveDelay, cfg.flapWindow) : cfg.resolveDelay;
+    const at = new Date(clock.nowMs() + delay).toISOString();
+    for (const t of told) {
+      const key = `${id}:${t.channel}:${t.level}:resolved:${row.episode}`;
+      const existing = (await db('alerts_outbox').where({ dedupe_key: key }).first()) as Row | undefined;
+      if (existing?.status === 'cancelled') {
+        await db('alerts_outbox').where({ id: existing.id }).update({ status: 'pending', next_attempt_at: at, attempts: 0, last_error: null });
+      } else if (!existing) {
+        await db('alerts_outbox').insert({
+          alert_id: id, channel: t.channel, level: t.level, episode: row.episode, kind: 'resolved', dedupe_key: key,
+          status: 'pending', attempts: 0, next_attempt_at: at, created_at: now,
+        });
+      }
+    }
+    const after = (await alertRow(db, id))!;
+    if (row.announced && visible(row)) emitAlert(after, 'alert.resolved');
+
+    // The outage is over once fewer than minChargers of its chargers are still offline; those left become alerts of their own.
+    if (row.folded_into) {
+      const outage = await alertRow(db, Number(row.folded_into));
+      if (outage && outage.state !== 'resolved') {
+        const left = (await db('alerts_alerts').where({ folded_into: outage.id }).whereNot({ state: 'resolved' })) as Row[];
+        if (left.length < cfg.outage.minChargers) {
+          await resolveRow(outage, 'power back');
+          const holdUntil = new Date(clock.nowMs() + cfg.outage.within).toISOString();
+          for (const m of left) {
+            await db('alerts_alerts').where({ id: m.id }).update({ folded_into: null, held: true, notify_from: holdUntil });
+            await addHistory(db, Number(m.id), now, 'unfolded', { from: Number(outage.id) });
+          }
+        }
+      }
+    }
+  }
+
+  return {
+    /** A finding or event says the problem is (still) there. */
+    async raise(p: Problem): Promise<void> {
+      await rt.serial(async () => {
+        const hold = p.kind === 'offline' && (await mayBeOutage());
+        const row = await openProblem(p, hold);
+        if (row && p.kind === 'offline' && row.state !== 'resolved') await checkOutage(row);
+      });
+      rt.kick();
+    },
+
+    /** The problem is gone: resolve its alert (unless the clear is about an older finding than the alert's). */
+    async clear(key: string, findingId: number | null = null): Promise<void> {
+      await rt.serial(async () => {
+        const row = (await db('alerts_alerts').where({ problem_key: key }).whereNot({ state: 'resolved' }).orderBy('id', 'desc').first()) as Row | undefined;
+        if (!row) return;
+        if (findingId !== null && row.finding_id != null && findingId < Number(row.finding_id)) return;
+        await resolveRow(row, 'cleared', findingId);
+      });
+      rt.kick();
+    },
+
+    /** Stops escalation; records who and how. Throws 404/409 as ApiError. */
+    async acknowledge(id: number, by: string, via: string): Promise<AlertView> {
+      const out = await rt.serial(async () => {
+        const row = await alertRow(db, id);
+        if (!row) throw ApiError.notFound(`alert ${id}`);
+        if (row.state === 'resolved') throw ApiError.conflict(`alert ${id} is already resolved`);
+        if (row.state === 'acknowledged') return { row, changed: false };
+        const now = clock.iso();
+        await db('alerts_alerts').where({ id }).update({ state: 'acknowledged', acknowledged_at: now, acknowledged_by: by });
+        await cancelPending(db, id, ['raised', 'repeat']);
+        await addHistory(db, id, now, 'acknowledged', { by, via });
+        return { row: (await alertRow(db, id))!, changed: true };
+      });
+      if (out.changed) {
+        ctx.emit('alert.acknowledged', { ...toAlert(out.row), by });
+        await ctx.core.audit.record(by, 'alert.acknowledge', String(id), { kind: out.row.kind, chargerId: out.row.charger_id ?? null, via });
+      }
+      return toView(out.row);
+    },
+
+    /** An operator closes an alert no finding will clear (plugin failures, rejected chargers). */
+    async resolve(id: number, by: string): Promise<AlertView> {
+      const row = await rt.serial(async () => {
+        const r = await alertRow(db, id);
+        if (!r) throw ApiError.notFound(`alert ${id}`);
+        if (r.state !== 'resolved') await resolveRow(r, by);
+        return (await alertRow(db, id))!;
+      });
+      await ctx.core.audit.record(by, 'alert.resolve', String(id), { kind: row.kind, chargerId: row.charger_id ?? null });
+      rt.kick();
+      return toView(row);
+    },
+
+    /** Members of a power outage (charger ids), for notices and the API. */
+    members(row: Row): string[] | undefined {
+      return row.kind === 'power-outage' ? details(row).chargers ?? [] : undefined;
+    },
+  };
+}
+
+export type Engine = ReturnType<typeof createEngine>;

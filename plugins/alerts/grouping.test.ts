@@ -1,0 +1,227 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Finding } from '../../core/events.js';
+import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
+import { startReceiver, startSmtp } from './test-peers.js';
+
+let t: TestApp | undefined;
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await t?.stop();
+  t = undefined;
+  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
+});
+
+async function hookAndMail() {
+  const hook = await startReceiver();
+  const smtp = await startSmtp();
+  cleanup.push(hook.close, smtp.close);
+  return {
+    hook, smtp,
+    channels: [
+      { name: 'hook', type: 'webhook', url: hook.url },
+      { name: 'mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },
+    ],
+  };
+}
+
+const offline = (t: TestApp, chargerId: string, over: Partial<Finding> = {}): Finding => ({
+  id: 100, check: 'offline', chargerId, connectorId: null, severity: 'warning',
+  message: `Charger ${chargerId} has not been heard from for 3 min`, state: 'active', since: t.clock.iso(), clearedAt: null, ...over,
+});
+
+async function alerts(t: TestApp, query = ''): Promise<Array<Record<string, any>>> { // any: API JSON
+  return (await t.api('GET', `/alerts${query}`)).body;
+}
+
+describe('alerts: one problem = one alert', () => {
+  it('turns a charger flapping 10 times in 2 minutes into one alert, not a notice per flap', async () => {
+    const { hook } = await hookAndMail();
+    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    for (let i = 0; i < 10; i++) {
+      t.app.bus.emit('finding.raised', offline(t, 'CP1', { id: i + 1 }));
+      await eventually(async () => (await alerts(t!, '?state=open')).length === 1);
+      await t.clock.advance(6_000);
+      t.app.bus.emit('finding.cleared', { ...offline(t, 'CP1', { id: i + 1 }), state: 'cleared', clearedAt: t.clock.iso() });
+      await eventually(async () => (await alerts(t!, '?state=open')).length === 0);
+      await t.clock.advance(6_000);
+    }
+    await sleep(200);
+    const all = await alerts(t);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ kind: 'offline', chargerId: 'CP1', state: 'resolved', count: 10 });
+    expect(t.seen('alert.raised')).toHaveLength(1);
+    // Raised, resolved, raised again - then silence while it keeps flapping.
+    expect(hook.calls.map((c) => c.json.notice)).toEqual(['raised', 'resolved', 'raised']);
+    // The resolved notice of a flapping alert waits until it stayed away for the flap window.
+    await t.clock.advance(10 * 60_000);
+    await eventually(() => hook.calls.length === 4);
+    expect(hook.calls[3]!.json).toMatchObject({ notice: 'resolved', state: 'resolved' });
+  });
+
+  it('applies a raise, an update and a clear emitted back to back in that order, and ignores a late event about a cleared finding', async () => {
+    const { hook } = await hookAndMail();
+    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    const f = offline(t, 'CP1', { id: 41 });
+    t.app.bus.emit('finding.raised', f);
+    t.app.bus.emit('finding.updated', { ...f, message: 'still offline', severity: 'critical' });
+    t.app.bus.emit('finding.cleared', { ...f, state: 'cleared', clearedAt: t.clock.iso() });
+    await eventually(async () => (await alerts(t!))[0]?.state === 'resolved');
+    t.app.bus.emit('finding.updated', { ...f, message: 'late news' });
+    await sleep(300);
+    expect(await alerts(t)).toEqual([expect.objectContaining({ state: 'resolved', message: 'still offline', severity: 'critical', count: 2 })]);
+    // A new occurrence (a new finding id) re-opens it.
+    t.app.bus.emit('finding.raised', offline(t, 'CP1', { id: 42 }));
+    await eventually(async () => (await alerts(t!))[0]?.state === 'open');
+    expect(await alerts(t)).toHaveLength(1);
+  });
+
+  it('folds 20 chargers going offline together into one power-outage alert with one notice', async () => {
+    const { hook, smtp, channels } = await hookAndMail();
+    t = await startApp({ config: { plugins: { alerts: { channels } } } });
+    const ids = Array.from({ length: 20 }, (_, i) => `CP${String(i + 1).padStart(2, '0')}`);
+    const cps = await Promise.all(ids.map((id) => t!.chargePoint(id)));
+    await Promise.all(cps.map((cp) => cp.close({ code: 1000 })));
+    ids.forEach((id, i) => t!.app.bus.emit('finding.raised', offline(t!, id, { id: i + 1 })));
+
+    await eventually(async () => {
+      const list = await alerts(t!);
+      return list.length === 1 && list[0]!.chargers?.length === 20;
+    });
+    const [outage] = await alerts(t);
+    expect(outage).toMatchObject({ kind: 'power-outage', chargerId: null, severity: 'critical', state: 'open' });
+    expect(outage!.message).toContain('20 chargers went offline');
+    for (const id of ids) expect(outage!.message).toContain(id);
+    expect(t.seen('alert.raised').map((a) => a.kind)).toEqual(['power-outage']);
+
+    // The notice waits the outage window so it names every charger.
+    await t.clock.advance(61_000);
+    await eventually(() => smtp.mails.length === 1 && hook.calls.length === 1);
+    await sleep(300);
+    expect(smtp.mails).toHaveLength(1);
+    expect(hook.calls).toHaveLength(1);
+    expect(smtp.mails[0]!.subject).toContain('outage');
+    expect(smtp.mails[0]!.text).toContain('CP01');
+    expect(smtp.mails[0]!.text).toContain('CP20');
+    expect(hook.calls[0]!.json).toMatchObject({ kind: 'power-outage', chargerId: null, chargers: ids });
+    const detail = await t.api('GET', `/alerts/${outage!.id}`);
+    expect(detail.body.members).toHaveLength(20);
+
+    ids.forEach((id, i) => t!.app.bus.emit('finding.cleared', { ...offline(t!, id, { id: i + 1 }), state: 'cleared', clearedAt: t!.clock.iso() }));
+    await eventually(() => smtp.mails.length === 2);
+    expect(smtp.mails[1]!.subject).toContain('RESOLVED');
+    await eventually(async () => (await alerts(t!, '?state=open')).length === 0);
+    await t.clock.advance(61_000);
+    await sleep(300);
+    expect(smtp.mails).toHaveLength(2);
+    expect(await alerts(t, '?state=open')).toHaveLength(0);
+  });
+
+  it('keeps a single offline charger out of the outage and notifies it on its own', async () => {
+    const { hook } = await hookAndMail();
+    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    await Promise.all(['A', 'B', 'C', 'D'].map((id) => t!.chargePoint(id)));
+    t.app.bus.emit('finding.raised', offline(t, 'A'));
+    await sleep(200);
+    // Held while other chargers might follow.
+    expect(hook.calls).toHaveLength(0);
+    await t.clock.advance(61_000);
+    await eventually(() => hook.calls.length === 1);
+    expect(hook.calls[0]!.json).toMatchObject({ kind: 'offline', chargerId: 'A' });
+    expect((await alerts(t)).map((a) => a.kind)).toEqual(['offline']);
+  });
+});
+
+function berlinHHMM(ms: number): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+}
+
+describe('alerts: quiet hours and maintenance', () => {
+  it('holds a warning for a channel in quiet hours until they end, but lets a critical alert through', async () => {
+    const { smtp, channels } = await hookAndMail();
+    const now = Date.now();
+    t = await startApp({ config: { plugins: { alerts: {
+      channels: [{ ...channels[1], quietHours: { from: berlinHHMM(now - 3_600_000), to: berlinHHMM(now + 3_600_000) } }],
+    } } } });
+    t.app.bus.emit('finding.raised', { ...offline(t, 'CP1'), check: 'connector-fault', connectorId: 1, severity: 'warning' });
+    await eventually(async () => (await t!.api('GET', '/alerts/deliveries')).body[0]?.nextAttemptAt > new Date(t!.clock.nowMs() + 30 * 60_000).toISOString());
+    t.app.bus.emit('finding.raised', { ...offline(t, 'CP2'), check: 'connector-fault', connectorId: 1, severity: 'critical' });
+    await eventually(() => smtp.mails.length === 1);
+    expect(smtp.mails[0]!.text).toContain('CP2');
+    await t.clock.advance(30 * 60_000);
+    await sleep(200);
+    expect(smtp.mails).toHaveLength(1);
+    await t.clock.advance(31 * 60_000);
+    await eventually(() => smtp.mails.length === 2);
+    expect(smtp.mails[1]!.text).toContain('CP1');
+  });
+
+  it('mutes a charger in a maintenance window and notifies once the window ends', async () => {
+    const { hook } = await hookAndMail();
+    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    const until = new Date(t.clock.nowMs() + 2 * 3_600_000).toISOString();
+    const created = await t.api('POST', '/alerts/maintenance', { body: { chargerId: 'CP1', until, reason: 'replacing the cable' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ chargerId: 'CP1', until, reason: 'replacing the cable', createdBy: 'admin', active: true });
+    const bad = await t.api('POST', '/alerts/maintenance', { body: { chargerId: 'CP1', until: 'tomorrow' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('until');
+
+    t.app.bus.emit('finding.raised', { ...offline(t, 'CP1'), check: 'connector-fault', connectorId: 1 });
+    t.app.bus.emit('finding.raised', { ...offline(t, 'CP2'), check: 'connector-fault', connectorId: 1 });
+    await eventually(() => hook.calls.length === 1);
+    await sleep(200);
+    expect(hook.calls.map((c) => c.json.chargerId)).toEqual(['CP2']);
+    expect((await alerts(t)).map((a) => a.chargerId).sort()).toEqual(['CP1', 'CP2']);
+    expect((await t.api('GET', '/alerts/maintenance')).body).toEqual([expect.objectContaining({ id: created.body.id, chargerId: 'CP1' })]);
+
+    await t.clock.advance(2 * 3_600_000 + 60_000);
+    await eventually(() => hook.calls.length === 2);
+    expect(hook.calls[1]!.json.chargerId).toBe('CP1');
+
+    // Ending a window early un-mutes at once.
+    const again = await t.api('POST', '/alerts/maintenance', { body: { chargerId: 'CP3', until: new Date(t.clock.nowMs() + 3_600_000).toISOString() } });
+    t.app.bus.emit('finding.raised', { ...offline(t, 'CP3'), check: 'connector-fault', connectorId: 1 });
+    await sleep(200);
+    expect(hook.calls).toHaveLength(2);
+    expect((await t.api('DELETE', `/alerts/maintenance/${again.body.id}`)).status).toBe(204);
+    await eventually(() => hook.calls.length === 3);
+    expect(hook.calls[2]!.json.chargerId).toBe('CP3');
+  });
+});
+
+describe('alerts: from core events', () => {
+  it('raises an info alert for a charger waiting for approval and a warning for a refused one, and resolves them', async () => {
+    const { hook } = await hookAndMail();
+    t = await startApp({ config: { ocpp: { unknownChargers: 'pending' }, plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    const cp = await t.chargePoint('NEW1');
+    await eventually(() => hook.calls.length === 1);
+    expect(hook.calls[0]!.json).toMatchObject({ kind: 'charger-pending', severity: 'info', chargerId: 'NEW1', state: 'open' });
+    await cp.close({ code: 1000 });
+    expect((await t.api('POST', '/chargers/NEW1/approve')).status).toBe(200);
+    await eventually(async () => (await alerts(t!, '?state=resolved')).length === 1);
+
+    await t.api('PATCH', '/chargers/NEW1', { body: { password: 'right-password-1' } });
+    await expect(t.chargePoint('NEW1', { password: 'wrong-password-1' })).rejects.toThrow();
+    await eventually(async () => (await alerts(t!, '?state=open')).length === 1);
+    const [rejected] = await alerts(t, '?state=open');
+    expect(rejected).toMatchObject({ kind: 'charger-rejected', severity: 'warning', chargerId: 'NEW1' });
+    expect(rejected!.message).toContain('wrong password');
+    await t.chargePoint('NEW1', { password: 'right-password-1' });
+    await eventually(async () => (await alerts(t!, '?state=open')).length === 0);
+  });
+
+  it('raises one alert for a plugin that keeps failing, which an operator resolves by hand', async () => {
+    const { hook } = await hookAndMail();
+    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    for (let i = 0; i < 3; i++) t.app.bus.emit('plugin.failed', { plugin: 'billing', hook: 'job:invoices', error: 'disk full', at: t.clock.iso() });
+    await eventually(async () => (await alerts(t!))[0]?.count === 3);
+    const [failed] = await alerts(t);
+    expect(failed).toMatchObject({ kind: 'plugin-failed', severity: 'warning', chargerId: null, state: 'open' });
+    expect(failed!.message).toContain('billing failed in job:invoices: disk full');
+    expect(hook.calls).toHaveLength(1);
+    const done = await t.api('POST', `/alerts/${failed!.id}/resolve`);
+    expect(done.body).toMatchObject({ state: 'resolved' });
+    await eventually(() => hook.calls.length === 2);
+    expect(hook.calls[1]!.json).toMatchObject({ notice: 'resolved', kind: 'plugin-failed' });
+  });
+});

@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
+import { startBroker, startReceiver, startSmtp, subscribe } from './test-peers.js';
+
+let t: TestApp | undefined;
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await t?.stop();
+  t = undefined;
+  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
+});
+
+describe('alerts with the diagnostics plugin', () => {
+  it('an offline charger (real OCPP client disconnects, clock advanced past offlineAfter) produces exactly one e-mail, one MQTT message and one webhook call', async () => {
+    const smtp = await startSmtp();
+    const broker = await startBroker();
+    const hook = await startReceiver();
+    const mq = await subscribe(broker.url, 'ck/alerts');
+    cleanup.push(smtp.close, broker.close, hook.close, mq.close);
+    t = await startApp({ config: { plugins: {
+      diagnostics: { offlineAfter: '3m' },
+      alerts: { channels: [
+        { name: 'ops-mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },
+        { name: 'ha', type: 'mqtt', url: broker.url, topic: 'ck/alerts' },
+        { name: 'phone', type: 'webhook', url: `${hook.url}/ntfy` },
+      ] },
+    } } });
+    const cp = await t.chargePoint('CP1');
+    await cp.boot();
+    const gone = t.waitFor('charger.disconnected');
+    await cp.close({ code: 1000 });
+    await gone;
+    await t.app.bus.idle();
+    await t.clock.advance(2 * 60_000);
+    await sleep(200);
+    expect(smtp.mails).toHaveLength(0);
+    await t.clock.advance(90_000);
+
+    await eventually(() => smtp.mails.length >= 1 && mq.messages.length >= 1 && hook.calls.length >= 1);
+    await t.clock.advance(60_000);
+    await sleep(300);
+    expect(smtp.mails).toHaveLength(1);
+    expect(mq.messages).toHaveLength(1);
+    expect(hook.calls).toHaveLength(1);
+    expect(smtp.mails[0]!.subject).toMatch(/CRITICAL: Charger CP1 is offline/);
+    expect(smtp.mails[0]!.text).toContain('/api/alerts/ack/');
+    expect(smtp.mails[0]!.text).toMatch(/What to do: .*power/);
+    for (const payload of [mq.messages[0]!.json, hook.calls[0]!.json]) {
+      expect(payload).toMatchObject({ kind: 'offline', chargerId: 'CP1', severity: 'critical', state: 'open', message: expect.stringContaining('CP1 is offline') });
+    }
+
+    // The cable is back: one resolved notice per channel.
+    const back = await t.chargePoint('CP1');
+    await back.boot();
+    await eventually(() => smtp.mails.length === 2 && mq.messages.length === 2 && hook.calls.length === 2);
+    expect(smtp.mails[1]!.subject).toContain('RESOLVED');
+    expect(hook.calls[1]!.json).toMatchObject({ state: 'resolved', notice: 'resolved' });
+  });
+});

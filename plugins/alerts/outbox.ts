@@ -1,0 +1,150 @@
+import type { AlertView, Notice, NoticeKind } from './channels/channel.js';
+import { composeNotice } from './messages.js';
+import { alertRow, details, toView, type Row, type Runtime } from './store.js';
+import { quietUntil } from './time.js';
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * The sender: delivers due outbox rows, one channel's rows in order and the
+ * channels side by side; a failure backs off exponentially (per channel, so
+ * a dead SMTP server is asked once per backoff, not once per notice).
+ * Rows are in the database before anything is sent, so a restart resumes them.
+ */
+export function createDelivery(rt: Runtime) {
+  const { ctx } = rt;
+  const db = ctx.db;
+  const clock = ctx.core.clock;
+  const blockedUntil = new Map<string, number>();
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  const backoff = (attempts: number) => Math.min(rt.config.retry.max, rt.config.retry.first * 2 ** Math.max(0, attempts - 1));
+
+  async function noticeFor(row: Row, alert: Row): Promise<Notice> {
+    return composeNotice(rt, {
+      kind: row.kind as NoticeKind, key: row.dedupe_key as string, level: Number(row.level), channel: row.channel as string,
+      alert: toView(alert), members: alert.kind === 'power-outage' ? details(alert).chargers : undefined, again: Number(row.episode) > 0,
+    });
+  }
+
+  async function deliverRow(row: Row): Promise<'sent' | 'failed' | 'skipped'> {
+    const name = row.channel as string;
+    const ch = rt.channels.get(name);
+    const nowMs = clock.nowMs();
+    const now = new Date(nowMs).toISOString();
+    if (!ch) {
+      await db('alerts_outbox').where({ id: row.id }).update({ status: 'failed', next_attempt_at: null, last_error: `channel ${name} is no longer configured` });
+      return 'skipped';
+    }
+    if (!ch.sender) return 'failed';
+    const alert = row.alert_id === null ? undefined : await alertRow(db, Number(row.alert_id));
+    // An ack or a resolve since queuing makes a raise notice moot.
+    const moot = !alert
+      || ((row.kind === 'raised' || row.kind === 'repeat') && (alert.state !== 'open' || Boolean(alert.folded_into)))
+      || (row.kind === 'resolved' && alert.state !== 'resolved');
+    if (!alert || moot) {
+      await db('alerts_outbox').where({ id: row.id }).update({ status: 'cancelled', next_attempt_at: null });
+      return 'skipped';
+    }
+    if (alert.severity !== 'critical') {
+      const until = quietUntil(nowMs, ch.config.quietHours, ctx.core.site.timezone);
+      if (until) {
+        await db('alerts_outbox').where({ id: row.id }).update({ next_attempt_at: new Date(until).toISOString() });
+        return 'skipped';
+      }
+    }
+    const attempts = Number(row.attempts) + 1;
+    try {
+      const notice = await noticeFor(row, alert);
+      await withTimeout(ch.sender.send(notice), ch.config.timeout + 2000, `sending to ${name}`);
+      await db('alerts_outbox').where({ id: row.id }).whereIn('status', ['pending', 'failed'])
+        .update({ status: 'sent', attempts, sent_at: clock.iso(), last_attempt_at: now, next_attempt_at: null, last_error: null });
+      if (Number(row.attempts) > 0) ctx.log.info(`channel ${name} delivered alert ${row.alert_id} after ${attempts} attempts`);
+      return 'sent';
+    } catch (err) {
+      const giveUp = nowMs - Date.parse(row.created_at as string) > rt.config.retry.giveUpAfter;
+      const next = giveUp ? null : new Date(nowMs + backoff(attempts)).toISOString();
+      await db('alerts_outbox').where({ id: row.id }).update({ status: 'failed', attempts, last_attempt_at: now, next_attempt_at: next, last_error: message(err).slice(0, 500) });
+      if (next) blockedUntil.set(name, Date.parse(next));
+      ctx.log.warn(`channel ${name}: alert ${row.alert_id} ${row.kind} not delivered (attempt ${attempts}${next ? `, next at ${next}` : ', giving up'}): ${message(err)}`);
+      return 'failed';
+    }
+  }
+
+  async function deliverOnce(): Promise<void> {
+    const nowMs = clock.nowMs();
+    const rows = (await db('alerts_outbox').whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at')
+      .andWhere('next_attempt_at', '<=', new Date(nowMs).toISOString()).orderBy('id').limit(500)) as Row[];
+    const byChannel = new Map<string, Row[]>();
+    for (const r of rows) byChannel.set(r.channel as string, [...(byChannel.get(r.channel as string) ?? []), r]);
+    await Promise.all([...byChannel].map(async ([name, list]) => {
+      if ((blockedUntil.get(name) ?? 0) > nowMs) return;
+      blockedUntil.delete(name);
+      for (const row of list) if ((await deliverRow(row)) === 'failed') return;
+    }));
+  }
+
+  return {
+    /** Delivers what is due; concurrent calls share one run (and ask for one more pass). */
+    deliver(): Promise<void> {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        try {
+          do {
+            again = false;
+            await deliverOnce();
+          } while (again);
+        } finally {
+          running = null;
+        }
+      })();
+      return running;
+    },
+
+    /** Sends a test message now (not through the retry queue) and records the outcome. */
+    async test(name: string, by: string): Promise<{ delivered: boolean; error: string | null; ms: number }> {
+      const ch = rt.channels.get(name)!;
+      const now = clock.iso();
+      const key = `test:${name}:${clock.nowMs()}:${Math.random().toString(36).slice(2, 8)}`;
+      const alert: AlertView = {
+        id: 0, severity: 'info', kind: 'test', chargerId: null, connectorId: null, action: null,
+        message: `Test message requested by ${by}.`, state: 'open', raisedAt: now, since: now,
+        acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, count: 1,
+      };
+      const started = Date.now();
+      let error: string | null = null;
+      try {
+        if (!ch.sender) throw new Error('channel is not started');
+        const notice = await composeNotice(rt, { kind: 'test', key, level: 0, channel: name, alert });
+        await withTimeout(ch.sender.send(notice), ch.config.timeout + 2000, `sending to ${name}`);
+      } catch (err) {
+        error = message(err);
+      }
+      await db('alerts_outbox').insert({
+        alert_id: null, channel: name, recipient: by, level: 0, episode: 0, kind: 'test', dedupe_key: key,
+        status: error ? 'failed' : 'sent', attempts: 1, next_attempt_at: null, last_error: error,
+        created_at: now, sent_at: error ? null : clock.iso(), last_attempt_at: now,
+      });
+      return { delivered: !error, error, ms: Date.now() - started };
+    },
+
+    async idle(): Promise<void> {
+      while (running) await running;
+    },
+  };
+}
+
+export type Delivery = ReturnType<typeof createDelivery>;

@@ -1,0 +1,203 @@
+import { Type } from '@sinclair/typebox';
+import { ApiError } from '../../core/errors.js';
+import { STAFF, type RouteSpec } from '../../core/types.js';
+import { ackPage, verifyAck } from './ack-link.js';
+import type { Engine } from './engine.js';
+import type { Delivery } from './outbox.js';
+import { alertRow, cancelPending, details, toView, type Row, type Runtime } from './store.js';
+import { formatLocal } from './time.js';
+
+const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const ACKERS: Array<'technician' | 'installer'> = ['technician', 'installer'];
+const StateQ = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
+const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('cancelled')]);
+
+function deliveryView(r: Row, types: Map<string, string>) {
+  return {
+    id: Number(r.id), alertId: r.alert_id === null ? null : Number(r.alert_id), channel: r.channel as string,
+    type: types.get(r.channel as string) ?? null, recipient: (r.recipient as string | null) ?? null,
+    level: Number(r.level), kind: r.kind as string, status: r.status as string, attempts: Number(r.attempts),
+    nextAttemptAt: (r.next_attempt_at as string | null) ?? null, lastError: (r.last_error as string | null) ?? null,
+    createdAt: r.created_at as string, sentAt: (r.sent_at as string | null) ?? null, lastAttemptAt: (r.last_attempt_at as string | null) ?? null,
+  };
+}
+
+export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): RouteSpec[] {
+  const { ctx } = rt;
+  const db = ctx.db;
+  const clock = ctx.core.clock;
+  const types = new Map([...rt.channels].map(([name, ch]) => [name, ch.config.type]));
+  const html = (h: Parameters<RouteSpec['handler']>[1], code: number, title: string, lines: string[]) =>
+    h.response(ackPage(title, lines, `${ctx.core.publicUrl.replace(/\/+$/, '')}/#/p/alerts`)).code(code).type('text/html; charset=utf-8');
+
+  return [
+    {
+      method: 'GET', path: '/alerts', roles: STAFF, summary: 'Alerts, open first, then acknowledged, then resolved; newest first',
+      query: Type.Object({
+        state: Type.Optional(StateQ),
+        chargerId: Type.Optional(Type.String()),
+        kind: Type.Optional(Type.String()),
+        limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+      }),
+      handler: async ({ query }) => {
+        const q = db('alerts_alerts').whereNull('folded_into')
+          // Held offline alerts are not shown until their outage window has passed.
+          .andWhere((w) => w.where('held', false).orWhere('state', 'resolved'))
+          .orderByRaw("case state when 'open' then 0 when 'acknowledged' then 1 else 2 end")
+          .orderBy('id', 'desc').limit(query.limit);
+        if (query.state) q.andWhere({ state: query.state });
+        if (query.chargerId) q.andWhere({ charger_id: query.chargerId });
+        if (query.kind) q.andWhere({ kind: query.kind });
+        return ((await q) as Row[]).map((r) => ({ ...toView(r), chargers: engine.members(r) }));
+      },
+    },
+    {
+      method: 'GET', path: '/alerts/deliveries', roles: STAFF, summary: 'Notifications and their delivery status, newest first',
+      query: Type.Object({
+        status: Type.Optional(DeliveryStatus),
+        channel: Type.Optional(Type.String()),
+        alertId: Type.Optional(Type.Integer({ minimum: 1 })),
+        limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+      }),
+      handler: async ({ query }) => {
+        const q = db('alerts_outbox').orderBy('id', 'desc').limit(query.limit);
+        if (query.status) q.where({ status: query.status });
+        if (query.channel) q.where({ channel: query.channel });
+        if (query.alertId) q.where({ alert_id: query.alertId });
+        return ((await q) as Row[]).map((r) => deliveryView(r, types));
+      },
+    },
+    {
+      method: 'GET', path: '/alerts/channels', roles: STAFF, summary: 'Configured channels with their last delivery (no secrets)',
+      handler: async () => Promise.all([...rt.channels].map(async ([name, ch]) => {
+        const last = (await db('alerts_outbox').where({ channel: name }).whereNotNull('last_attempt_at').orderBy('last_attempt_at', 'desc').orderBy('id', 'desc').first()) as Row | undefined;
+        const waiting = (await db('alerts_outbox').where({ channel: name }).whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at').count({ n: '*' }).first()) as { n: number | string } | undefined;
+        return {
+          name, type: ch.config.type, target: ch.target, quietHours: ch.config.quietHours ?? null,
+          waiting: Number(waiting?.n ?? 0),
+          lastDelivery: last ? {
+            at: last.last_attempt_at, status: last.status, kind: last.kind, alertId: last.alert_id ?? null,
+            error: (last.last_error as string | null) ?? null,
+          } : null,
+        };
+      })),
+    },
+    {
+      method: 'POST', path: '/alerts/channels/{name}/test', roles: ACKERS, summary: 'Send a test message through a channel now; answers delivered or the error (502)',
+      params: Type.Object({ name: Type.String({ minLength: 1 }) }),
+      handler: async ({ params, principal }) => {
+        if (!rt.channels.has(params.name)) throw ApiError.notFound(`channel ${params.name}`);
+        const out = await delivery.test(params.name, principal!.username);
+        if (!out.delivered) throw new ApiError(502, `channel ${params.name}: ${out.error}`);
+        return { channel: params.name, delivered: true, ms: out.ms };
+      },
+    },
+    {
+      method: 'GET', path: '/alerts/maintenance', roles: STAFF, summary: 'Maintenance windows (active ones; ?all=true for past ones too)',
+      query: Type.Object({ all: Type.Boolean({ default: false }), chargerId: Type.Optional(Type.String()) }),
+      handler: async ({ query }) => {
+        const now = clock.iso();
+        const q = db('alerts_maintenance').orderBy('until', 'desc');
+        if (!query.all) q.where('until', '>', now);
+        if (query.chargerId) q.where({ charger_id: query.chargerId });
+        return ((await q) as Row[]).map((r) => ({
+          id: Number(r.id), chargerId: r.charger_id, until: r.until, reason: r.reason ?? null,
+          createdBy: r.created_by, createdAt: r.created_at, active: (r.until as string) > now,
+        }));
+      },
+    },
+    {
+      method: 'POST', path: '/alerts/maintenance', roles: ACKERS, summary: 'Mute a charger\'s alerts until a time',
+      body: Type.Object({
+        chargerId: Type.String({ minLength: 1, maxLength: 64 }),
+        until: Type.String({ minLength: 1, description: 'an ISO 8601 date-time' }),
+        reason: Type.Optional(Type.String({ maxLength: 500 })),
+      }, { additionalProperties: false }),
+      handler: async ({ payload, principal }, h) => {
+        const until = Date.parse(payload.until);
+        if (Number.isNaN(until)) throw ApiError.badRequest([{ field: 'until', message: `expected an ISO 8601 date-time, got ${JSON.stringify(payload.until)}` }]);
+        if (until <= clock.nowMs()) throw ApiError.badRequest([{ field: 'until', message: 'expected a time in the future' }]);
+        const now = clock.iso();
+        const row = { charger_id: payload.chargerId, until: new Date(until).toISOString(), reason: payload.reason ?? null, created_by: principal!.username, created_at: now };
+        const [out] = await db('alerts_maintenance').insert(row).returning('id');
+        const id = Number(typeof out === 'object' && out !== null ? (out as { id: unknown }).id : out);
+        await rt.serial(async () => {
+          const open = (await db('alerts_alerts').where({ charger_id: payload.chargerId }).whereNot({ state: 'resolved' }).select('id')) as Row[];
+          for (const a of open) await cancelPending(db, Number(a.id), ['raised', 'repeat']);
+        });
+        await ctx.core.audit.record(principal!.username, 'alert.maintenance', payload.chargerId, { until: row.until, reason: row.reason });
+        rt.kick();
+        return h.response({ id, chargerId: row.charger_id, until: row.until, reason: row.reason, createdBy: row.created_by, createdAt: now, active: true }).code(201);
+      },
+    },
+    {
+      method: 'DELETE', path: '/alerts/maintenance/{id}', roles: ACKERS, summary: 'End a maintenance window now',
+      params: IdParam,
+      handler: async ({ params, principal }, h) => {
+        const row = (await db('alerts_maintenance').where({ id: params.id }).first()) as Row | undefined;
+        if (!row) throw ApiError.notFound(`maintenance window ${params.id}`);
+        const now = clock.iso();
+        await db('alerts_maintenance').where({ id: params.id }).delete();
+        // Escalation of its open alerts starts now rather than at the old end.
+        await rt.serial(async () => {
+          await db('alerts_alerts').where({ charger_id: row.charger_id }).whereNot({ state: 'resolved' }).andWhere('notify_from', '>', now).update({ notify_from: now });
+        });
+        await ctx.core.audit.record(principal!.username, 'alert.maintenance.end', row.charger_id as string, { id: params.id });
+        rt.kick();
+        return h.response().code(204);
+      },
+    },
+    {
+      method: 'GET', path: '/alerts/ack/{token}', roles: 'public', summary: 'One-time acknowledgement link sent in messages; answers a small HTML page',
+      params: Type.Object({ token: Type.String({ minLength: 1, maxLength: 1000 }) }),
+      handler: async ({ params }, h) => {
+        const claim = verifyAck(rt.secret(), params.token);
+        if (!claim) return html(h, 404, 'Unknown link', ['This acknowledgement link is not valid.']);
+        if (claim.e < clock.nowMs()) return html(h, 410, 'Link expired', ['This acknowledgement link has expired. Acknowledge the alert in ChargeKeeper instead.']);
+        try {
+          await db('alerts_ack_links').insert({ nonce: claim.n, alert_id: claim.a, used_at: clock.iso() });
+        } catch {
+          return html(h, 410, 'Link already used', ['This acknowledgement link was already used.']);
+        }
+        const row = await alertRow(db, claim.a);
+        if (!row) return html(h, 404, 'Unknown alert', [`Alert #${claim.a} does not exist any more.`]);
+        const tz = ctx.core.site.timezone;
+        if (row.state === 'resolved') return html(h, 200, 'Already resolved', [`Alert #${row.id} (${row.message}) was resolved at ${formatLocal(row.resolved_at as string, tz)}.`]);
+        if (row.state === 'acknowledged') {
+          return html(h, 200, 'Already acknowledged', [`Alert #${row.id} was acknowledged by ${row.acknowledged_by} at ${formatLocal(row.acknowledged_at as string, tz)}.`]);
+        }
+        const a = await engine.acknowledge(claim.a, `link:${claim.c}`, 'link');
+        return html(h, 200, 'Acknowledged', [`Alert #${a.id}: ${a.message}`, 'Escalation stopped. Thank you.']);
+      },
+    },
+    {
+      method: 'GET', path: '/alerts/{id}', roles: STAFF, summary: 'One alert with its timeline: raised, notified whom via what (status), acknowledged, resolved',
+      params: IdParam,
+      handler: async ({ params }) => {
+        const row = await alertRow(db, params.id);
+        if (!row) throw ApiError.notFound(`alert ${params.id}`);
+        const history = (await db('alerts_history').where({ alert_id: params.id }).orderBy('id')) as Row[];
+        const outbox = (await db('alerts_outbox').where({ alert_id: params.id }).orderBy('id')) as Row[];
+        const deliveries = outbox.map((r) => deliveryView(r, types));
+        const timeline = [
+          ...history.map((r) => ({ at: r.at as string, what: r.what as string, detail: r.detail ? JSON.parse(r.detail as string) : null })),
+          ...deliveries.map((d) => ({ at: d.sentAt ?? d.lastAttemptAt ?? d.createdAt, what: 'notified', detail: d })),
+        ].sort((x, y) => x.at.localeCompare(y.at));
+        const members = row.kind === 'power-outage'
+          ? ((await db('alerts_alerts').where({ folded_into: params.id }).orderBy('charger_id')) as Row[]).map(toView)
+          : undefined;
+        return { ...toView(row), chargers: details(row).chargers, members, foldedInto: row.folded_into ?? null, timeline, deliveries };
+      },
+    },
+    {
+      method: 'POST', path: '/alerts/{id}/ack', roles: ACKERS, summary: 'Acknowledge an alert: stops escalation',
+      params: IdParam,
+      handler: async ({ params, principal }) => engine.acknowledge(params.id, principal!.username, 'api'),
+    },
+    {
+      method: 'POST', path: '/alerts/{id}/resolve', roles: ACKERS, summary: 'Resolve an alert by hand (for problems no finding clears)',
+      params: IdParam,
+      handler: async ({ params, principal }) => engine.resolve(params.id, principal!.username),
+    },
+  ];
+}

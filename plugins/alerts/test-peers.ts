@@ -1,0 +1,135 @@
+// Real peers for the alerts tests, all on 127.0.0.1: an SMTP server, an MQTT broker, an HTTP receiver.
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { Aedes } from 'aedes';
+import { connectAsync } from 'mqtt';
+import { SMTPServer } from 'smtp-server';
+
+export interface Mail {
+  from: string;
+  to: string[];
+  subject: string;
+  /** The message with quoted-printable undone, to search for words and links. */
+  text: string;
+}
+
+/** A port nothing listens on (yet). */
+export async function freePort(): Promise<number> {
+  const srv = createNetServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function decodeQuotedPrintable(raw: string): string {
+  const bytes: number[] = [];
+  const text = raw.replace(/=\r?\n/g, '');
+  for (let i = 0; i < text.length; i++) {
+    const hex = text.slice(i + 1, i + 3);
+    if (text[i] === '=' && /^[0-9A-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(text[i]!, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+export async function startSmtp(opts: { port?: number; auth?: { user: string; pass: string } } = {}) {
+  const mails: Mail[] = [];
+  const server = new SMTPServer({
+    logger: false,
+    disabledCommands: ['STARTTLS'],
+    authOptional: !opts.auth,
+    allowInsecureAuth: true,
+    onAuth(auth, _session, cb) {
+      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) cb(null, { user: auth.username });
+      else cb(new Error('invalid credentials'));
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const subject = /^Subject: (.*(?:\r?\n[ \t].*)*)/m.exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, ' ') ?? '';
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          subject, text: decodeQuotedPrintable(raw),
+        });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.server.address() as AddressInfo).port;
+  return { port, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+export async function startBroker() {
+  const broker = await Aedes.createBroker();
+  const server = createNetServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((r) => broker.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Subscribes (MQTT 3.1.1, as aedes speaks) and collects messages with their JSON payloads. */
+export async function subscribe(url: string, topic: string) {
+  const client = await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
+  const messages: Array<{ topic: string; text: string; json: any; retain: boolean }> = []; // any: tests read arbitrary JSON
+  client.on('message', (t, payload, packet) => {
+    const text = payload.toString('utf8');
+    let json: unknown = null;
+    try { json = JSON.parse(text); } catch { /* ON/OFF states */ }
+    messages.push({ topic: t, text, json, retain: packet.retain });
+  });
+  await client.subscribeAsync(topic, { qos: 1 });
+  return { messages, close: () => client.endAsync(true) };
+}
+
+export interface Call {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: any; // any: tests read arbitrary JSON
+}
+
+/** An HTTP receiver (webhook, SMS gateway); `status` is what it answers, so a test can take it "down" with 503. */
+export async function startReceiver(port = 0) {
+  const calls: Call[] = [];
+  const state = { status: 200 };
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (state.status < 300) {
+        let json: unknown = null;
+        try { json = JSON.parse(body); } catch { /* form bodies */ }
+        calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json });
+      }
+      res.writeHead(state.status, { 'content-type': 'application/json' }).end(state.status < 300 ? '{"ok":true}' : '{"error":"down"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    port: actual,
+    url: `http://127.0.0.1:${actual}`,
+    calls,
+    state,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
