@@ -105,9 +105,13 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
     config: core, log: log.child('http'), accounts, version: VERSION, uiDir: join(root, 'ui', 'dist'),
     ownerState: (owner) => (owner === 'core' ? 'running' : host.state(owner)),
   });
-  const publicUrl = core.http.publicUrl ?? `${core.http.tls ? 'https' : 'http'}://${hostname()}:${core.http.port}`;
+  // Without http.publicUrl, links use this box's name and the port actually bound (tests bind port 0).
+  const linkHost = ['127.0.0.1', 'localhost', '::1'].includes(core.http.host) ? core.http.host : hostname();
   const services: CoreServices = {
-    site: core.site, dataDir: resolve(config.dataDir), publicUrl, version: VERSION,
+    site: core.site, dataDir: resolve(config.dataDir), version: VERSION,
+    get publicUrl() {
+      return core.http.publicUrl?.replace(/\/$/, '') ?? `${core.http.tls ? 'https' : 'http'}://${linkHost}:${http.port || core.http.port}`;
+    },
     clock, accounts, audit, writer, chargers,
   };
 

@@ -3,7 +3,7 @@ import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
-import type { OcppServer } from './ocpp/server.js';
+import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, type OcppServer } from './ocpp/server.js';
 import type { ChargerService, ChargerView, SendOptions } from './services.js';
 
 type Row = Record<string, unknown>;
@@ -85,7 +85,9 @@ export class Chargers implements ChargerService {
       return response;
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      this.#bus.emit('command.sent', { chargerId, at, action, request: payload, error, actor: opts.actor });
+      const errorKind = err instanceof ChargerOfflineError ? 'offline' : err instanceof ChargerTimeoutError ? 'timeout'
+        : err instanceof ChargerCallError ? 'callerror' : err instanceof CommandPayloadError ? 'invalid' : undefined;
+      this.#bus.emit('command.sent', { chargerId, at, action, request: payload, error, ...(errorKind ? { errorKind } : {}), actor: opts.actor });
       if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request: payload, error });
       throw err;
     }

@@ -106,7 +106,10 @@ export interface EventMap {
   'datatransfer.received': ChargerRef & { vendorId: string; messageId: string | null; data: string | null };
   'command.sent': ChargerRef & {
     action: string; request: unknown; response?: unknown;
-    error?: string; actor: string;
+    error?: string;
+    /** Why it failed: no socket, no reply in time, a CALLERROR from the charger, or a payload OCPP refuses. */
+    errorKind?: 'offline' | 'timeout' | 'callerror' | 'invalid';
+    actor: string;
   };
   'plugin.failed': { plugin: string; hook: string; error: string; at: string };
   'meter.unreachable': { meterId: string; at: string; error: string };

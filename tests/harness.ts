@@ -122,7 +122,12 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     });
     tokenCache = null;
   };
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 
   const t: TestApp = {
     get app() { return app; },

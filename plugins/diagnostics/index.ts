@@ -1,12 +1,74 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TProperties } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
+import { Duration, Strict } from '../../core/schema.js';
+import { STAFF } from '../../core/types.js';
+import { checks } from './checks/index.js';
+import { CheckRunner } from './runner.js';
+import { DiagnosticsFiles } from './files.js';
+import { migrations } from './migrations.js';
+import { Prober } from './probes.js';
+import { routes } from './routes.js';
+import { FindingStore } from './store.js';
+
+// Each check brings its own config keys (offlineAfter, bootLoop, …); they sit side by side in the section.
+const checkKeys: TProperties = Object.assign({}, ...Object.values(checks).map((c) => c.config)) as TProperties;
+
+const configSchema = Strict({
+  ...checkKeys,
+  maintenanceInterval: Duration({ default: '24h', description: 'how often every online charger is probed' }),
+  probeKeys: Type.Array(Type.String({ minLength: 1 }), {
+    default: ['HeartbeatInterval', 'MeterValueSampleInterval', 'ClockAlignedDataInterval', 'MeterValuesSampledData',
+      'AuthorizationCacheEnabled', 'LocalAuthListEnabled', 'LocalAuthorizeOffline', 'ConnectionTimeOut', 'WebSocketPingInterval'],
+    description: 'configuration keys read by the probe (GetConfiguration)',
+  }),
+  evaluateEvery: Duration({ default: '15s', description: 'how often time-based conditions (offline, stalls) are evaluated' }),
+  uploadBaseUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'a URL like http://192.168.1.10:8080' })),
+  uploadTokenTtl: Duration({ default: '2h', description: 'how long a diagnostics upload link stays valid' }),
+  checks: Strict(
+    Object.fromEntries(Object.keys(checks).map((id) => [id, Type.Optional(Strict({ enabled: Type.Boolean({ default: true }) }))])),
+    { default: {} },
+  ),
+});
 
 export default definePlugin({
   manifest: {
     name: 'diagnostics',
-    version: '0.1.0',
-    summary: 'Finds broken chargers: faults, offline, stuck sessions, meter problems',
-    config: Type.Object({}, { additionalProperties: false }),
+    version: '1.0.0',
+    summary: 'Finds broken chargers: faults, offline, stuck sessions, meter problems; probes, health and uptime',
+    config: configSchema,
   },
-  register() {},
+  migrations,
+  register(ctx) {
+    // The checks' own keys are not in the static type (they come from the registry); these two are read here.
+    const config = ctx.config as typeof ctx.config & { checks: Record<string, { enabled: boolean } | undefined>; probeTimeout: number };
+    const store = new FindingStore(ctx.db, ctx.core.clock, (event, f) => ctx.emit(event, f));
+    const enabled = Object.values(checks).filter((c) => config.checks[c.id]?.enabled !== false);
+    const runner: CheckRunner = new CheckRunner(ctx, store, enabled, (id) => prober.probeSoon(id));
+    runner.subscribe();
+    const prober: Prober = new Prober({
+      db: ctx.db, core: ctx.core, log: ctx.log,
+      timeoutMs: () => config.probeTimeout,
+      keys: () => ctx.config.probeKeys,
+      onResult: (r) => runner.probed(r),
+    });
+    const files = new DiagnosticsFiles(ctx.db, ctx.core, () => ctx.config.uploadTokenTtl);
+    ctx.on('diagnostics.status', (e) => files.onStatus(e.chargerId, e.status));
+
+    for (const spec of routes({ ctx: ctx as never, store, prober, files, checks })) ctx.route(spec);
+    ctx.page({ path: 'diagnostics', title: 'Diagnostics', component: 'DiagnosticsPage', roles: STAFF, icon: '⚕' });
+    ctx.every('evaluate', ctx.config.evaluateEvery, () => runner.tick());
+    ctx.every('maintenance', Math.min(60_000, ctx.config.maintenanceInterval), () => prober.runDue(ctx.config.maintenanceInterval));
+
+    return {
+      async start() {
+        await ctx.db('diagnostics_runs').insert({ started_at: ctx.core.clock.iso() });
+        await store.load();
+        await runner.start();
+      },
+      async stop() {
+        await prober.idle();
+        await store.idle();
+      },
+    };
+  },
 });

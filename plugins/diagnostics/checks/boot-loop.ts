@@ -1,0 +1,47 @@
+import { Type } from '@sinclair/typebox';
+import { Duration, Strict } from '../../../core/schema.js';
+import { defineCheck, minutes, type CheckContext } from '../check.js';
+
+interface BootLoopConfig { bootLoop: { count: number; within: number } }
+
+/** Boots of a charger in the last `within` ms, from the core's boot history (so restarts lose nothing). */
+async function recentBoots(cx: CheckContext<BootLoopConfig, unknown>, chargerId: string | null): Promise<Map<string, { count: number; first: string; last: string }>> {
+  const fromIso = new Date(cx.now() - cx.config.bootLoop.within).toISOString();
+  const q = cx.db('boot_notifications').where('received_at', '>=', fromIso)
+    .select('charger_id').count({ n: '*' }).min({ first: 'received_at' }).max({ last: 'received_at' }).groupBy('charger_id');
+  if (chargerId) q.where({ charger_id: chargerId });
+  const rows = await q as Array<{ charger_id: string; n: number | string; first: string; last: string }>;
+  return new Map(rows.map((r) => [r.charger_id, { count: Number(r.n), first: r.first, last: r.last }]));
+}
+
+export default defineCheck({
+  id: 'boot-loop',
+  summary: 'A charger that booted bootLoop.count times within bootLoop.within; clears after a whole window without a boot',
+  config: {
+    bootLoop: Strict({
+      count: Type.Integer({ minimum: 2, default: 5 }),
+      within: Duration({ default: '10m' }),
+    }, { default: {} }),
+  },
+  state: () => null,
+  on: {
+    'charger.booted': async (e, cx) => {
+      const boots = (await recentBoots(cx, e.chargerId)).get(e.chargerId);
+      if (!boots || boots.count < cx.config.bootLoop.count) return;
+      await cx.raise({
+        chargerId: e.chargerId, severity: 'critical', since: boots.first,
+        problem: `Charger ${e.chargerId} keeps restarting: ${cx.config.bootLoop.count} or more boots within ${minutes(cx.config.bootLoop.within)}.`,
+        cause: 'an unstable power supply (a breaker, contactor or load manager switching it off and on), a firmware crash or watchdog reset loop, or a setting the charger cannot handle',
+        action: 'Check the supply at the charger (loose terminals, a tripping breaker, load-management relays); collect its diagnostics log to see why it resets; if it started after a firmware or configuration change, roll that back.',
+        detail: { bootsInWindow: boots.count, lastBootAt: boots.last },
+      });
+    },
+  },
+  async tick(cx) {
+    const active = cx.active();
+    if (!active.length) return;
+    const boots = await recentBoots(cx, null);
+    // No boot for a whole window: the charger has settled.
+    await cx.clearWhere((f) => f.chargerId !== null && !boots.has(f.chargerId));
+  },
+});

@@ -1,0 +1,60 @@
+import { Duration } from '../../../core/schema.js';
+import { defineCheck, minutes } from '../check.js';
+
+interface OpenSession { chargerId: string; connectorId: number; startedAt: string; lastValueMs: number }
+
+export default defineCheck({
+  id: 'stuck-transaction',
+  summary: 'A session that is open but has sent no meter values for stuckTransactionAfter (only while its charger is online)',
+  config: {
+    stuckTransactionAfter: Duration({ default: '15m', description: 'session open, no meter values this long' }),
+  },
+  state: () => ({ sessions: new Map<number, OpenSession>() }),
+  on: {
+    'session.started': (e, cx) => {
+      cx.state.sessions.set(e.transactionId, { chargerId: e.chargerId, connectorId: e.connectorId, startedAt: e.startedAt, lastValueMs: cx.now() });
+    },
+    'meter.sampled': async (e, cx) => {
+      if (e.source !== 'ocpp' || !e.chargerId) return;
+      let txId = e.transactionId;
+      if (txId === undefined) {
+        for (const [id, s] of cx.state.sessions) if (s.chargerId === e.chargerId && s.connectorId === e.connectorId) txId = id;
+      }
+      const s = txId === undefined ? undefined : cx.state.sessions.get(txId);
+      if (!s || txId === undefined) return;
+      s.lastValueMs = cx.now();
+      await cx.clear({ chargerId: s.chargerId, connectorId: s.connectorId, subKey: String(txId) });
+    },
+    'session.stopped': async (e, cx) => {
+      cx.state.sessions.delete(e.transactionId);
+      await cx.clear({ chargerId: e.chargerId, connectorId: e.connectorId, subKey: String(e.transactionId) });
+    },
+  },
+  async start(cx) {
+    const open = await cx.db('transactions').whereNull('stopped_at').select('id', 'charger_id', 'connector_id', 'started_at', 'received_at') as Array<Record<string, unknown>>;
+    for (const t of open) {
+      const last = await cx.db('meter_values').where({ transaction_id: t.id }).max('at as at').first() as { at?: string | null } | undefined;
+      const lastMs = Math.max(Date.parse(t.received_at as string) || 0, last?.at ? Date.parse(last.at) : 0);
+      cx.state.sessions.set(t.id as number, { chargerId: t.charger_id as string, connectorId: Number(t.connector_id), startedAt: t.started_at as string, lastValueMs: lastMs });
+    }
+    // Sessions stopped while the plugin was not running.
+    await cx.clearWhere((f) => !cx.state.sessions.has(Number(f.subKey)));
+  },
+  async tick(cx) {
+    const now = cx.now();
+    for (const [txId, s] of cx.state.sessions) {
+      // An offline charger queues its meter values; the offline check already speaks for it.
+      if (!cx.core.chargers.isOnline(s.chargerId)) continue;
+      const quietMs = now - s.lastValueMs;
+      if (quietMs < cx.config.stuckTransactionAfter) continue;
+      await cx.raise({
+        chargerId: s.chargerId, connectorId: s.connectorId, subKey: String(txId), severity: 'warning',
+        since: new Date(s.lastValueMs).toISOString(),
+        problem: `Session ${txId} on connector ${s.connectorId} of ${s.chargerId} (started ${s.startedAt}) has sent no meter values for over ${minutes(cx.config.stuckTransactionAfter)}.`,
+        cause: 'the charger lost track of the session (it rebooted or lost power without sending StopTransaction), or periodic meter values are switched off (MeterValueSampleInterval = 0)',
+        action: 'Check whether a car is still plugged in; if not, stop the session remotely (RemoteStopTransaction) or reset the charger. Run diagnostics on the charger to see its MeterValueSampleInterval and set it to 60–300 s.',
+        detail: { transactionId: txId, lastMeterValueAt: new Date(s.lastValueMs).toISOString() },
+      });
+    }
+  },
+});

@@ -1,0 +1,138 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Knex } from 'knex';
+import { ApiError } from '../../core/errors.js';
+import type { CoreServices } from '../../core/services.js';
+import { parseMultipart } from './multipart.js';
+
+type Row = Record<string, unknown>;
+
+/** A diagnostics log asked of a charger, and the file it uploaded. */
+export interface DiagnosticsFile {
+  id: number;
+  chargerId: string;
+  requestedBy: string;
+  requestedAt: string;
+  /** requested = waiting for the upload; uploaded = the file is here; failed / none (charger had nothing) / expired. */
+  state: 'requested' | 'uploaded' | 'failed' | 'none' | 'expired';
+  /** Last DiagnosticsStatusNotification of the charger for it (Uploading, Uploaded, UploadFailed). */
+  chargerStatus: string | null;
+  fileName: string | null;
+  sizeBytes: number | null;
+  contentType: string | null;
+  uploadedAt: string | null;
+  error: string | null;
+}
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** A name safe as one path segment: letters, digits, dot, dash, underscore; never "." or "..". */
+export function safeName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 120);
+  return cleaned || 'file';
+}
+
+export class DiagnosticsFiles {
+  #db: Knex;
+  #core: CoreServices;
+  #tokenTtlMs: () => number;
+
+  constructor(db: Knex, core: CoreServices, tokenTtlMs: () => number) {
+    this.#db = db;
+    this.#core = core;
+    this.#tokenTtlMs = tokenTtlMs;
+  }
+
+  view(r: Row): DiagnosticsFile {
+    const expired = r.state === 'requested' && Date.parse(r.expires_at as string) < this.#core.clock.nowMs();
+    return {
+      id: r.id as number, chargerId: r.charger_id as string, requestedBy: r.requested_by as string, requestedAt: r.requested_at as string,
+      state: expired ? 'expired' : (r.state as DiagnosticsFile['state']), chargerStatus: (r.charger_status as string) ?? null,
+      fileName: (r.file_name as string) ?? null, sizeBytes: r.size_bytes == null ? null : Number(r.size_bytes),
+      contentType: (r.content_type as string) ?? null, uploadedAt: (r.uploaded_at as string) ?? null, error: (r.error as string) ?? null,
+    };
+  }
+
+  /** Creates a one-time upload link for a charger; returns the row id and the link. */
+  async request(chargerId: string, requestedBy: string, baseUrl: string): Promise<{ id: number; location: string }> {
+    const token = randomBytes(24).toString('base64url');
+    const now = this.#core.clock.nowMs();
+    const [row] = await this.#db('diagnostics_files').insert({
+      charger_id: chargerId, token_hash: hash(token), requested_by: requestedBy, requested_at: new Date(now).toISOString(),
+      expires_at: new Date(now + this.#tokenTtlMs()).toISOString(), state: 'requested',
+    }).returning('id');
+    const id = typeof row === 'object' ? (row as { id: number }).id : (row as number);
+    return { id, location: `${baseUrl.replace(/\/+$/, '')}/api/diagnostics/upload/${token}` };
+  }
+
+  async settle(id: number, patch: { state?: DiagnosticsFile['state']; fileName?: string | null; error?: string | null }): Promise<DiagnosticsFile> {
+    const changes: Row = {};
+    if (patch.state) changes.state = patch.state;
+    if (patch.fileName !== undefined) changes.file_name = patch.fileName;
+    if (patch.error !== undefined) changes.error = patch.error;
+    if (Object.keys(changes).length) await this.#db('diagnostics_files').where({ id }).update(changes);
+    return this.view(await this.#db('diagnostics_files').where({ id }).first());
+  }
+
+  /** Stores an upload made with a one-time token: a raw body (PUT) or multipart/form-data (POST). */
+  async receive(token: string, body: Buffer | undefined, contentType: string | undefined, nameHint: string | undefined): Promise<DiagnosticsFile> {
+    const row = await this.#db('diagnostics_files').where({ token_hash: hash(token) }).first() as Row | undefined;
+    if (!row) throw ApiError.notFound('upload link');
+    if (row.state === 'uploaded') throw ApiError.conflict('this upload link was already used');
+    if (Date.parse(row.expires_at as string) < this.#core.clock.nowMs()) throw new ApiError(403, 'this upload link has expired');
+    let data = body ?? Buffer.alloc(0);
+    let name = nameHint ?? (row.file_name as string | null) ?? null;
+    let type = contentType ?? null;
+    if (contentType && /^multipart\/form-data/i.test(contentType)) {
+      let parts;
+      try {
+        parts = parseMultipart(data, contentType);
+      } catch (err) {
+        throw ApiError.badRequest([{ field: 'body', message: err instanceof Error ? err.message : String(err) }]);
+      }
+      const file = parts.find((p) => p.filename) ?? parts[0];
+      if (!file) throw ApiError.badRequest([{ field: 'body', message: 'the form holds no file' }]);
+      data = file.data;
+      name = file.filename ?? name;
+      type = file.contentType;
+    }
+    if (!data.length) throw ApiError.badRequest([{ field: 'body', message: 'the upload is empty' }]);
+    const at = this.#core.clock.iso();
+    const chargerId = row.charger_id as string;
+    const dir = join('diagnostics', safeName(chargerId));
+    const stored = join(dir, `${at.replace(/[:.]/g, '-')}-${safeName(name ?? `diagnostics-${chargerId}.log`)}`);
+    await mkdir(join(this.#core.dataDir, dir), { recursive: true });
+    await writeFile(join(this.#core.dataDir, stored), data);
+    await this.#db('diagnostics_files').where({ id: row.id }).update({
+      state: 'uploaded', file_name: name ?? `diagnostics-${chargerId}.log`, stored_path: stored, size_bytes: data.length,
+      content_type: type, uploaded_at: at, error: null,
+    });
+    return this.view(await this.#db('diagnostics_files').where({ id: row.id }).first());
+  }
+
+  /** A DiagnosticsStatusNotification updates the charger's latest request. */
+  async onStatus(chargerId: string, status: string): Promise<void> {
+    const row = await this.#db('diagnostics_files').where({ charger_id: chargerId }).whereIn('state', ['requested', 'uploaded', 'failed'])
+      .orderBy('id', 'desc').first() as Row | undefined;
+    if (!row) return;
+    const changes: Row = { charger_status: status };
+    if (status === 'UploadFailed' && row.state === 'requested') Object.assign(changes, { state: 'failed', error: 'the charger reported UploadFailed' });
+    await this.#db('diagnostics_files').where({ id: row.id }).update(changes);
+  }
+
+  async list(filter: { chargerId?: string; limit: number }): Promise<DiagnosticsFile[]> {
+    const q = this.#db('diagnostics_files').orderBy('id', 'desc').limit(filter.limit);
+    if (filter.chargerId) q.where({ charger_id: filter.chargerId });
+    return (await q as Row[]).map((r) => this.view(r));
+  }
+
+  /** The stored file of an upload, for download. */
+  async file(id: number): Promise<{ path: string; name: string; contentType: string | null }> {
+    const row = await this.#db('diagnostics_files').where({ id }).first() as Row | undefined;
+    if (!row) throw ApiError.notFound(`diagnostics file ${id}`);
+    if (row.state !== 'uploaded' || !row.stored_path) throw ApiError.notFound(`the upload of diagnostics file ${id}`);
+    // The name comes from the charger: keep only safe characters for the download header.
+    return { path: join(this.#core.dataDir, row.stored_path as string), name: safeName(row.file_name as string), contentType: (row.content_type as string) ?? null };
+  }
+}

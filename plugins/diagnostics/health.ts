@@ -1,0 +1,103 @@
+import type { Knex } from 'knex';
+import {
+  availabilityPct, faultCount, mtbfHours, segments, stateSeconds,
+  type LinkChange, type StateSeconds, type StatusChange, type TimelineInput,
+} from './timeline.js';
+
+const DAY = 86_400_000;
+
+type Row = Record<string, unknown>;
+
+/** Health numbers of one charger (or connector) as GET /api/diagnostics/health lists them. */
+export interface HealthNumbers {
+  availabilityPct24h: number | null;
+  availabilityPct7d: number | null;
+  availabilityPct30d: number | null;
+  faultCount30d: number;
+  /** Up-time per fault over 30 days, hours; null without faults. */
+  mtbfHours: number | null;
+  stateSeconds24h: StateSeconds;
+  stateSeconds7d: StateSeconds;
+  stateSeconds30d: StateSeconds;
+}
+
+export interface ChargerHealth extends HealthNumbers {
+  chargerId: string;
+  name: string | null;
+  online: boolean;
+  registeredAt: string;
+  connectors: Array<HealthNumbers & { connectorId: number }>;
+}
+
+/** Loads what the timeline needs for one charger since fromMs: the changes inside, plus the last one before each. */
+export async function loadTimeline(db: Knex, charger: { id: string; registered_at: string }, fromMs: number): Promise<TimelineInput> {
+  const fromIso = new Date(fromMs).toISOString();
+  const statusRows = await db('status_notifications').where({ charger_id: charger.id }).andWhere('charger_time', '>=', fromIso)
+    .select('connector_id', 'status', 'charger_time') as Row[];
+  const connectorIds = (await db('status_notifications').where({ charger_id: charger.id }).distinct('connector_id') as Row[]).map((r) => Number(r.connector_id));
+  for (const id of connectorIds) {
+    const before = await db('status_notifications').where({ charger_id: charger.id, connector_id: id }).andWhere('charger_time', '<', fromIso)
+      .orderBy('charger_time', 'desc').orderBy('id', 'desc').first('connector_id', 'status', 'charger_time') as Row | undefined;
+    if (before) statusRows.push(before);
+  }
+  const statuses: StatusChange[] = statusRows.map((r) => ({ atMs: Date.parse(r.charger_time as string), connectorId: Number(r.connector_id), status: r.status as string }));
+
+  const linkQuery = () => db('charger_messages').where({ charger_id: charger.id }).whereIn('action', ['connected', 'disconnected']);
+  const linkRows = await linkQuery().andWhere('received_at', '>=', fromIso).select('action', 'received_at') as Row[];
+  const lastLink = await linkQuery().andWhere('received_at', '<', fromIso).orderBy('received_at', 'desc').orderBy('id', 'desc').first('action', 'received_at') as Row | undefined;
+  if (lastLink) linkRows.push(lastLink);
+  const links: LinkChange[] = linkRows.map((r) => ({ atMs: Date.parse(r.received_at as string), online: r.action === 'connected' }));
+  // Each start of the appliance closed every socket, even when the shutdown could not record it (power cut).
+  const runs = await db('diagnostics_runs').where('started_at', '>=', charger.registered_at).select('started_at') as Row[];
+  for (const r of runs) links.push({ atMs: Date.parse(r.started_at as string), online: false });
+  return { statuses, links, registeredAtMs: Date.parse(charger.registered_at) };
+}
+
+function numbers(input: TimelineInput, nowMs: number, connectorId?: number): HealthNumbers {
+  const sec = (days: number) => stateSeconds(segments(input, nowMs - days * DAY, nowMs, connectorId));
+  const s24 = sec(1);
+  const s7 = sec(7);
+  const s30 = sec(30);
+  const faults = faultCount(input, nowMs - 30 * DAY, nowMs, connectorId);
+  return {
+    availabilityPct24h: availabilityPct(s24), availabilityPct7d: availabilityPct(s7), availabilityPct30d: availabilityPct(s30),
+    faultCount30d: faults, mtbfHours: mtbfHours(s30, faults), stateSeconds24h: s24, stateSeconds7d: s7, stateSeconds30d: s30,
+  };
+}
+
+/** Least healthy first: lowest 24 h availability, then 30 d, then most faults; chargers without data last. */
+export function byHealth(a: ChargerHealth, b: ChargerHealth): number {
+  const pct = (v: number | null) => (v === null ? 101 : v);
+  return pct(a.availabilityPct24h) - pct(b.availabilityPct24h)
+    || pct(a.availabilityPct30d) - pct(b.availabilityPct30d)
+    || b.faultCount30d - a.faultCount30d
+    || a.chargerId.localeCompare(b.chargerId);
+}
+
+export async function chargerHealth(db: Knex, row: Row, nowMs: number, online: boolean): Promise<{ health: ChargerHealth; input: TimelineInput }> {
+  const input = await loadTimeline(db, { id: row.id as string, registered_at: row.registered_at as string }, nowMs - 30 * DAY);
+  const connectorIds = [...new Set(input.statuses.map((s) => s.connectorId).filter((id) => id > 0))].sort((a, b) => a - b);
+  return {
+    input,
+    health: {
+      chargerId: row.id as string, name: (row.name as string) ?? null, online, registeredAt: row.registered_at as string,
+      ...numbers(input, nowMs),
+      connectors: connectorIds.map((connectorId) => ({ connectorId, ...numbers(input, nowMs, connectorId) })),
+    },
+  };
+}
+
+/** The day-by-day view of one charger for the UI: segments of the last 24 h and 7 d, availability per day for 30 days. */
+export function history(input: TimelineInput, nowMs: number) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  // Sub-second slivers (a socket opening a few ms after registration) only clutter a chart.
+  const seg = (fromMs: number) => segments(input, fromMs, nowMs).filter((s) => s.toMs - s.fromMs >= 1000)
+    .map((s) => ({ from: iso(s.fromMs), to: iso(s.toMs), state: s.state }));
+  const daily = [];
+  for (let i = 29; i >= 0; i -= 1) {
+    const to = nowMs - i * DAY;
+    const sec = stateSeconds(segments(input, to - DAY, to));
+    daily.push({ from: iso(to - DAY), to: iso(to), availabilityPct: availabilityPct(sec), stateSeconds: sec });
+  }
+  return { segments24h: seg(nowMs - DAY), segments7d: seg(nowMs - 7 * DAY), daily };
+}

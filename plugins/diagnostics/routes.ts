@@ -1,0 +1,164 @@
+import { Type } from '@sinclair/typebox';
+import type { ResponseToolkit } from '@hapi/hapi';
+import { ApiError } from '../../core/errors.js';
+import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
+import type { PluginContext } from '../../core/plugin.js';
+import { STAFF, type Role, type RouteRequest, type RouteSpec } from '../../core/types.js';
+import type { AnyCheck } from './check.js';
+import type { DiagnosticsFiles } from './files.js';
+import { byHealth, chargerHealth, history } from './health.js';
+import type { Prober } from './probes.js';
+import type { FindingStore } from './store.js';
+
+const OPERATE: Role[] = ['installer', 'technician'];
+const ChargerParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const Limit = Type.Integer({ minimum: 1, maximum: 5000, default: 500 });
+
+export interface RouteDeps {
+  ctx: PluginContext<{ checks: Record<string, { enabled: boolean } | undefined>; uploadBaseUrl?: string }>;
+  store: FindingStore;
+  prober: Prober;
+  files: DiagnosticsFiles;
+  checks: Record<string, AnyCheck>;
+}
+
+/** Turns a failed OCPP call into the answer the core's command route gives. */
+function callError(err: unknown): never {
+  if (err instanceof ChargerOfflineError) throw new ApiError(409, err.message);
+  if (err instanceof ChargerTimeoutError) throw new ApiError(504, err.message);
+  if (err instanceof ChargerCallError) throw new ApiError(502, `charger answered ${err.code}: ${err.message}`);
+  throw err;
+}
+
+export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteSpec[] {
+  const mustExist = async (id: string) => {
+    const row = await ctx.db('chargers').where({ id }).first();
+    if (!row) throw ApiError.notFound(`charger ${id}`);
+    return row as Record<string, unknown>;
+  };
+  const mustBeOnline = async (id: string) => {
+    await mustExist(id);
+    if (!ctx.core.chargers.isOnline(id)) throw new ApiError(409, `charger ${id} is offline`);
+  };
+  const upload = async ({ params, payload, raw }: RouteRequest<{ token: string; name?: string }>) => {
+    const file = await files.receive(params.token, Buffer.isBuffer(payload) ? payload : undefined, raw.headers['content-type'] as string | undefined, params.name || undefined);
+    return { id: file.id, fileName: file.fileName, sizeBytes: file.sizeBytes };
+  };
+  const UploadParams = Type.Object({ token: Type.String({ minLength: 16, maxLength: 64 }), name: Type.Optional(Type.String({ maxLength: 200 })) });
+
+  return [
+    {
+      method: 'GET', path: '/diagnostics/findings', roles: STAFF,
+      summary: 'Findings of the checks: active first, then newest first',
+      query: Type.Object({
+        chargerId: Type.Optional(Type.String()), state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('cleared')])),
+        check: Type.Optional(Type.String()), limit: Limit,
+      }),
+      handler: ({ query }) => store.list(query),
+    },
+    {
+      method: 'GET', path: '/diagnostics/findings/{id}', roles: STAFF, summary: 'One finding',
+      params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+      handler: async ({ params }) => (await store.get(params.id)) ?? Promise.reject(ApiError.notFound(`finding ${params.id}`)),
+    },
+    {
+      method: 'GET', path: '/diagnostics/checks', roles: STAFF, summary: 'The checks: id, what they find, the events they read, whether enabled, their config',
+      handler: () => Object.values(checks).map((c) => ({
+        id: c.id, description: c.summary, events: Object.keys(c.on), enabled: ctx.config.checks[c.id]?.enabled ?? true,
+        config: Object.fromEntries(Object.keys(c.config).map((k) => [k, (ctx.config as unknown as Record<string, unknown>)[k]])),
+      })),
+    },
+    {
+      method: 'GET', path: '/diagnostics/health', roles: STAFF,
+      summary: 'Availability and faults per charger (and connector), least healthy first',
+      handler: async () => {
+        const now = ctx.core.clock.nowMs();
+        const rows = await ctx.db('chargers').orderBy('id') as Array<Record<string, unknown>>;
+        const list = [];
+        for (const r of rows) list.push((await chargerHealth(ctx.db, r, now, ctx.core.chargers.isOnline(r.id as string))).health);
+        const active = store.active();
+        return list.sort(byHealth).map((h) => ({ ...h, activeFindings: active.filter((f) => f.chargerId === h.chargerId).length }));
+      },
+    },
+    {
+      method: 'GET', path: '/diagnostics/health/{id}', roles: STAFF,
+      summary: 'One charger\'s health with its state segments (24 h, 7 d) and availability per day (30 d)',
+      params: ChargerParam,
+      handler: async ({ params }) => {
+        const row = await mustExist(params.id);
+        const now = ctx.core.clock.nowMs();
+        const { health, input } = await chargerHealth(ctx.db, row, now, ctx.core.chargers.isOnline(params.id));
+        return { ...health, ...history(input, now) };
+      },
+    },
+    {
+      method: 'GET', path: '/diagnostics/probes', roles: STAFF, summary: 'Maintenance probe results, newest first',
+      query: Type.Object({ chargerId: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
+      handler: ({ query }) => prober.list(query),
+    },
+    {
+      method: 'POST', path: '/diagnostics/chargers/{id}/run', roles: OPERATE,
+      summary: 'Run the maintenance probe on a charger now; answers the probe result',
+      params: ChargerParam,
+      handler: async ({ params, principal }) => {
+        await mustBeOnline(params.id);
+        return prober.run(params.id, principal!.username);
+      },
+    },
+    {
+      method: 'POST', path: '/diagnostics/chargers/{id}/collect', roles: OPERATE,
+      summary: 'Ask a charger to upload its diagnostics log (GetDiagnostics) to a one-time link on this appliance',
+      params: ChargerParam,
+      body: Type.Object({
+        retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+        retryInterval: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+        startTime: Type.Optional(Type.String({ minLength: 1, description: 'ISO time of the oldest log entry wanted' })),
+        stopTime: Type.Optional(Type.String({ minLength: 1, description: 'ISO time of the newest log entry wanted' })),
+      }, { additionalProperties: false }),
+      handler: async ({ params, payload, principal }) => {
+        await mustBeOnline(params.id);
+        for (const k of ['startTime', 'stopTime'] as const) {
+          if (payload[k] !== undefined && Number.isNaN(Date.parse(payload[k]))) throw ApiError.badRequest([{ field: k, message: 'expected an ISO 8601 time' }]);
+        }
+        const { id, location } = await files.request(params.id, principal!.username, ctx.config.uploadBaseUrl ?? ctx.core.publicUrl);
+        let response: { fileName?: string };
+        try {
+          response = await ctx.core.chargers.send(params.id, 'GetDiagnostics', { location, ...payload }, { actor: principal!.username }) as { fileName?: string };
+        } catch (err) {
+          await files.settle(id, { state: 'failed', error: err instanceof Error ? err.message : String(err) });
+          callError(err);
+        }
+        const file = response.fileName
+          ? await files.settle(id, { fileName: response.fileName })
+          : await files.settle(id, { state: 'none', error: 'the charger has no diagnostics information to upload' });
+        return { file, response };
+      },
+    },
+    {
+      method: 'POST', path: '/diagnostics/upload/{token}/{name?}', roles: 'public',
+      summary: 'Where a charger uploads its diagnostics log (multipart/form-data or a raw body); needs the one-time token from collect',
+      params: UploadParams, rawPayload: { maxBytes: 32 * 1024 * 1024 },
+      handler: upload,
+    },
+    {
+      method: 'PUT', path: '/diagnostics/upload/{token}/{name?}', roles: 'public',
+      summary: 'Raw-body upload of a diagnostics log; needs the one-time token from collect',
+      params: UploadParams, rawPayload: { maxBytes: 32 * 1024 * 1024 },
+      handler: upload,
+    },
+    {
+      method: 'GET', path: '/diagnostics/files', roles: STAFF, summary: 'Diagnostics logs asked of chargers and the files they uploaded, newest first',
+      query: Type.Object({ chargerId: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) }),
+      handler: ({ query }) => files.list(query),
+    },
+    {
+      method: 'GET', path: '/diagnostics/files/{id}', roles: STAFF, summary: 'Download an uploaded diagnostics file (?token= allowed, for links)',
+      params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+      handler: async ({ params }, h: ResponseToolkit) => {
+        const f = await files.file(params.id);
+        const res = h.file(f.path, { confine: false, mode: 'attachment', filename: f.name });
+        return f.contentType && !/^multipart\//i.test(f.contentType) ? res.type(f.contentType) : res;
+      },
+    },
+  ];
+}
