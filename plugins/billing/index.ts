@@ -1,12 +1,94 @@
-import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
+import { ROLES, STAFF } from '../../core/types.js';
+import { resolveTariff } from './assign.js';
+import { Budgets } from './budgets.js';
+import { BillingConfigSchema, validate } from './config.js';
+import { Costs } from './costs.js';
+import { migrations } from './migrations.js';
+import { pricesAt, priceText } from './price-text.js';
+import { tariffRoutes } from './routes-tariffs.js';
+import { statementRoutes } from './routes-statements.js';
+import type { StatementDeps } from './statements.js';
+import { Tariffs } from './tariffs.js';
+import type { UsersLookup } from './users-lookup.js';
+
+/** What other plugins get from ctx.use('billing'). */
+export interface BillingApi {
+  /**
+   * Whether a monthly energy budget of this account, or of the card's group
+   * (parent tag), is used up. Billing itself answers the core's `restrict`
+   * decision with Blocked when it is.
+   */
+  budgetExceeded(userId: number | null, idTag?: string): Promise<boolean>;
+  /** The budgets that concern an account or card, with the reason in words when one is used up. */
+  budgetStatus(userId: number | null, idTag?: string): ReturnType<Budgets['of']>;
+}
 
 export default definePlugin({
   manifest: {
     name: 'billing',
-    version: '0.1.0',
-    summary: 'Tariffs, session costs and monthly statements',
-    config: Type.Object({}, { additionalProperties: false }),
+    version: '1.0.0',
+    summary: 'Tariffs, exact session costs, monthly statements and exports, energy budgets',
+    needs: ['users'],
+    config: BillingConfigSchema,
+    validate,
   },
-  register() {},
+  migrations,
+  register(ctx) {
+    const users = () => ctx.use<UsersLookup>('users');
+    const tariffs = new Tariffs(ctx.db, ctx.core.clock);
+    const costs = new Costs({ db: ctx.db, core: ctx.core, tariffs, users, idleBelowW: ctx.config.idleBelowW });
+    const budgets = new Budgets({ db: ctx.db, core: ctx.core, budgets: ctx.config.budgets, users });
+    const statements: StatementDeps = {
+      db: ctx.db, costs, timezone: ctx.core.site.timezone, currency: ctx.config.currency, now: () => ctx.core.clock.iso(),
+    };
+
+    ctx.on('session.started', (e) => costs.started(e));
+    ctx.on('session.stopped', (e) => costs.stopped(e.transactionId));
+
+    ctx.decide('cost', async (t) => {
+      const tx = await costs.tx(t.id);
+      const priced = tx ? await costs.price(tx) : null;
+      if (!priced) return undefined;
+      const { amount, currency } = priced.breakdown;
+      return priced.estimate ? { amount, currency, estimate: true } : { amount, currency };
+    });
+
+    // A used-up budget narrows an accepted card to Blocked, whichever plugin accepted it.
+    ctx.decide('restrict', async (req) => {
+      if (req.context === 'StopTransaction') return undefined;
+      return (await budgets.exceeded(req.answer.userId ?? null, req.idTag)) ? { ...req.answer, status: 'Blocked' } : undefined;
+    });
+
+    const push = ctx.config.priceDataTransfer;
+    if (push) {
+      // Shows the price on chargers that display DataTransfer text; others answer UnknownVendorId, which is fine.
+      ctx.on('token.presented', async (e) => {
+        if (e.context !== 'Authorize' || e.idTagInfo.status !== 'Accepted') return;
+        const tag = await users()?.findTag(e.idTag).catch(() => null);
+        const best = resolveTariff(await tariffs.candidates(), {
+          chargerId: e.chargerId, connectorId: e.connectorId, userId: tag?.userId ?? null,
+          groupKeys: [e.idTag.toLowerCase(), ...(e.idTagInfo.parentIdTag ? [e.idTagInfo.parentIdTag.toLowerCase()] : [])],
+        });
+        if (!best) return;
+        const text = priceText(best.tariff.def, pricesAt(best.tariff.def, ctx.core.clock.nowMs(), ctx.core.site.timezone));
+        await ctx.core.chargers.send(e.chargerId, 'DataTransfer', {
+          vendorId: push.vendorId, messageId: push.messageId, data: JSON.stringify({ idTag: e.idTag, text }),
+        }, { actor: 'plugin:billing', timeoutMs: 10_000 }).catch((err: unknown) => ctx.log.debug(`price DataTransfer to ${e.chargerId} failed: ${String(err)}`));
+      });
+    }
+
+    for (const spec of [
+      ...tariffRoutes({ core: ctx.core, config: ctx.config, tariffs, users }),
+      ...statementRoutes({ core: ctx.core, costs, budgets, statements }),
+    ]) ctx.route(spec);
+
+    ctx.page({ path: 'tariffs', title: 'Tariffs', component: 'TariffsPage', roles: STAFF, icon: '€' });
+    ctx.page({ path: 'statements', title: 'Statements', component: 'StatementsPage', roles: [...ROLES], icon: '≡' });
+
+    ctx.provide<BillingApi>({
+      budgetExceeded: (userId, idTag) => budgets.exceeded(userId, idTag),
+      budgetStatus: (userId, idTag) => budgets.of(userId, idTag),
+    });
+  },
 });

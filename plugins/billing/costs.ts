@@ -1,0 +1,177 @@
+import type { Knex } from 'knex';
+import type { EventMap } from '../../core/events.js';
+import type { CoreServices } from '../../core/services.js';
+import { resolveTariff, type Rule, type Who } from './assign.js';
+import type { Reading } from './energy.js';
+import { priceSession, type Breakdown, type SessionData } from './pricing.js';
+import type { Tariffs, TariffVersion } from './tariffs.js';
+import type { UsersLookup } from './users-lookup.js';
+
+/** A row of the core's transactions table. */
+export interface TxRow {
+  id: number; charger_id: string; connector_id: number; id_tag: string; user_id: number | null; start_status: string;
+  meter_start_wh: number; started_at: string; meter_stop_wh: number | null; stopped_at: string | null; energy_wh: number | null;
+}
+
+/** A session's price and where it came from. */
+export interface PricedSession {
+  transactionId: number;
+  tariffId: number;
+  tariffName: string;
+  tariffVersion: number;
+  tariffVersionId: number;
+  rule: Rule | null;
+  /** An open session priced up to now: it changes until the session stops. */
+  estimate: boolean;
+  breakdown: Breakdown;
+}
+
+export interface CostDeps {
+  db: Knex;
+  core: CoreServices;
+  tariffs: Tariffs;
+  users: () => UsersLookup | undefined;
+  idleBelowW: number;
+}
+
+const ENERGY = 'Energy.Active.Import.Register';
+const POWER = 'Power.Active.Import';
+// Readings at the inlet or the grid side do not describe what the car drew.
+const CAR_SIDE = ['', 'Outlet', 'Cable', 'EV'];
+
+/**
+ * Prices sessions: fixes the tariff version when a session starts, prices
+ * it from its stored readings when it stops, stores that cost, and gives
+ * running estimates for open sessions.
+ */
+export class Costs {
+  #d: CostDeps;
+
+  constructor(deps: CostDeps) {
+    this.#d = deps;
+  }
+
+  async tx(id: number): Promise<TxRow | null> {
+    return (await this.#d.db('transactions').where({ id }).first()) ?? null;
+  }
+
+  /** The lower-case group (parent) tag of a card: from its authorization, else from the users plugin. */
+  async #parentOf(idTag: string, parentIdTag: string | null | undefined): Promise<string | null> {
+    if (parentIdTag) return parentIdTag.toLowerCase();
+    const tag = await this.#d.users()?.findTag(idTag).catch(() => null);
+    return tag?.parentIdTag?.toLowerCase() ?? null;
+  }
+
+  /** Fixes the tariff version of a starting session: the one in force when it started. */
+  async started(e: EventMap['session.started']): Promise<void> {
+    const parent = await this.#parentOf(e.idTag, e.idTagInfo.parentIdTag);
+    await this.#fix(e.transactionId, e, parent, false);
+  }
+
+  async #fix(
+    transactionId: number, tx: { chargerId: string; connectorId: number; userId: number | null; idTag: string; startedAt: string },
+    parent: string | null, replace: boolean,
+  ): Promise<{ version: TariffVersion; rule: Rule } | null> {
+    const who: Who = {
+      chargerId: tx.chargerId, connectorId: tx.connectorId, userId: tx.userId,
+      groupKeys: [...(parent ? [parent] : []), tx.idTag.toLowerCase()],
+    };
+    const found = resolveTariff(await this.#d.tariffs.candidates(), who);
+    const version = found ? await this.#d.tariffs.versionAt(found.tariff.id, tx.startedAt) : null;
+    const row = {
+      transaction_id: transactionId, tariff_id: version?.tariffId ?? null, tariff_version_id: version?.id ?? null,
+      rule: found?.rule ?? null, user_id: who.userId,
+      // The parent tag is what group budgets count.
+      group_key: parent,
+      resolved_at: this.#d.core.clock.iso(),
+    };
+    await this.#d.core.writer.write(async (trx) => {
+      const q = trx('billing_sessions').insert(row).onConflict('transaction_id');
+      await (replace ? q.merge() : q.ignore());
+    });
+    return version && found ? { version, rule: found.rule } : null;
+  }
+
+  /** The session's tariff version: as fixed at its start, or resolved now if billing did not see the start. */
+  async #tariffOf(tx: TxRow): Promise<{ version: TariffVersion; rule: Rule | null } | null> {
+    const fixed = await this.#d.db('billing_sessions').where({ transaction_id: tx.id }).first();
+    if (fixed?.tariff_version_id) {
+      const version = await this.#d.tariffs.version(fixed.tariff_version_id as number);
+      if (version) return { version, rule: (fixed.rule as Rule | null) ?? null };
+    }
+    // No tariff applied when it started (or billing was off): the tariff that applies now, in its version of that time.
+    const parent = fixed ? (fixed.group_key as string | null) : await this.#parentOf(tx.id_tag, null);
+    const ref = { chargerId: tx.charger_id, connectorId: tx.connector_id, userId: tx.user_id, idTag: tx.id_tag, startedAt: tx.started_at };
+    return this.#fix(tx.id, ref, parent, true);
+  }
+
+  async #readings(txId: number): Promise<{ energy: Reading[]; power: Reading[] }> {
+    const rows = await this.#d.db('meter_values').where({ transaction_id: txId }).whereIn('measurand', [ENERGY, POWER])
+      .whereIn('location', CAR_SIDE).orderBy('at').select('at', 'measurand', 'phase', 'value');
+    const energy: Reading[] = [];
+    const unphased = new Map<number, number>();
+    const phased = new Map<number, number>();
+    for (const r of rows as Array<{ at: string; measurand: string; phase: string; value: number }>) {
+      const ms = Date.parse(r.at);
+      if (r.measurand === ENERGY) {
+        if (!r.phase) energy.push({ ms, value: Number(r.value) });
+      } else if (!r.phase) unphased.set(ms, Number(r.value));
+      // Per-phase power adds up; line-to-line readings ("L1-L2") would count twice.
+      else if (/^L[123](-N)?$/.test(r.phase)) phased.set(ms, (phased.get(ms) ?? 0) + Number(r.value));
+    }
+    for (const [ms, w] of phased) if (!unphased.has(ms)) unphased.set(ms, w);
+    const power = [...unphased].map(([ms, value]) => ({ ms, value })).sort((a, b) => a.ms - b.ms);
+    return { energy, power };
+  }
+
+  async #data(tx: TxRow): Promise<{ data: SessionData; estimate: boolean }> {
+    const { energy, power } = await this.#readings(tx.id);
+    const startMs = Date.parse(tx.started_at);
+    const accepted = tx.start_status === 'Accepted';
+    if (tx.stopped_at) {
+      return {
+        estimate: false,
+        data: { startMs, stopMs: Date.parse(tx.stopped_at), meterStartWh: Number(tx.meter_start_wh), meterStopWh: Number(tx.meter_stop_wh ?? tx.meter_start_wh), energy, power, accepted },
+      };
+    }
+    // Open: priced up to now, with the last reading as the stop reading.
+    const last = energy[energy.length - 1];
+    const stopMs = Math.max(this.#d.core.clock.nowMs(), last?.ms ?? startMs, power[power.length - 1]?.ms ?? startMs, startMs);
+    const meterStopWh = Math.max(Number(tx.meter_start_wh), ...energy.map((r) => r.value));
+    return { estimate: true, data: { startMs, stopMs, meterStartWh: Number(tx.meter_start_wh), meterStopWh, energy, power, accepted } };
+  }
+
+  /** The price of a session: the stored cost of a closed one (priced and stored now if missing), an estimate of an open one. */
+  async price(tx: TxRow): Promise<PricedSession | null> {
+    if (tx.stopped_at) {
+      const stored = await this.#d.db('billing_costs').where({ transaction_id: tx.id }).first();
+      if (stored) return JSON.parse(stored.detail as string) as PricedSession;
+    }
+    const tariff = await this.#tariffOf(tx);
+    if (!tariff) return null;
+    const { data, estimate } = await this.#data(tx);
+    const breakdown = priceSession(tariff.version.def, data, { timezone: this.#d.core.site.timezone, idleBelowW: this.#d.idleBelowW });
+    const priced: PricedSession = {
+      transactionId: tx.id, tariffId: tariff.version.tariffId, tariffName: tariff.version.def.name,
+      tariffVersion: tariff.version.version, tariffVersionId: tariff.version.id, rule: tariff.rule, estimate, breakdown,
+    };
+    if (!estimate) await this.#store(priced);
+    return priced;
+  }
+
+  async #store(p: PricedSession): Promise<void> {
+    await this.#d.core.writer.write(async (trx) => {
+      await trx('billing_costs').insert({
+        transaction_id: p.transactionId, tariff_id: p.tariffId, tariff_version_id: p.tariffVersionId,
+        currency: p.breakdown.currency, amount: p.breakdown.amount, vat_amount: p.breakdown.vatAmount,
+        energy_wh: p.breakdown.energyWh, detail: JSON.stringify(p), computed_at: this.#d.core.clock.iso(),
+      }).onConflict('transaction_id').ignore();
+    });
+  }
+
+  /** Prices a stopped session and stores its cost. */
+  async stopped(transactionId: number): Promise<void> {
+    const tx = await this.tx(transactionId);
+    if (tx?.stopped_at) await this.price(tx);
+  }
+}

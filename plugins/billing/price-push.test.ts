@@ -1,0 +1,24 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestApp } from '../../tests/harness.js';
+import { eventually } from '../../tests/harness.js';
+import { bootedCharger, createTariff, driver, startBilling } from './test-kit.js';
+
+let t: TestApp;
+afterEach(async () => { await t?.stop(); });
+
+describe('price shown on the charger', () => {
+  it('sends the price text by DataTransfer when an accepted card is presented', async () => {
+    t = await startBilling({ currency: 'EUR', priceDataTransfer: { vendorId: 'com.example.display' } });
+    const cp = await bootedCharger(t, 'CP-DT');
+    const received: Array<{ vendorId: string; messageId: string; data: string }> = [];
+    cp.handle('DataTransfer', ({ params }) => { received.push(params); return { status: 'Accepted' }; });
+    const ann = await driver(t, 'ann');
+    await createTariff(t, { name: 'Standard', pricePerKwh: 0.35, sessionFee: 1 });
+    expect(((await cp.call('Authorize', { idTag: 'UNKNOWN-1' })) as { idTagInfo: { status: string } }).idTagInfo.status).toBe('Invalid');
+    await cp.call('Authorize', { idTag: ann.idTag });
+    await eventually(() => received.length > 0);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ vendorId: 'com.example.display', messageId: 'Price' });
+    expect(JSON.parse(received[0]!.data)).toEqual({ idTag: ann.idTag, text: '0.35 €/kWh, 1.00 € per session' });
+  });
+});

@@ -1,0 +1,127 @@
+import type { Knex } from 'knex';
+import { transactionView } from '../../core/http/routes/transactions.js';
+import type { Account } from '../../core/accounts.js';
+import { minorDigits } from './currency.js';
+import { formatDecimal, parseDecimal } from './decimal.js';
+import type { Costs, PricedSession, TxRow } from './costs.js';
+import { monthRange } from './time.js';
+
+/** A session on a statement: the transaction as GET /api/transactions shows it, plus how it was priced. */
+export type StatementSession = ReturnType<typeof transactionView> & {
+  cost: { amount: string; currency: string } | null;
+  vatAmount: string | null;
+  netAmount: string | null;
+  tariff: { id: number; name: string; version: number; rule: string | null } | null;
+  /** How the amount came about, to check by hand: "10 kWh × 0.3 = 3 + fee 1 → 4.00". */
+  calculation: string | null;
+};
+
+/** The priced lines in one line of text. */
+export function calculationOf(p: PricedSession | null): string | null {
+  if (!p) return null;
+  const b = p.breakdown;
+  if (b.note) return b.note;
+  const parts = b.lines.map((l) => (l.kind === 'fee'
+    ? `fee ${l.amount}`
+    : `${l.quantity} ${l.unit} × ${l.price}${l.window === null ? '' : ` (window ${l.window + 1})`} = ${l.amount}`));
+  const cap = b.cap ? ` (${b.subtotal}, ${b.cap} applies)` : '';
+  return `${parts.join(' + ') || '0'}${cap} → ${b.amount}`;
+}
+
+/** Sums per currency; a site normally has one. */
+export interface Total { currency: string; sessions: number; energyWh: number; amount: string; vatAmount: string; netAmount: string }
+
+export interface Statement {
+  userId: number | null;
+  user: { id: number; username: string; name: string | null } | null;
+  period: string;
+  /** The period's bounds, UTC; a session belongs to the month it started in (site time zone). */
+  from: string;
+  to: string;
+  timezone: string;
+  currency: string;
+  sessions: StatementSession[];
+  energyWh: number;
+  amount: string;
+  vatAmount: string;
+  netAmount: string;
+  totals: Total[];
+  /** Sessions of the period still running: on the statement once they stop. */
+  openSessions: number;
+  generatedAt: string;
+}
+
+export interface StatementDeps {
+  db: Knex;
+  costs: Costs;
+  timezone: string;
+  /** The site's billing currency: the headline total when sessions are in several. */
+  currency: string;
+  now: () => string;
+}
+
+export function toStatementSession(tx: TxRow, p: PricedSession | null): StatementSession {
+  const b = p?.breakdown;
+  return {
+    ...transactionView(tx as unknown as Record<string, unknown>),
+    cost: b ? { amount: b.amount, currency: b.currency } : null,
+    vatAmount: b?.vatAmount ?? null,
+    netAmount: b?.netAmount ?? null,
+    tariff: p ? { id: p.tariffId, name: p.tariffName, version: p.tariffVersion, rule: p.rule } : null,
+    calculation: calculationOf(p),
+  };
+}
+
+/** Sums sessions per currency, exactly (decimal strings in, decimal strings out). */
+export function totalsOf(sessions: StatementSession[], siteCurrency: string): Total[] {
+  const by = new Map<string, { sessions: number; energyMilliWh: number; amount: bigint; vat: bigint }>();
+  for (const s of sessions) {
+    const currency = s.cost?.currency ?? siteCurrency;
+    const t = by.get(currency) ?? { sessions: 0, energyMilliWh: 0, amount: 0n, vat: 0n };
+    t.sessions++;
+    t.energyMilliWh += Math.round((s.energyWh ?? 0) * 1000);
+    if (s.cost) t.amount += parseDecimal(s.cost.amount);
+    if (s.vatAmount) t.vat += parseDecimal(s.vatAmount);
+    by.set(currency, t);
+  }
+  if (!by.size) by.set(siteCurrency, { sessions: 0, energyMilliWh: 0, amount: 0n, vat: 0n });
+  return [...by].map(([currency, t]) => {
+    const digits = minorDigits(currency);
+    return {
+      currency, sessions: t.sessions, energyWh: t.energyMilliWh / 1000,
+      amount: formatDecimal(t.amount, digits), vatAmount: formatDecimal(t.vat, digits), netAmount: formatDecimal(t.amount - t.vat, digits),
+    };
+  }).sort((a, b) => (a.currency === siteCurrency ? -1 : b.currency === siteCurrency ? 1 : a.currency.localeCompare(b.currency)));
+}
+
+/**
+ * The closed, accepted sessions that started in a month, priced: one user's,
+ * or with userId 'all' everyone's (also sessions of cards without an account).
+ */
+export async function periodSessions(d: StatementDeps, userId: number | 'all', period: string): Promise<{ sessions: StatementSession[]; open: number; from: string; to: string }> {
+  const { fromMs, toMs } = monthRange(period, d.timezone);
+  const from = new Date(fromMs).toISOString();
+  const to = new Date(toMs).toISOString();
+  const q = d.db('transactions').where('started_at', '>=', from).where('started_at', '<', to).where({ start_status: 'Accepted' });
+  if (userId !== 'all') q.where({ user_id: userId });
+  const rows = (await q.orderBy('started_at').orderBy('id')) as TxRow[];
+  const sessions: StatementSession[] = [];
+  let open = 0;
+  for (const tx of rows) {
+    if (!tx.stopped_at) { open++; continue; }
+    sessions.push(toStatementSession(tx, await d.costs.price(tx)));
+  }
+  return { sessions, open, from, to };
+}
+
+export async function statementFor(d: StatementDeps, user: Account | null, userId: number, period: string): Promise<Statement> {
+  const { sessions, open, from, to } = await periodSessions(d, userId, period);
+  const totals = totalsOf(sessions, d.currency);
+  const main = totals[0]!;
+  return {
+    userId, user: user ? { id: user.id, username: user.username, name: user.name } : null,
+    period, from, to, timezone: d.timezone,
+    currency: main.currency, sessions, energyWh: totals.reduce((sum, t) => sum + Math.round(t.energyWh * 1000), 0) / 1000, amount: main.amount, vatAmount: main.vatAmount, netAmount: main.netAmount,
+    totals, openSessions: open, generatedAt: d.now(),
+  };
+}

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, type TestApp } from '../../tests/harness.js';
+import { bootedCharger, costOf, driver, DRIVER_PASSWORD, runSession, startBilling } from './test-kit.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const inCi = process.env.CI === 'true';
+const repo = join(import.meta.dirname, '..', '..');
+const SLOW = 90_000;
+
+if (!hasChromium && !inCi) console.warn(`billing plugin browser tests SKIPPED: ${CHROMIUM} is missing.`);
+
+// In CI a missing Chromium is a failure (beforeAll throws), never a skip.
+describe.skipIf(!hasChromium && !inCi)('billing pages in Chromium', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  async function signIn(p: Page, username: string, password: string, heading: string) {
+    await p.goto(t.url);
+    await p.getByLabel('Username').fill(username);
+    await p.getByLabel('Password').fill(password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: heading }).waitFor();
+  }
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`${CHROMIUM} is missing: the CI image must install chromium`);
+    execFileSync(process.execPath, [join(repo, 'scripts', 'build-ui.mjs')], { cwd: repo, stdio: 'inherit' });
+    t = await startBilling();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+    page.on('pageerror', (err) => problems.push(err.message));
+    await signIn(page, 'admin', ADMIN_PASSWORD, 'Dashboard');
+  }, 60_000);
+
+  afterEach(() => { expect(problems, 'the browser logged errors').toEqual([]); });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  }, SLOW);
+
+  it('creates a tariff with a night window and shows which tariff applies where', async () => {
+    await bootedCharger(t, 'CP-UI');
+    await page.goto(`${t.url}/#/p/tariffs`);
+    await page.getByRole('heading', { name: 'Tariffs', level: 1 }).waitFor();
+    await page.getByTestId('tariff-rule').getByText(/most specific tariff wins/).waitFor();
+    await page.getByRole('button', { name: 'New tariff' }).click();
+    const form = page.getByTestId('tariff-form');
+    await form.getByLabel('Name').fill('Members');
+    await form.getByLabel('Price per kWh').fill('0.30');
+    await form.getByLabel('Session fee').fill('1');
+    await form.getByRole('button', { name: 'Add window' }).click();
+    await form.getByTestId('tou-window').getByLabel('per kWh').fill('0.20');
+    await form.getByRole('button', { name: 'Create tariff' }).click();
+    await page.getByTestId('tariffs').getByText('Members').waitFor();
+    const [tariff] = (await t.api('GET', '/tariffs')).body;
+    expect(tariff).toMatchObject({ name: 'Members', pricePerKwh: 0.3, sessionFee: 1, isDefault: true, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.2 }] });
+    await page.reload();
+    await page.getByTestId('assignments').getByText('CP-UI').waitFor();
+    await page.getByTestId('assignments').getByText('default').waitFor();
+  }, SLOW);
+
+  it('shows a driver their own statement with the amount of their sessions', async () => {
+    const cp = await bootedCharger(t, 'CP-UI2');
+    const dora = await driver(t, 'dora');
+    const now = new Date();
+    // 11:00 UTC on the 2nd of this month: midday in Berlin, so the base price, not the night window.
+    const noon = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 2, 11, 0, 0));
+    const id = await runSession(cp, { idTag: dora.idTag, start: noon.toISOString(), stop: new Date(noon.getTime() + 3_600_000).toISOString(), meterStart: 0, meterStop: 12_345 });
+    expect(await costOf(t, id)).toEqual({ amount: '4.70', currency: 'EUR' });
+    const p = await (await browser.newContext()).newPage();
+    p.on('pageerror', (err) => problems.push(err.message));
+    await signIn(p, 'dora', DRIVER_PASSWORD, 'Charger availability');
+    await p.getByRole('link', { name: 'Statements' }).click();
+    await p.getByTestId('statement-amount').getByText('4.70 EUR').waitFor();
+    // 0.30 by day, 0.20 in the night window: whichever applies as the test runs.
+    await p.getByTestId('prices-now').getByText(/^0\.[23]0 €\/kWh, 1\.00 € per session$/).first().waitFor();
+    await p.context().close();
+  }, SLOW);
+});

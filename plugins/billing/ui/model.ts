@@ -1,0 +1,88 @@
+// Shapes the billing API answers with, as the pages use them.
+
+export type TimeFeeMode = 'always' | 'charging' | 'idleAfterGrace';
+export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+
+export interface TouWindowView { days: string[]; from: string; to: string; pricePerKwh: number; pricePerMinute: number }
+
+export interface TariffView {
+  id: number;
+  name: string;
+  currency: string;
+  pricePerKwh: number;
+  pricePerMinute: number;
+  sessionFee: number;
+  timeFeeMode: TimeFeeMode;
+  graceMinutes: number;
+  minimumAmount: number | null;
+  maximumAmount: number | null;
+  vatPct: number;
+  chargerIds: string[];
+  connectorIds: string[];
+  userIds: number[];
+  groupIdTags: string[];
+  isDefault: boolean;
+  timeOfUse: TouWindowView[];
+  version: number;
+  updatedAt: string;
+}
+
+export interface Assignment {
+  chargerId: string;
+  connectorId: number | null;
+  tariffId: number | null;
+  tariffName: string | null;
+  rule: string | null;
+  groupTariffs: Array<{ id: number; name: string; userIds: number[]; groupIdTags: string[] }>;
+}
+
+export interface StatementSession {
+  id: number;
+  chargerId: string;
+  connectorId: number;
+  idTag: string;
+  startedAt: string;
+  stoppedAt: string | null;
+  energyWh: number | null;
+  cost: { amount: string; currency: string } | null;
+  vatAmount: string | null;
+  tariff: { id: number; name: string; version: number } | null;
+  calculation: string | null;
+}
+
+export interface Statement {
+  userId: number;
+  user: { id: number; username: string; name: string | null } | null;
+  period: string;
+  timezone: string;
+  currency: string;
+  sessions: StatementSession[];
+  energyWh: number;
+  amount: string;
+  vatAmount: string;
+  netAmount: string;
+  totals: Array<{ currency: string; amount: string; vatAmount: string; energyWh: number; sessions: number }>;
+  openSessions: number;
+}
+
+export interface BudgetStatus {
+  userId: number | null;
+  groupIdTag: string | null;
+  period: string;
+  monthlyKwh: number;
+  usedWh: number;
+  remainingWh: number;
+  exceeded: boolean;
+  reason: string | null;
+}
+
+export const MODE_TEXT: Record<TimeFeeMode, string> = {
+  always: 'the whole session',
+  charging: 'only while charging',
+  idleAfterGrace: 'only when idle past the grace period',
+};
+
+/** "2026-03" for the month a date falls in (the browser's clock). */
+export function monthOf(d: Date): string {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+}
