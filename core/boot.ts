@@ -18,6 +18,7 @@ import { HttpServer } from './http/server.js';
 import { chargerRoutes } from './http/routes/chargers.js';
 import { systemRoutes } from './http/routes/system.js';
 import { transactionRoutes } from './http/routes/transactions.js';
+import { statsRoutes } from './http/routes/stats.js';
 import { createLogger } from './log.js';
 import { OcppServer } from './ocpp/server.js';
 import type { CoreServices } from './services.js';
@@ -119,7 +120,7 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
     db, config: core, version: VERSION, startedAtMs, clock, bus, accounts, audit, chargers, ocpp, http,
     plugins: () => host.status(),
   };
-  for (const spec of [...systemRoutes(routeDeps), ...chargerRoutes(routeDeps), ...transactionRoutes(routeDeps)]) {
+  for (const spec of [...systemRoutes(routeDeps), ...chargerRoutes(routeDeps), ...transactionRoutes(routeDeps), ...statsRoutes(routeDeps)]) {
     http.mount('core', spec);
   }
   host.register({ db, core: services, log });

@@ -92,7 +92,8 @@ export function tariffRoutes(d: TariffRouteDeps): RouteSpec[] {
         }
         const who: Who = { chargerId: query.chargerId, connectorId: query.connectorId ?? null, userId, groupKeys: await groupsOf(userId, idTag) };
         const best = resolveTariff(await d.tariffs.candidates(), who);
-        if (!best) throw ApiError.notFound(`a tariff for charger ${query.chargerId}`);
+        // No tariff yet is a normal state of a new site, not an error: the UI then shows no price.
+        if (!best) return { tariff: null, rule: null, currency: null, prices: null, text: null };
         const current = (await d.tariffs.get(best.tariff.id))!;
         const prices = pricesAt(current.version.def, d.core.clock.nowMs(), d.core.site.timezone);
         return { tariff: d.tariffs.view(current), rule: best.rule, currency: current.version.def.currency, prices, text: priceText(current.version.def, prices) };

@@ -80,3 +80,22 @@ describe('API access and input', () => {
     expect(doc.body.paths['/api/health'].get['x-roles']).toBe('public');
   });
 });
+
+describe('dashboard statistics', () => {
+  it('sums energy and sessions per day in the site time zone', async () => {
+    t = await startApp({ config: { site: { name: 'Stats', timezone: 'Pacific/Auckland' } } });
+    const cp = await t.chargePoint('ST1');
+    await cp.boot();
+    const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString();
+    for (const [offset, wh] of [[0, 1000], [0, 2500], [2, 4000], [30, 9999]] as const) {
+      const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: `T${wh}`, meterStart: 0, timestamp: day(offset) }) as { transactionId: number };
+      await cp.call('StopTransaction', { transactionId, meterStop: wh, timestamp: day(offset) });
+    }
+    const res = await t.api('GET', '/stats/energy?days=7');
+    expect(res.body).toHaveLength(7);
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Auckland' }).format(Date.now());
+    expect(res.body[6]).toEqual({ day: today, energyWh: 3500, sessions: 2 });
+    expect(res.body[4]).toMatchObject({ energyWh: 4000, sessions: 1 });
+    expect(res.body.reduce((s: number, d: { energyWh: number }) => s + d.energyWh, 0)).toBe(7500);
+  });
+});
