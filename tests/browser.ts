@@ -1,0 +1,59 @@
+// Shared setup of the browser tests: Debian's Chromium driven by playwright-core.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ADMIN_PASSWORD } from './harness.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const inCi = process.env.CI === 'true';
+const repo = join(import.meta.dirname, '..');
+
+/**
+ * Whether a browser suite should be skipped: only outside CI and only when
+ * Chromium is missing, with a loud notice. In CI a missing Chromium fails.
+ */
+export function skipBrowser(suite: string): boolean {
+  if (hasChromium || inCi) return false;
+  console.warn(
+    `\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n` +
+    `!!  ${suite}: browser tests SKIPPED, ${CHROMIUM} is missing.\n` +
+    `!!  Install it: apt-get install -y --no-install-recommends chromium\n` +
+    `!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`,
+  );
+  return true;
+}
+
+/** Builds the UI if a source changed, then starts headless Chromium. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!hasChromium) throw new Error(`${CHROMIUM} is missing: the CI image must install chromium`);
+  execFileSync(process.execPath, [join(repo, 'scripts', 'build-ui.mjs')], { cwd: repo, stdio: 'inherit' });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Collects console errors and page errors; statuses a test provokes on purpose can be allowed. */
+export function watchErrors(page: Page, allowStatuses: number[] = []): string[] {
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const status = /status of (\d{3})/.exec(msg.text());
+    if (status && allowStatuses.includes(Number(status[1]))) return;
+    problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return problems;
+}
+
+/** Signs in through the login form and waits for the first page's heading. */
+export async function signIn(page: Page, url: string, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard'): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: heading }).waitFor();
+}
