@@ -1,22 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, skipBrowser } from '../../tests/browser.js';
 import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-const repo = join(import.meta.dirname, '..', '..');
 const SLOW = 60_000;
 
-if (!hasChromium && !inCi) {
-  console.warn(`\n\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!  Diagnostics browser test SKIPPED: ${CHROMIUM} is missing.\n!!  Install it: apt-get install -y --no-install-recommends chromium\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`);
-}
-
-// In CI a missing Chromium is a failure (beforeAll throws), never a skip.
-describe.skipIf(!hasChromium && !inCi)('diagnostics page in Chromium', () => {
+describe.skipIf(skipBrowser('diagnostics'))('diagnostics page in Chromium', () => {
   let app: TestApp;
   let browser: Browser;
   let page: Page;
@@ -24,13 +13,8 @@ describe.skipIf(!hasChromium && !inCi)('diagnostics page in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`${CHROMIUM} is missing: the CI image must install chromium`);
-    execFileSync(process.execPath, [join(repo, 'scripts', 'build-ui.mjs')], { cwd: repo, stdio: 'inherit' });
     app = await startApp({ config: { plugins: { diagnostics: {} } } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });

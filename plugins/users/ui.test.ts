@@ -1,48 +1,25 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, signIn as signInAs, skipBrowser } from '../../tests/browser.js';
 import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
 import { authorize, startTx } from './testing.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-const repo = join(import.meta.dirname, '..', '..');
 const SLOW = 90_000;
 
-if (!hasChromium && !inCi) {
-  console.warn(`\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!  users plugin browser tests SKIPPED: ${CHROMIUM} is missing.\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`);
-}
-
-// In CI a missing Chromium is a failure (beforeAll throws), never a skip.
-describe.skipIf(!hasChromium && !inCi)('users pages in Chromium', () => {
+describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
   let cp: TestChargePoint;
   const problems: string[] = [];
 
-  async function signIn(p: Page, username: string, password: string, heading: string) {
-    await p.goto(t.url);
-    await p.getByLabel('Username').fill(username);
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: heading }).waitFor();
-  }
+  const signIn = (p: Page, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard') => signInAs(p, t.url, username, password, heading);
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`${CHROMIUM} is missing: the CI image must install chromium`);
-    execFileSync(process.execPath, [join(repo, 'scripts', 'build-ui.mjs')], { cwd: repo, stdio: 'inherit' });
     t = await startApp({ config: { plugins: { users: {} } } });
     cp = await t.chargePoint('UI-CP');
     await cp.boot();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.setDefaultTimeout(10_000);
     page.on('console', (msg) => {

@@ -1,25 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
+import { launchBrowser, signIn as signInAs, skipBrowser } from '../browser.js';
 import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-const repo = join(import.meta.dirname, '..', '..');
 const shots = join(import.meta.dirname, 'screenshots');
-
-if (!hasChromium && !inCi) {
-  console.warn(
-    `\n\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n` +
-    `!!  Browser end-to-end tests SKIPPED: ${CHROMIUM} is missing.\n` +
-    `!!  Install it: apt-get install -y --no-install-recommends chromium\n` +
-    `!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`,
-  );
-}
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -28,8 +15,7 @@ const now = () => new Date().toISOString();
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 10_000, interval: 50 });
 const SLOW = 90_000;
 
-// In CI a missing Chromium is a failure (beforeAll throws), never a skip.
-describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
+describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   let app: TestApp;
   let browser: Browser;
   let desktop: BrowserContext;
@@ -50,24 +36,12 @@ describe.skipIf(!hasChromium && !inCi)('web UI in Chromium', () => {
     p.on('pageerror', (err) => problems.push(`${label} page error: ${err.message}`));
   }
 
-  async function signIn(p: Page, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard') {
-    await p.goto(app.url);
-    await p.getByLabel('Username').fill(username);
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: heading }).waitFor();
-  }
+  const signIn = (p: Page, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard') => signInAs(p, app.url, username, password, heading);
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`${CHROMIUM} is missing: the CI image must install chromium`);
-    execFileSync(process.execPath, [join(repo, 'scripts', 'build-ui.mjs')], { cwd: repo, stdio: 'inherit' });
     mkdirSync(shots, { recursive: true });
     app = await startApp({ config: { plugins: { blueprint: {} } } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
     desktop = await browser.newContext({ viewport: DESKTOP });
     page = await desktop.newPage();
     watch(page, 'desktop');
