@@ -131,6 +131,7 @@ export class PluginHost {
         on: (event, fn) => { p.disposers.push(this.#bus.on(event, fn, p.name)); },
         emit: (event, e) => this.#bus.emit(event, e),
         decide: (hook, fn) => { p.disposers.push(this.#bus.decide(hook, fn, p.name)); },
+        ask: (hook, arg) => this.#bus.ask(hook, arg),
         route: (spec) => { p.routes.push(spec); },
         page: (spec) => { p.pages.push(spec); },
         every: (name, intervalMs, fn) => { p.jobs.push({ name, intervalMs, fn }); },

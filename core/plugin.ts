@@ -35,6 +35,8 @@ export interface PluginContext<C> {
   emit<K extends keyof EventMap>(event: K, e: EventMap[K]): void;
   /** First answer that is not undefined wins. */
   decide<K extends keyof Decisions>(hook: K, fn: Decisions[K]): void;
+  /** Asks a decision of the plugins that answer it (e.g. `cost` of a transaction); undefined when none does. */
+  ask<K extends keyof Decisions>(hook: K, arg: Parameters<Decisions[K]>[0]): Promise<Awaited<ReturnType<Decisions[K]>> | undefined>;
   /** Mounted under /api/. */
   route(spec: RouteSpec): void;
   /** A page in the UI's navigation (component lives in plugins/<name>/ui/). */

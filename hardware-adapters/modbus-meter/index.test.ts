@@ -53,6 +53,7 @@ async function startMeters(raw: unknown[]) {
     on: (event, fn) => { bus.on(event, fn, 'meters'); },
     emit: (event, e) => bus.emit(event, e),
     decide: (hook, fn) => { bus.decide(hook, fn, 'meters'); },
+    ask: (hook, arg) => bus.ask(hook, arg),
     route: (spec) => { routes.push(spec); },
     page: (spec) => { pages.push(spec); },
     every: (name, intervalMs, fn) => { jobs.push({ name, intervalMs, fn }); },

@@ -1,12 +1,71 @@
-import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
+import { ApiError } from '../../core/errors.js';
+import { STAFF } from '../../core/types.js';
+import type { UsersLike } from './cards.js';
+import { ReservationsConfigSchema, validate } from './config.js';
+import { driveRoutes } from './drive.js';
+import { Holds } from './holds.js';
+import { KeyedLock } from './keyed-lock.js';
+import { migrations } from './migrations.js';
+import { QueueStore } from './queue-store.js';
+import { ReservationService } from './reserve.js';
+import { reservationRoutes } from './routes.js';
+import { sitePlanRoutes } from './site-plan.js';
+import { ReservationStore } from './store.js';
+import { Waitlist } from './waitlist.js';
+
+// How often expiries and lapsed waitlist offers are looked for; clock.advance() in tests runs it at once.
+const SWEEP_MS = 10_000;
 
 export default definePlugin({
   manifest: {
     name: 'reservations',
-    version: '0.1.0',
-    summary: 'Reservations, waitlist and the mobile page for drivers',
-    config: Type.Object({}, { additionalProperties: false }),
+    version: '1.0.0',
+    summary: 'Reservations (ReserveNow or enforced locally), a waitlist for busy sites, and the drivers\' mobile page',
+    needs: ['users'],
+    wants: ['billing'],
+    config: ReservationsConfigSchema,
+    validate,
   },
-  register() {},
+  migrations,
+  register(ctx) {
+    const { clock } = ctx.core;
+    const users = (): UsersLike => {
+      const api = ctx.use<UsersLike>('users');
+      if (!api) throw new ApiError(503, 'the users plugin is not running');
+      return api;
+    };
+    const store = new ReservationStore(ctx.db, clock);
+    const queue = new QueueStore(ctx.db, clock);
+    const holds = new Holds(ctx.db, store, queue);
+    const locks = new KeyedLock();
+    const service = new ReservationService({ ctx, store, holds, locks, users });
+    const waitlist = new Waitlist({ ctx, store: queue, holds, locks });
+
+    ctx.decide('restrict', (req) => holds.restrict(req));
+
+    ctx.on('session.started', async (e) => {
+      await service.started(e);
+      await waitlist.started(e);
+    });
+    ctx.on('connector.status', async (e) => {
+      if (e.status === 'Available') await waitlist.dispatch(e.chargerId);
+    });
+    // A connector a reservation kept may be free now (the appliance-enforced ones report Available all along).
+    ctx.on('reservation.ended', (e) => waitlist.dispatch(e.chargerId));
+
+    ctx.every('expire', SWEEP_MS, async () => {
+      await service.expire();
+      await waitlist.expire();
+    });
+
+    for (const spec of [
+      ...reservationRoutes({ core: ctx.core, config: ctx.config, store, service, queue, waitlist, holds }),
+      ...driveRoutes({ db: ctx.db, core: ctx.core, holds, store, users, ask: ctx.ask }),
+      ...sitePlanRoutes({ db: ctx.db, core: ctx.core }),
+    ]) ctx.route(spec);
+
+    ctx.page({ path: 'drive', title: 'Charge', component: 'DrivePage', roles: ['driver', 'installer', 'technician', 'viewer'], icon: 'bolt' });
+    ctx.page({ path: 'reservations', title: 'Reservations', component: 'ReservationsPage', roles: STAFF, icon: 'list' });
+  },
 });

@@ -39,7 +39,7 @@ describe('a Modbus meter wired to a charger, watched by diagnostics', () => {
     sim!.setFloat(2, 'input', ENERGY_KWH, 110); // the site meter measures 10 kWh
     await sampled(110_000);
     await cp.call('StopTransaction', { transactionId, meterStop: 12_000, timestamp: new Date().toISOString() }); // the charger claims 12 kWh
-    const finding = await eventually(() => t!.seen('finding.raised').find((f) => f.check === 'meter-discrepancy'));
+    const finding = (await eventually(() => t!.seen('finding.raised').find((f) => f.check === 'meter-discrepancy')))!;
     expect(finding).toMatchObject({ chargerId: 'CP1', connectorId: 1, severity: 'warning' });
     expect(finding.message).toMatch(/12\.000 kWh.*10\.000 kWh/);
     const listed = (await t!.api('GET', '/diagnostics/findings?state=active')).body;

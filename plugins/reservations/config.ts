@@ -1,0 +1,26 @@
+import { Type, type StaticDecode } from '@sinclair/typebox';
+import { Duration, Strict, type ConfigProblem } from '../../core/schema.js';
+
+export const ReservationsConfigSchema = Strict({
+  /** Reservations one driver may hold at the same time. */
+  maxActivePerUser: Type.Integer({ minimum: 1, maximum: 20, default: 1 }),
+  /** The longest a reservation holds a connector (also its default length). */
+  maxDuration: Duration({ default: '30m' }),
+  /** How long a waitlist offer holds a freed connector for the driver at the head of the line. */
+  queueHold: Duration({ default: '5m' }),
+  /** Chargers whose reservations the appliance enforces itself, without sending ReserveNow. */
+  enforceLocally: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [] }),
+  /** Allow reserving connector 0 ("any connector of this charger"); the charger must support it (ReserveConnectorZeroSupported). */
+  connectorZero: Type.Boolean({ default: false }),
+  /** Drivers waiting in line at once, site-wide; more are refused with 409. */
+  maxQueue: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+});
+
+export type ReservationsConfig = StaticDecode<typeof ReservationsConfigSchema>;
+
+export function validate(c: ReservationsConfig): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  if (c.maxDuration < 60_000) out.push({ path: 'maxDuration', message: `expected at least 1m, got ${c.maxDuration / 1000}s` });
+  if (c.queueHold < 30_000) out.push({ path: 'queueHold', message: `expected at least 30s, got ${c.queueHold / 1000}s` });
+  return out;
+}

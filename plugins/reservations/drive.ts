@@ -1,0 +1,172 @@
+import { Type } from '@sinclair/typebox';
+import type { Knex } from 'knex';
+import { ApiError } from '../../core/errors.js';
+import type { TransactionCost } from '../../core/events.js';
+import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
+import type { CoreServices } from '../../core/services.js';
+import type { PluginContext } from '../../core/plugin.js';
+import { ROLES, type Principal, type RouteSpec } from '../../core/types.js';
+import { cardFor, isDriver, type UsersLike } from './cards.js';
+import { blockingHold, type Holds } from './holds.js';
+import { ACTORS } from './routes.js';
+import type { ReservationStore } from './store.js';
+
+export interface DriveDeps {
+  db: Knex;
+  core: CoreServices;
+  holds: Holds;
+  store: ReservationStore;
+  users: () => UsersLike;
+  ask: PluginContext<unknown>['ask'];
+}
+
+/** A driver's running session with its values so far. */
+export interface RunningSession {
+  id: number;
+  chargerId: string;
+  connectorId: number;
+  idTag: string;
+  startedAt: string;
+  meterStartWh: number;
+  /** Energy delivered so far, Wh (latest energy register reading minus the start). */
+  energyWh: number;
+  /** Latest power, W, or null before the first reading. */
+  powerW: number | null;
+  /** Time of the latest reading. */
+  sampledAt: string | null;
+  /** The price so far (billing's estimate), or null without billing. */
+  cost: TransactionCost | null;
+}
+
+// Connector states in which a remote start can begin a session.
+const STARTABLE = new Set(['Available', 'Preparing', 'Reserved']);
+// Readings taken at the car side of the charger (an empty location means Outlet).
+const CAR_SIDE = ['', 'Outlet'];
+
+const fail = (err: unknown, chargerId: string, action: string): never => {
+  if (err instanceof ChargerOfflineError) throw ApiError.conflict(`charger ${chargerId} is offline`);
+  if (err instanceof ChargerTimeoutError) throw new ApiError(504, `charger ${chargerId} did not answer ${action} in time`);
+  if (err instanceof ChargerCallError) throw new ApiError(502, `charger ${chargerId} answered ${action} with ${err.code}`);
+  throw err;
+};
+
+/** Remote start and stop for drivers, and their running session with live values. */
+export function driveRoutes(d: DriveDeps): RouteSpec[] {
+  const { db, core, ask } = d;
+
+  async function latestReadings(txId: number): Promise<{ energyWh: number | null; powerW: number | null; at: string | null }> {
+    const [energy, power] = await Promise.all([
+      db('meter_values').where({ transaction_id: txId, measurand: 'Energy.Active.Import.Register', phase: '' }).whereIn('location', CAR_SIDE)
+        .orderBy('at', 'desc').orderBy('id', 'desc').first('value', 'at'),
+      db('meter_values').where({ transaction_id: txId, measurand: 'Power.Active.Import' }).whereIn('location', CAR_SIDE)
+        .orderBy('at', 'desc').orderBy('id', 'desc').limit(4).select('value', 'phase', 'at'),
+    ]);
+    let powerW: number | null = null;
+    const last = power[0] as { at: string } | undefined;
+    if (last) {
+      const same = (power as Array<{ value: number; phase: string; at: string }>).filter((p) => p.at === last.at);
+      const total = same.find((p) => p.phase === '');
+      powerW = total ? Number(total.value) : same.reduce((s, p) => s + Number(p.value), 0);
+    }
+    const at = [energy?.at as string | undefined, last?.at].filter(Boolean).sort().pop() ?? null;
+    return { energyWh: energy ? Number(energy.value) : null, powerW, at };
+  }
+
+  // The cost so far, from whichever plugin answers the core's cost decision (billing).
+  async function costOf(t: Record<string, unknown>): Promise<TransactionCost | null> {
+    return (await ask('cost', {
+      id: t.id as number, chargerId: t.charger_id as string, connectorId: t.connector_id as number, idTag: t.id_tag as string,
+      userId: (t.user_id as number) ?? null, startedAt: t.started_at as string, stoppedAt: null,
+      meterStartWh: Number(t.meter_start_wh), meterStopWh: null,
+    })) ?? null;
+  }
+
+  async function ownOpenTx(transactionId: number, principal: Principal): Promise<Record<string, unknown>> {
+    const tx = await db('transactions').where({ id: transactionId }).first();
+    if (!tx || (isDriver(principal) && tx.user_id !== principal.userId)) throw ApiError.notFound(`transaction ${transactionId}`);
+    if (tx.stopped_at) throw ApiError.conflict(`transaction ${transactionId} has already stopped`);
+    return tx as Record<string, unknown>;
+  }
+
+  return [
+    {
+      method: 'GET', path: '/reservations/session', roles: [...ROLES],
+      summary: 'The caller\'s running sessions with energy, power and the cost so far (staff: ?userId= for a driver\'s)',
+      query: Type.Object({ userId: Type.Optional(Type.Integer({ minimum: 1 })) }),
+      handler: async ({ query, principal }): Promise<RunningSession[]> => {
+        const userId = isDriver(principal) ? principal!.userId : (query.userId ?? principal!.userId);
+        const rows = await db('transactions').where({ user_id: userId, start_status: 'Accepted' }).whereNull('stopped_at').orderBy('started_at', 'desc');
+        if (!rows.length) return [];
+        return Promise.all(rows.map(async (t: Record<string, unknown>) => {
+          const r = await latestReadings(t.id as number);
+          const start = Number(t.meter_start_wh);
+          return {
+            id: t.id as number, chargerId: t.charger_id as string, connectorId: t.connector_id as number, idTag: t.id_tag as string,
+            startedAt: t.started_at as string, meterStartWh: start,
+            energyWh: r.energyWh === null ? 0 : Math.max(0, r.energyWh - start),
+            powerW: r.powerW, sampledAt: r.at, cost: await costOf(t),
+          };
+        }));
+      },
+    },
+    {
+      method: 'POST', path: '/reservations/start', roles: ACTORS,
+      summary: 'Start charging remotely (RemoteStartTransaction) with one of the caller\'s cards, once the charger would accept it',
+      body: Type.Object({
+        chargerId: Type.String({ minLength: 1, maxLength: 64 }),
+        connectorId: Type.Integer({ minimum: 1, maximum: 99 }),
+        idTag: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
+      }, { additionalProperties: false }),
+      handler: async ({ payload, principal }) => {
+        const { chargerId, connectorId } = payload as { chargerId: string; connectorId: number; idTag?: string };
+        const charger = await core.chargers.get(chargerId);
+        if (!charger) throw ApiError.badRequest([{ field: 'chargerId', message: `no charger ${chargerId}` }]);
+        const connector = charger.connectors.find((c) => c.connectorId === connectorId);
+        if (!connector) throw ApiError.badRequest([{ field: 'connectorId', message: `charger ${chargerId} has no connector ${connectorId}` }]);
+        // The card of the driver's own reservation here goes first.
+        const mine = (await d.store.holding(chargerId)).find((r) => r.userId === principal!.userId && (r.connectorId === connectorId || r.connectorId === 0));
+        if (!isDriver(principal) && !payload.idTag) throw ApiError.badRequest([{ field: 'idTag', message: 'name the card to start with' }]);
+        const card = await cardFor(d.users(), principal!, core.clock.iso(), { idTag: payload.idTag, chargerId, prefer: mine?.idTag ?? null });
+        if (!core.chargers.isOnline(chargerId)) throw ApiError.conflict(`charger ${chargerId} is offline`);
+        if (!STARTABLE.has(connector.status)) throw ApiError.conflict(`connector ${connectorId} of ${chargerId} is ${connector.status}`);
+        const open = await db('transactions').where({ charger_id: chargerId, connector_id: connectorId }).whereNull('stopped_at').first('id');
+        if (open) throw ApiError.conflict(`connector ${connectorId} of ${chargerId} already has a running session`);
+        const answer = await core.chargers.authorize({ chargerId, connectorId, idTag: card.idTag, context: 'RemoteStart' });
+        if (answer.status !== 'Accepted') {
+          const holds = await d.holds.at(chargerId);
+          const held = blockingHold(holds, await d.holds.statuses(chargerId), connectorId, {
+            idTag: card.idTag, userId: answer.userId ?? card.userId, ...(answer.parentIdTag ? { parentIdTag: answer.parentIdTag } : {}),
+          });
+          throw ApiError.conflict(held
+            ? `connector ${connectorId} of ${chargerId} is held for another driver until ${held.until}`
+            : `card ${card.idTag} is not accepted at ${chargerId} now (${answer.status})`);
+        }
+        let reply: { status?: string };
+        try {
+          reply = (await core.chargers.send(chargerId, 'RemoteStartTransaction', { connectorId, idTag: card.idTag }, { actor: principal!.username })) as { status?: string };
+        } catch (err) {
+          return fail(err, chargerId, 'RemoteStartTransaction');
+        }
+        if (reply.status !== 'Accepted') throw ApiError.conflict(`charger ${chargerId} refused to start (${reply.status ?? 'no status'})`);
+        return { status: 'Accepted', chargerId, connectorId, idTag: card.idTag };
+      },
+    },
+    {
+      method: 'POST', path: '/reservations/stop', roles: ACTORS,
+      summary: 'Stop a running session remotely (RemoteStopTransaction); drivers only their own',
+      body: Type.Object({ transactionId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+      handler: async ({ payload, principal }) => {
+        const tx = await ownOpenTx(payload.transactionId, principal!);
+        const chargerId = tx.charger_id as string;
+        let reply: { status?: string };
+        try {
+          reply = (await core.chargers.send(chargerId, 'RemoteStopTransaction', { transactionId: payload.transactionId }, { actor: principal!.username })) as { status?: string };
+        } catch (err) {
+          return fail(err, chargerId, 'RemoteStopTransaction');
+        }
+        if (reply.status !== 'Accepted') throw ApiError.conflict(`charger ${chargerId} refused to stop (${reply.status ?? 'no status'})`);
+        return { status: 'Accepted', transactionId: payload.transactionId };
+      },
+    },
+  ];
+}

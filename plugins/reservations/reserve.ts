@@ -1,0 +1,205 @@
+import { ApiError } from '../../core/errors.js';
+import type { EventMap } from '../../core/events.js';
+import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError } from '../../core/ocpp/server.js';
+import type { PluginContext } from '../../core/plugin.js';
+import type { Principal } from '../../core/types.js';
+import { cardFor, isDriver, type UsersLike } from './cards.js';
+import type { ReservationsConfig } from './config.js';
+import { owns, type Holds } from './holds.js';
+import type { KeyedLock } from './keyed-lock.js';
+import type { Reservation, ReservationStore } from './store.js';
+
+export interface ReserveInput {
+  chargerId: string;
+  /** Omitted: the first free connector; 0: any connector (when config.connectorZero). */
+  connectorId?: number;
+  idTag?: string;
+  /** Staff: reserve for this driver with their first active card. */
+  userId?: number;
+  /** Omitted: now + maxDuration. */
+  expiresAt?: string;
+}
+
+export interface ReserveDeps {
+  ctx: PluginContext<ReservationsConfig>;
+  store: ReservationStore;
+  holds: Holds;
+  locks: KeyedLock;
+  users: () => UsersLike;
+}
+
+// CALLERROR codes that mean "this charger has no Reservation profile".
+const NO_PROFILE = new Set(['NotSupported', 'NotImplemented']);
+
+/** Making, cancelling, using and expiring reservations. */
+export class ReservationService {
+  readonly #d: ReserveDeps;
+
+  constructor(deps: ReserveDeps) {
+    this.#d = deps;
+  }
+
+  #emit(event: 'reservation.created' | 'reservation.ended', r: Reservation): void {
+    const e: EventMap['reservation.created'] = { ...r, at: this.#d.ctx.core.clock.iso() };
+    this.#d.ctx.emit(event, e);
+  }
+
+  async reserve(input: ReserveInput, principal: Principal): Promise<Reservation> {
+    const { ctx } = this.#d;
+    const { clock, chargers } = ctx.core;
+    const nowMs = clock.nowMs();
+    const expiresAt = this.#expiry(input.expiresAt, nowMs);
+    if (input.connectorId === 0 && !ctx.config.connectorZero) {
+      throw ApiError.badRequest([{ field: 'connectorId', message: 'reserving connector 0 (any connector) is not enabled at this site' }]);
+    }
+    const charger = await chargers.get(input.chargerId);
+    if (!charger) throw ApiError.badRequest([{ field: 'chargerId', message: `no charger ${input.chargerId}` }]);
+    if (input.connectorId !== undefined && input.connectorId > 0 && !charger.connectors.some((c) => c.connectorId === input.connectorId)) {
+      throw ApiError.badRequest([{ field: 'connectorId', message: `charger ${input.chargerId} has no connector ${input.connectorId}` }]);
+    }
+    const card = await cardFor(this.#d.users(), principal, clock.iso(), { idTag: input.idTag, userId: input.userId, chargerId: input.chargerId });
+
+    return this.#d.locks.run(input.chargerId, async () => {
+      if (!chargers.isOnline(input.chargerId)) throw ApiError.conflict(`charger ${input.chargerId} is offline`);
+      const connectorId = await this.#pickConnector(input.chargerId, input.connectorId);
+      if (card.userId !== null) {
+        const active = await this.#d.store.activeCount(card.userId);
+        if (active >= ctx.config.maxActivePerUser) {
+          const who = isDriver(principal) ? 'you already have' : `user ${card.userId} already has`;
+          throw ApiError.conflict(`${who} ${active} active reservation${active === 1 ? '' : 's'} (at most ${ctx.config.maxActivePerUser})`);
+        }
+      }
+      const answer = await chargers.authorize({ chargerId: input.chargerId, connectorId: connectorId || null, idTag: card.idTag, context: 'RemoteStart' });
+      if (answer.status !== 'Accepted') throw ApiError.conflict(`card ${card.idTag} would not be accepted at ${input.chargerId} now (${answer.status})`);
+
+      const local = ctx.config.enforceLocally.includes(input.chargerId);
+      const r = await this.#d.store.insert({
+        chargerId: input.chargerId, connectorId, idTag: card.idTag, parentIdTag: answer.parentIdTag ?? card.parentIdTag ?? null,
+        userId: card.userId, expiresAt, enforcement: local ? 'local' : 'charger', createdBy: principal.username,
+      });
+      if (!local) await this.#reserveAtCharger(r, principal.username);
+      const made = (await this.#d.store.get(r.id))!;
+      await ctx.core.audit.record(principal.username, 'reservation.create', `reservation:${made.id}`, {
+        chargerId: made.chargerId, connectorId: made.connectorId, idTag: made.idTag, userId: made.userId, expiresAt: made.expiresAt, enforcement: made.enforcement,
+      });
+      this.#emit('reservation.created', made);
+      ctx.log.info(`reservation ${made.id}: ${made.chargerId}/${made.connectorId} for ${made.idTag} until ${made.expiresAt} (${made.enforcement})`);
+      return made;
+    });
+  }
+
+  #expiry(requested: string | undefined, nowMs: number): string {
+    const max = nowMs + this.#d.ctx.config.maxDuration;
+    if (requested === undefined) return new Date(max).toISOString();
+    const ms = Date.parse(requested);
+    if (Number.isNaN(ms)) throw ApiError.badRequest([{ field: 'expiresAt', message: 'expected an ISO 8601 date-time' }]);
+    if (ms <= nowMs) throw ApiError.badRequest([{ field: 'expiresAt', message: 'must be in the future' }]);
+    // A second of slack: a client computing now + maxDuration is not refused for its own latency.
+    if (ms > max + 1000) {
+      throw ApiError.badRequest([{ field: 'expiresAt', message: `a reservation lasts at most ${Math.round(this.#d.ctx.config.maxDuration / 60_000)} minutes` }]);
+    }
+    return new Date(Math.min(ms, max)).toISOString();
+  }
+
+  // A connector that is Available and not held, or 409 saying why not.
+  async #pickConnector(chargerId: string, wanted: number | undefined): Promise<number> {
+    const { holds } = this.#d;
+    const [statuses, held] = await Promise.all([holds.statuses(chargerId), holds.at(chargerId)]);
+    const anyHolds = held.filter((h) => h.connectorId === 0).length;
+    const free = [...statuses.entries()]
+      .filter(([c, s]) => c > 0 && s === 'Available' && !held.some((h) => h.connectorId === c))
+      .map(([c]) => c).sort((a, b) => a - b);
+    if (wanted === undefined || wanted === 0) {
+      if (free.length <= anyHolds) throw ApiError.conflict(`no connector of ${chargerId} is free to reserve`);
+      return wanted ?? free[0]!;
+    }
+    const status = statuses.get(wanted);
+    const holder = held.find((h) => h.connectorId === wanted);
+    if (holder) throw ApiError.conflict(`connector ${wanted} of ${chargerId} is ${holder.kind === 'queue' ? 'held for the next driver in line' : 'already reserved'} until ${holder.until}`);
+    if (status !== 'Available') throw ApiError.conflict(`connector ${wanted} of ${chargerId} is ${status ?? 'not reporting its status'}, not Available`);
+    // Taking this connector must leave one free connector for each "any connector" reservation.
+    if (free.length - 1 < anyHolds) throw ApiError.conflict(`the free connectors of ${chargerId} are reserved`);
+    return wanted;
+  }
+
+  // Sends ReserveNow; a charger without the Reservation profile leaves the enforcing to the appliance.
+  async #reserveAtCharger(r: Reservation, actor: string): Promise<void> {
+    const { ctx, store } = this.#d;
+    const payload = {
+      connectorId: r.connectorId, expiryDate: r.expiresAt, idTag: r.idTag, reservationId: r.id,
+      ...(r.parentIdTag ? { parentIdTag: r.parentIdTag } : {}),
+    };
+    let status: string;
+    try {
+      status = ((await ctx.core.chargers.send(r.chargerId, 'ReserveNow', payload, { actor })) as { status: string }).status;
+    } catch (err) {
+      if (err instanceof ChargerCallError && NO_PROFILE.has(err.code)) {
+        await store.setEnforcement(r.id, 'local');
+        return;
+      }
+      await store.discard(r.id);
+      if (err instanceof ChargerOfflineError) throw ApiError.conflict(`charger ${r.chargerId} is offline`);
+      if (err instanceof ChargerTimeoutError) throw new ApiError(504, `charger ${r.chargerId} did not answer ReserveNow in time`);
+      if (err instanceof CommandPayloadError) throw ApiError.badRequest(err.fields);
+      if (err instanceof ChargerCallError) throw new ApiError(502, `charger ${r.chargerId} answered ReserveNow with ${err.code}: ${err.message}`);
+      throw err;
+    }
+    if (status === 'Accepted') return;
+    if (status === 'Rejected') {
+      // OCPP 1.6: Rejected = "not configured to accept reservations".
+      await store.setEnforcement(r.id, 'local');
+      return;
+    }
+    await store.discard(r.id);
+    throw ApiError.conflict(`charger ${r.chargerId} refused the reservation: connector ${r.connectorId} is ${status}`);
+  }
+
+  /** Cancels an active reservation and tells the charger; answers what the charger said. */
+  async cancel(id: number, principal: Principal): Promise<Reservation & { chargerAnswer: string | null }> {
+    const { ctx, store } = this.#d;
+    const r = await store.get(id);
+    if (!r || (isDriver(principal) && r.userId !== principal.userId)) throw ApiError.notFound(`reservation ${id}`);
+    if (r.state !== 'active') throw ApiError.conflict(`reservation ${id} is already ${r.state}`);
+    const ended = await store.end(id, 'cancelled', { cancelledBy: principal.username });
+    if (!ended) throw ApiError.conflict(`reservation ${id} has just ended`);
+    let chargerAnswer: string | null = null;
+    if (r.enforcement === 'charger') {
+      try {
+        chargerAnswer = ((await ctx.core.chargers.send(r.chargerId, 'CancelReservation', { reservationId: r.id }, { actor: principal.username })) as { status: string }).status;
+      } catch (err) {
+        // The charger drops the reservation at its expiry anyway; the appliance stops enforcing it now.
+        chargerAnswer = err instanceof ChargerOfflineError ? 'offline' : 'error';
+        ctx.log.warn(`CancelReservation ${r.id} at ${r.chargerId} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    await ctx.core.audit.record(principal.username, 'reservation.cancel', `reservation:${id}`, { chargerId: r.chargerId, connectorId: r.connectorId, chargerAnswer });
+    this.#emit('reservation.ended', ended);
+    return { ...ended, chargerAnswer };
+  }
+
+  /** A session started: the reservation it fulfils is used. */
+  async started(e: EventMap['session.started']): Promise<void> {
+    if (e.idTagInfo.status !== 'Accepted') return;
+    const { store, holds } = this.#d;
+    const candidates = (await holds.at(e.chargerId)).filter((h) => h.kind === 'reservation');
+    const card = { idTag: e.idTag, userId: e.userId, ...(e.idTagInfo.parentIdTag ? { parentIdTag: e.idTagInfo.parentIdTag } : {}) };
+    const hit = candidates.find((h) => h.id === e.reservationId)
+      ?? candidates.find((h) => (h.connectorId === e.connectorId || h.connectorId === 0) && owns(h, card));
+    if (!hit) return;
+    const used = await store.end(hit.id, 'used', { transactionId: e.transactionId });
+    if (used) {
+      this.#emit('reservation.ended', used);
+      this.#d.ctx.log.info(`reservation ${used.id} used by transaction ${e.transactionId}`);
+    }
+  }
+
+  /** Ends reservations whose time is up: each is a no-show. */
+  async expire(): Promise<void> {
+    for (const r of await this.#d.store.due()) {
+      const ended = await this.#d.store.end(r.id, 'expired');
+      if (!ended) continue;
+      this.#d.ctx.log.info(`reservation ${r.id} at ${r.chargerId}/${r.connectorId} expired unused (no-show of ${r.idTag})`);
+      this.#emit('reservation.ended', ended);
+    }
+  }
+}
