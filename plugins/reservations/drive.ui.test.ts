@@ -1,25 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchBrowser, skipBrowser } from '../../tests/browser.js';
 import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
 import { charger, driver, meter, now, startTx, status, withReservationProfile } from './testing.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 const repo = join(import.meta.dirname, '..', '..');
 const shots = join(repo, 'tests', 'e2e', 'screenshots');
 const PHONE = { width: 390, height: 844 };
 const SLOW = 90_000;
 
-if (!hasChromium && !inCi) {
-  console.warn(`\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!  drivers' page browser tests SKIPPED: ${CHROMIUM} is missing.\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`);
-}
-
-// In CI a missing Chromium is a failure (beforeAll throws), never a skip.
-describe.skipIf(!hasChromium && !inCi)('the drivers\' page on a phone', () => {
+describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
@@ -33,8 +25,6 @@ describe.skipIf(!hasChromium && !inCi)('the drivers\' page on a phone', () => {
   const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 12_000, interval: 100 });
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`${CHROMIUM} is missing: the CI image must install chromium`);
-    execFileSync(process.execPath, [join(repo, 'scripts', 'build-ui.mjs')], { cwd: repo, stdio: 'inherit' });
     mkdirSync(shots, { recursive: true });
     t = await startApp({ config: { site: { name: 'Maple Street Co-op' }, plugins: { users: {}, billing: { currency: 'EUR' }, reservations: {} } } });
     expect((await t.api('POST', '/tariffs', { body: { name: 'Standard', pricePerKwh: 0.4 } })).status).toBe(201);
@@ -63,11 +53,7 @@ describe.skipIf(!hasChromium && !inCi)('the drivers\' page on a phone', () => {
     bobTx = (await startTx(cp2, bob.idTag)).transactionId;
     await status(cp2, 1, 'Charging');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     page = await context.newPage();
     page.setDefaultTimeout(12_000);
