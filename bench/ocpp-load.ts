@@ -7,7 +7,7 @@
  * Options: --chargers 500 --seconds 10 --latency-chargers 1000 --rate 2000
  *          --idle-chargers 3000 --skip-idle
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,7 +66,8 @@ function startAppliance(dataDir: string, port = 0): Promise<Server> {
     site: { name: 'Benchmark' }, http: { host: '127.0.0.1' },
     ocpp: { unknownChargers: 'accept', heartbeatInterval: '300s' }, log: { level: 'info' }, plugins: {},
   }));
-  return startProcess('chargekeeper', ['--import', 'tsx', 'core/main.ts'], {
+  // As `npm start` runs it: the esbuild-built dist/, no TypeScript loader.
+  return startProcess('chargekeeper', ['dist/core/main.js'], {
     CHARGEKEEPER_CONFIG: config, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_PORT: String(port), CHARGEKEEPER_ADMIN_PASSWORD: 'bench',
   });
 }
@@ -238,13 +239,14 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   const log = (s = '') => { lines.push(s); process.stdout.write(`${s}\n`); };
   const dataDir = mkdtempSync(join(tmpdir(), 'chargekeeper-bench-'));
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-server.mjs')], { cwd: root, stdio: 'ignore' });
   log(`# ChargeKeeper OCPP benchmark — ${new Date().toISOString().slice(0, 16)}Z`);
   log(`Node ${process.version}, ${(await import('node:os')).cpus().length} cores; server and load in separate processes on loopback.`);
   log();
 
-  let bare = await startProcess('bare', ['--import', 'tsx', 'bench/bare-server.ts', '0'], {});
+  let bare = await startProcess('bare', ['bench/bare-server.mjs', '0'], {});
   let app = await startAppliance(dataDir);
-  log(`Startup to listening (process spawn incl. TypeScript loading): ChargeKeeper ${app.startupMs.toFixed(0)} ms, bare ${bare.startupMs.toFixed(0)} ms.`);
+  log(`Startup, process spawn to listening: ChargeKeeper ${app.startupMs.toFixed(0)} ms (node dist/core/main.js, migrations included), bare ${bare.startupMs.toFixed(0)} ms.`);
   log();
 
   log(`## Saturation: ${N} chargers, closed loop of MeterValues (4 sampled values each), ${SECONDS} s`);
@@ -266,6 +268,9 @@ async function main(): Promise<void> {
 
   if (!args['skip-idle']) {
     log(`## ${IDLE_N} idle chargers connected, then a server restart`);
+    // Fresh processes for both, so memory reflects idle connections, not the load phases' high-water mark.
+    await Promise.all([app.stop(), bare.stop()]);
+    [app, bare] = await Promise.all([startAppliance(dataDir), startProcess('bare', ['bench/bare-server.mjs', '0'], {})]);
     const bareIdle = await idleFleet(bare, 'IB');
     await Promise.all(bareIdle.clients.map((c) => c.close({ code: 1000, force: true })));
     const appIdle = await idleFleet(app, 'IA');

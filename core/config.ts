@@ -24,6 +24,11 @@ export const CoreConfigSchema = Strict({
     connection: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     /** How long accepted OCPP writes may wait to be committed together; bounds added latency. */
     groupCommitWindow: Duration({ default: '5ms' }),
+    /**
+     * full: every commit is fsynced before the reply (survives a power cut).
+     * normal: committed to the OS before the reply (survives kill -9 and crashes, not a power cut); faster.
+     */
+    synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
   }, { default: {} }),
   http: Strict({
     host: Type.String({ default: '0.0.0.0' }),

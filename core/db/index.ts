@@ -7,6 +7,7 @@ export interface StorageOptions {
   client: 'sqlite' | 'postgres';
   filename: string;
   connection?: Record<string, unknown>;
+  synchronous?: 'full' | 'normal';
 }
 
 /** Opens the database: SQLite in WAL mode with a busy timeout and full fsync, or PostgreSQL. */
@@ -24,9 +25,10 @@ export function openDatabase(storage: StorageOptions, dataDir: string): Knex {
       min: 1,
       max: 1,
       afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        // WAL lets readers run during a commit; FULL makes each group commit survive a power cut.
+        // WAL lets readers run during a commit; FULL makes each group commit survive a power cut,
+        // NORMAL only a crash of the process (the WAL is then fsynced at checkpoints).
         conn.pragma('journal_mode = WAL');
-        conn.pragma('synchronous = FULL');
+        conn.pragma(`synchronous = ${storage.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
         conn.pragma('busy_timeout = 5000');
         conn.pragma('foreign_keys = ON');
         done(null, conn);
