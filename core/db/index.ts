@@ -30,6 +30,9 @@ export function openDatabase(storage: StorageOptions, dataDir: string): Knex {
         conn.pragma('journal_mode = WAL');
         conn.pragma(`synchronous = ${storage.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
         conn.pragma('busy_timeout = 5000');
+        // A checkpoint runs inside the COMMIT that crosses this many WAL pages, on the event loop;
+        // 20,000 pages (80 MB) instead of 1,000 measured +20 % saturation throughput.
+        conn.pragma('wal_autocheckpoint = 20000');
         conn.pragma('foreign_keys = ON');
         done(null, conn);
       },
