@@ -1,31 +1,11 @@
 // Shapes the billing API answers with, as the pages use them.
 
-export type TimeFeeMode = 'always' | 'charging' | 'idleAfterGrace';
+// The server's own types: type-only imports, erased from the browser bundle.
+import type { TariffView, TimeFeeMode } from '../tariff.ts';
+export type { TariffView, TimeFeeMode };
 export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 
-export interface TouWindowView { days: string[]; from: string; to: string; pricePerKwh: number; pricePerMinute: number }
-
-export interface TariffView {
-  id: number;
-  name: string;
-  currency: string;
-  pricePerKwh: number;
-  pricePerMinute: number;
-  sessionFee: number;
-  timeFeeMode: TimeFeeMode;
-  graceMinutes: number;
-  minimumAmount: number | null;
-  maximumAmount: number | null;
-  vatPct: number;
-  chargerIds: string[];
-  connectorIds: string[];
-  userIds: number[];
-  groupIdTags: string[];
-  isDefault: boolean;
-  timeOfUse: TouWindowView[];
-  version: number;
-  updatedAt: string;
-}
+export type TouWindowView = TariffView['timeOfUse'][number];
 
 export interface Assignment {
   chargerId: string;
