@@ -104,7 +104,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
     },
     {
       method: 'GET', path: '/commands', roles: STAFF, summary: 'OCPP 1.6 commands that can be sent, with an example payload',
-      handler: () => OcppServer.commands().map((action) => ({ action, profile: commandProfile(action), example: commandExamples[action] ?? {} })),
+      handler: () => OcppServer.commands().map((action) => ({ action, profile: OcppServer.profile(action), example: commandExamples[action] ?? {} })),
     },
     {
       method: 'POST', path: '/chargers/{id}/commands/{action}', roles: ['installer', 'technician'],
@@ -128,8 +128,4 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
       },
     },
   ];
-}
-
-function commandProfile(action: string): string {
-  return OcppServer.profile(action);
 }

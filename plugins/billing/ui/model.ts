@@ -3,6 +3,7 @@
 // The server's own types: type-only imports, erased from the browser bundle.
 import type { TariffView, TimeFeeMode } from '../tariff.ts';
 export type { TariffView, TimeFeeMode };
+export type { BudgetStatus } from '../budgets.ts';
 export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 
 export type TouWindowView = TariffView['timeOfUse'][number];
@@ -45,16 +46,6 @@ export interface Statement {
   openSessions: number;
 }
 
-export interface BudgetStatus {
-  userId: number | null;
-  groupIdTag: string | null;
-  period: string;
-  monthlyKwh: number;
-  usedWh: number;
-  remainingWh: number;
-  exceeded: boolean;
-  reason: string | null;
-}
 
 export const MODE_TEXT: Record<TimeFeeMode, string> = {
   always: 'the whole session',

@@ -1,5 +1,6 @@
 // Shapes of the diagnostics API as the page uses them (see plugins/diagnostics/README.md).
 import type { Tone } from '../../../ui/src/lib/format.ts';
+export type { DiagnosticsFile } from '../files.ts';
 
 export type Severity = 'info' | 'warning' | 'critical';
 export type HealthState = 'available' | 'charging' | 'faulted' | 'offline' | 'unavailable';
@@ -57,18 +58,6 @@ export interface ProbeResult {
   notes: string[];
 }
 
-export interface DiagnosticsFile {
-  id: number;
-  chargerId: string;
-  requestedBy: string;
-  requestedAt: string;
-  state: 'requested' | 'uploaded' | 'failed' | 'none' | 'expired';
-  chargerStatus: string | null;
-  fileName: string | null;
-  sizeBytes: number | null;
-  uploadedAt: string | null;
-  error: string | null;
-}
 
 export const STATES: HealthState[] = ['available', 'charging', 'faulted', 'offline', 'unavailable'];
 

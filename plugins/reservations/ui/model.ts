@@ -1,6 +1,7 @@
 // Shapes of the reservations plugin's API, and how the drivers' page reads a connector.
 import type { Charger, Connector } from '../../../ui/src/lib/api.ts';
 import type { Tone } from '../../../ui/src/lib/format.ts';
+export type { RunningSession } from '../drive.ts';
 
 export interface Reservation {
   id: number;
@@ -50,18 +51,6 @@ export interface Settings {
   connectorZero: boolean;
 }
 
-export interface RunningSession {
-  id: number;
-  chargerId: string;
-  connectorId: number;
-  idTag: string;
-  startedAt: string;
-  meterStartWh: number;
-  energyWh: number;
-  powerW: number | null;
-  sampledAt: string | null;
-  cost: { amount: string; currency: string; estimate?: boolean } | null;
-}
 
 export interface Card {
   idTag: string;
