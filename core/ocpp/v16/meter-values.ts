@@ -11,7 +11,11 @@ export function meterRows(ctx: OcppContext, chargerId: string, connectorId: numb
   const received = ctx.clock.iso();
   const rows = toRows(values, (ts) => chargerTime(ts, received));
   return {
-    records: rows.map((r) => ({ ...r, charger_id: chargerId, connector_id: connectorId, transaction_id: transactionId })),
+    // Spelled out rather than spread: this runs for every sampled value, and a literal is several times cheaper.
+    records: rows.map((r) => ({
+      charger_id: chargerId, connector_id: connectorId, transaction_id: transactionId, at: r.at, measurand: r.measurand,
+      phase: r.phase, location: r.location, context: r.context, unit: r.unit, value: r.value,
+    })),
     samples: toSamples(rows, { chargerId, connectorId, ...(transactionId ? { transactionId } : {}) }),
   };
 }
