@@ -44,7 +44,12 @@ export function toRows(values: MeterValue[], normalise: (ts: string) => string):
   return rows;
 }
 
-const PHASES = ['L1', 'L2', 'L3'];
+/** 0, 1 or 2 for a phase such as "L2" or "L2-N"; -1 for none or another. */
+function phaseIndex(phase: string): number {
+  if (phase.charCodeAt(0) !== 76 /* L */) return -1;
+  const n = phase.charCodeAt(1) - 49; /* '1' */
+  return n >= 0 && n <= 2 ? n : -1;
+}
 
 /** Folds rows of one timestamp into bus samples; only Outlet/unspecified locations describe the car's energy. */
 export function toSamples(rows: MeterRow[], base: Omit<MeterSample, 'at' | 'source'>): MeterSample[] {
@@ -53,7 +58,6 @@ export function toSamples(rows: MeterRow[], base: Omit<MeterSample, 'at' | 'sour
     if (r.location && r.location !== 'Outlet' && r.location !== 'Cable' && r.location !== 'EV') continue;
     const s = byAt.get(r.at) ?? { ...base, source: 'ocpp' as const, at: r.at };
     byAt.set(r.at, s);
-    const phaseIdx = PHASES.findIndex((p) => r.phase.startsWith(p));
     switch (r.measurand) {
       case 'Energy.Active.Import.Register':
         if (!r.phase) s.energyImportWh = r.value;
@@ -65,14 +69,18 @@ export function toSamples(rows: MeterRow[], base: Omit<MeterSample, 'at' | 'sour
         if (!r.phase) s.powerW = r.value;
         else s.powerW = (s.powerW ?? 0) + r.value;
         break;
-      case 'Voltage':
-        if (phaseIdx >= 0) (s.voltageV ??= [])[phaseIdx] = r.value;
+      case 'Voltage': {
+        const phase = phaseIndex(r.phase);
+        if (phase >= 0) (s.voltageV ??= [])[phase] = r.value;
         else if (!r.phase) s.voltageV = [r.value];
         break;
-      case 'Current.Import':
-        if (phaseIdx >= 0) (s.currentA ??= [])[phaseIdx] = r.value;
+      }
+      case 'Current.Import': {
+        const phase = phaseIndex(r.phase);
+        if (phase >= 0) (s.currentA ??= [])[phase] = r.value;
         else if (!r.phase) s.currentA = [r.value];
         break;
+      }
       case 'SoC':
         s.socPct = r.value;
         break;
@@ -86,5 +94,7 @@ export function toSamples(rows: MeterRow[], base: Omit<MeterSample, 'at' | 'sour
         break;
     }
   }
-  return [...byAt.values()].sort((a, b) => a.at.localeCompare(b.at));
+  const samples = [...byAt.values()];
+  // ISO UTC strings of one format sort by plain comparison; localeCompare costs far more.
+  return samples.length > 1 ? samples.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)) : samples;
 }
