@@ -38,9 +38,14 @@ export function verifyAck(secret: string, token: string): AckClaim | null {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The small page the ack link answers with. */
-export function ackPage(title: string, lines: string[], link?: string): string {
+/**
+ * The small page the ack link answers with. With `button`, the page holds a
+ * form that POSTs back to the same link: opening the link only asks, since
+ * mail scanners and link previews open every link they see.
+ */
+export function ackPage(title: string, lines: string[], link?: string, button?: string): string {
+  const form = button ? `<form method="post"><button type="submit">${escapeHtml(button)}</button></form>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}h1{font-size:1.4rem}</style></head>
-<body><h1>${escapeHtml(title)}</h1>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}${link ? `<p><a href="${escapeHtml(link)}">Open ChargeKeeper</a></p>` : ''}</body></html>`;
+<title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}h1{font-size:1.4rem}button{font:inherit;font-size:1.1rem;padding:.6rem 1.4rem;border-radius:.4rem;border:0;background:#1d4ed8;color:#fff;cursor:pointer}</style></head>
+<body><h1>${escapeHtml(title)}</h1>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}${form}${link ? `<p><a href="${escapeHtml(link)}">Open ChargeKeeper</a></p>` : ''}</body></html>`;
 }

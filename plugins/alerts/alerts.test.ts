@@ -197,31 +197,45 @@ describe('alerts: from a finding to the channels', () => {
     expect((await t.api('GET', '/alerts/deliveries?status=sent')).body).toEqual([expect.objectContaining({ channel: 'mail', attempts: 2 })]);
   });
 
-  it('acknowledges through the signed link once, then answers 410; an expired or forged link does nothing', async () => {
+  it('acknowledges through the signed link once it is confirmed, then answers 410; an expired or forged link does nothing', async () => {
     const p = await peers();
     t = await startApp({ config: { plugins: { alerts: { channels: [p.channels[0]], ackLinkTtl: '24h' } } } });
     t.app.bus.emit('finding.raised', finding(t, { chargerId: 'CP1' }));
     await eventually(() => p.smtp.mails.length === 1);
     const link = ackPath(p.smtp.mails[0]!.text)!;
-    const first = await t.api('GET', link, { token: null });
+    // As a browser submits the page's form.
+    const confirm = () => t.api('POST', link, { token: null, raw: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+    // Opening the link (as a mail scanner does, twice) only asks.
+    for (let i = 0; i < 2; i++) {
+      const opened = await t.api('GET', link, { token: null });
+      expect(opened.status).toBe(200);
+      expect(opened.headers.get('content-type')).toContain('text/html');
+      expect(opened.body).toContain('<form method="post">');
+    }
+    expect((await t.api('GET', '/alerts')).body).toEqual([expect.objectContaining({ state: 'open' })]);
+
+    const first = await confirm();
     expect(first.status).toBe(200);
-    expect(first.headers.get('content-type')).toContain('text/html');
     expect(first.body).toContain('Acknowledged');
     const [alert] = (await t.api('GET', '/alerts')).body;
     expect(alert).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'link:mail' });
-    const second = await t.api('GET', link, { token: null });
+    const second = await confirm();
     expect(second.status).toBe(410);
     expect(second.body).toContain('already used');
+    expect((await t.api('GET', link, { token: null })).status).toBe(410);
 
     t.app.bus.emit('finding.raised', finding(t, { id: 2, chargerId: 'CP2' }));
     await eventually(() => p.smtp.mails.length === 2);
     const late = ackPath(p.smtp.mails[1]!.text)!;
     await t.clock.advance(25 * 60 * 60_000);
-    const expired = await t.api('GET', late, { token: null });
-    expect(expired.status).toBe(410);
-    expect(expired.body).toContain('expired');
-    const forged = await t.api('GET', `${late.slice(0, -3)}AAA`, { token: null });
-    expect(forged.status).toBe(404);
+    for (const method of ['GET', 'POST'] as const) {
+      const expired = await t.api(method, late, { token: null });
+      expect(expired.status).toBe(410);
+      expect(expired.body).toContain('expired');
+      const forged = await t.api(method, `${late.slice(0, -3)}AAA`, { token: null });
+      expect(forged.status).toBe(404);
+    }
     // The admin's session expired with the 25 hours too.
     const cp2 = ((await t.api('GET', '/alerts', { token: await t.login() })).body as Array<{ chargerId: string; state: string }>).find((a) => a.chargerId === 'CP2');
     expect(cp2?.state).toBe('open');

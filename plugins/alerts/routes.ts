@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../core/errors.js';
 import { STAFF, type RouteSpec } from '../../core/types.js';
-import { ackPage, verifyAck } from './ack-link.js';
+import { ackPage, verifyAck, type AckClaim } from './ack-link.js';
 import type { Engine } from './engine.js';
 import type { Delivery } from './outbox.js';
 import { alertRow, cancelPending, details, toView, type Row, type Runtime } from './store.js';
@@ -9,6 +9,7 @@ import { formatLocal } from './time.js';
 
 const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const ACKERS: Array<'technician' | 'installer'> = ['technician', 'installer'];
+const AckToken = Type.Object({ token: Type.String({ minLength: 1, maxLength: 1000 }) });
 const StateQ = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
 const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('cancelled')]);
 
@@ -27,8 +28,26 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
   const db = ctx.db;
   const clock = ctx.core.clock;
   const types = new Map([...rt.channels].map(([name, ch]) => [name, ch.config.type]));
-  const html = (h: Parameters<RouteSpec['handler']>[1], code: number, title: string, lines: string[]) =>
-    h.response(ackPage(title, lines, `${ctx.core.publicUrl.replace(/\/+$/, '')}/#/p/alerts`)).code(code).type('text/html; charset=utf-8');
+  const html = (h: Parameters<RouteSpec['handler']>[1], code: number, title: string, lines: string[], button?: string) =>
+    h.response(ackPage(title, lines, `${ctx.core.publicUrl.replace(/\/+$/, '')}/#/p/alerts`, button)).code(code).type('text/html; charset=utf-8');
+
+  type AckPage = { code: number; title: string; lines: string[] };
+  /** An ack link's alert, still open; or the page that says why there is nothing to acknowledge. */
+  const checkAckLink = async (token: string): Promise<{ page: AckPage } | { claim: AckClaim; row: Record<string, unknown> }> => {
+    const page = (code: number, title: string, lines: string[]) => ({ page: { code, title, lines } });
+    const claim = verifyAck(rt.secret(), token);
+    if (!claim) return page(404, 'Unknown link', ['This acknowledgement link is not valid.']);
+    if (claim.e < clock.nowMs()) return page(410, 'Link expired', ['This acknowledgement link has expired. Acknowledge the alert in ChargeKeeper instead.']);
+    if (await db('alerts_ack_links').where({ nonce: claim.n }).first()) return page(410, 'Link already used', ['This acknowledgement link was already used.']);
+    const row = await alertRow(db, claim.a);
+    if (!row) return page(404, 'Unknown alert', [`Alert #${claim.a} does not exist any more.`]);
+    const tz = ctx.core.site.timezone;
+    if (row.state === 'resolved') return page(200, 'Already resolved', [`Alert #${row.id} (${row.message}) was resolved at ${formatLocal(row.resolved_at as string, tz)}.`]);
+    if (row.state === 'acknowledged') {
+      return page(200, 'Already acknowledged', [`Alert #${row.id} was acknowledged by ${row.acknowledged_by} at ${formatLocal(row.acknowledged_at as string, tz)}.`]);
+    }
+    return { claim, row };
+  };
 
   return [
     {
@@ -148,23 +167,26 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
       },
     },
     {
-      method: 'GET', path: '/alerts/ack/{token}', roles: 'public', summary: 'One-time acknowledgement link sent in messages; answers a small HTML page',
-      params: Type.Object({ token: Type.String({ minLength: 1, maxLength: 1000 }) }),
+      method: 'GET', path: '/alerts/ack/{token}', roles: 'public', summary: 'Acknowledgement link sent in messages: a small HTML page asking to confirm (opening it acknowledges nothing)',
+      params: AckToken,
       handler: async ({ params }, h) => {
-        const claim = verifyAck(rt.secret(), params.token);
-        if (!claim) return html(h, 404, 'Unknown link', ['This acknowledgement link is not valid.']);
-        if (claim.e < clock.nowMs()) return html(h, 410, 'Link expired', ['This acknowledgement link has expired. Acknowledge the alert in ChargeKeeper instead.']);
+        const checked = await checkAckLink(params.token);
+        if ('page' in checked) return html(h, checked.page.code, checked.page.title, checked.page.lines);
+        const { row } = checked;
+        return html(h, 200, `Acknowledge alert #${row.id}?`, [`${row.message}`, 'Acknowledging stops the escalation to the next people.'], 'Acknowledge');
+      },
+    },
+    {
+      method: 'POST', path: '/alerts/ack/{token}', roles: 'public', summary: 'Confirms a one-time acknowledgement link; answers a small HTML page',
+      params: AckToken,
+      handler: async ({ params }, h) => {
+        const checked = await checkAckLink(params.token);
+        if ('page' in checked) return html(h, checked.page.code, checked.page.title, checked.page.lines);
+        const { claim } = checked;
         try {
           await db('alerts_ack_links').insert({ nonce: claim.n, alert_id: claim.a, used_at: clock.iso() });
         } catch {
           return html(h, 410, 'Link already used', ['This acknowledgement link was already used.']);
-        }
-        const row = await alertRow(db, claim.a);
-        if (!row) return html(h, 404, 'Unknown alert', [`Alert #${claim.a} does not exist any more.`]);
-        const tz = ctx.core.site.timezone;
-        if (row.state === 'resolved') return html(h, 200, 'Already resolved', [`Alert #${row.id} (${row.message}) was resolved at ${formatLocal(row.resolved_at as string, tz)}.`]);
-        if (row.state === 'acknowledged') {
-          return html(h, 200, 'Already acknowledged', [`Alert #${row.id} was acknowledged by ${row.acknowledged_by} at ${formatLocal(row.acknowledged_at as string, tz)}.`]);
         }
         const a = await engine.acknowledge(claim.a, `link:${claim.c}`, 'link');
         return html(h, 200, 'Acknowledged', [`Alert #${a.id}: ${a.message}`, 'Escalation stopped. Thank you.']);

@@ -52,4 +52,24 @@ describe.skipIf(skipBrowser('alerts'))('alerts page in Chromium', () => {
     expect((await t.api('GET', '/audit?action=alert')).body[0]).toMatchObject({ actor: 'admin' });
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it('acknowledges from the link in a message only once the button on its page is pressed', async () => {
+    const before = received.length;
+    t.app.bus.emit('finding.raised', {
+      id: 2, check: 'offline', chargerId: 'CP8', connectorId: null, severity: 'critical',
+      message: 'CP8 is offline', action: 'Check its power and network', state: 'active', since: t.clock.iso(), clearedAt: null,
+    });
+    await eventually(() => received.length > before, 10_000);
+    const { ackUrl, id } = received[received.length - 1] as { ackUrl: string; id: number };
+    const phone = await (await browser.newContext({ viewport: { width: 390, height: 760 } })).newPage();
+    const phoneProblems = watchErrors(phone);
+    await phone.goto(ackUrl);
+    await phone.getByRole('heading', { name: `Acknowledge alert #${id}?` }).waitFor();
+    await phone.screenshot({ path: join(import.meta.dirname, '..', '..', 'tests', 'e2e', 'screenshots', 'phone-alert-ack-link.png') });
+    expect((await t.api('GET', `/alerts/${id}`)).body).toMatchObject({ state: 'open' });
+    await phone.getByRole('button', { name: 'Acknowledge' }).click();
+    await phone.getByRole('heading', { name: 'Acknowledged' }).waitFor();
+    expect((await t.api('GET', `/alerts/${id}`)).body).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'link:ops-hook' });
+    expect(phoneProblems).toEqual([]);
+  }, 60_000);
 });
