@@ -144,11 +144,16 @@ export function createEngine(rt: Runtime) {
   async function checkOutage(row: Row): Promise<void> {
     const min = cfg.outage.minChargers;
     if (!min || row.folded_into) return;
+    // A charger switched off for planned work is no sign of a power cut: it neither starts nor joins an outage.
+    const now = clock.iso();
+    if (await mutedUntil(db, row.charger_id as string | null, now)) return;
     const running = (await db('alerts_alerts').where({ kind: 'power-outage' }).whereNot({ state: 'resolved' }).orderBy('id', 'desc').first()) as Row | undefined;
     if (running) return fold(running, [row]);
     const after = new Date(clock.nowMs() - cfg.outage.within).toISOString();
-    const group = (await db('alerts_alerts').where({ kind: 'offline' }).whereNot({ state: 'resolved' })
+    const candidates = (await db('alerts_alerts').where({ kind: 'offline' }).whereNot({ state: 'resolved' })
       .whereNull('folded_into').andWhere('last_raised_at', '>=', after)) as Row[];
+    const group: Row[] = [];
+    for (const r of candidates) if (!(await mutedUntil(db, r.charger_id as string | null, now))) group.push(r);
     const chargers = [...new Set(group.map((r) => r.charger_id as string))];
     if (chargers.length < min) return;
     const outage = await openProblem({

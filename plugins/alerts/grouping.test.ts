@@ -116,6 +116,24 @@ describe('alerts: one problem = one alert', () => {
     expect(await alerts(t, '?state=open')).toHaveLength(0);
   });
 
+  it('leaves chargers in a maintenance window out of an outage: two more going offline are two alerts, not a power cut', async () => {
+    const { hook } = await hookAndMail();
+    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    await Promise.all(['A', 'B', 'C', 'D'].map((id) => t!.chargePoint(id)));
+    const until = new Date(t.clock.nowMs() + 2 * 3_600_000).toISOString();
+    expect((await t.api('POST', '/alerts/maintenance', { body: { chargerId: 'A', until, reason: 'new RCD' } })).status).toBe(201);
+    ['A', 'B', 'C'].forEach((id, i) => t!.app.bus.emit('finding.raised', offline(t!, id, { id: i + 1 })));
+    await t.app.bus.idle();
+    // Without the window these three would now be one power-outage alert.
+    expect((await alerts(t)).map((a) => a.kind)).not.toContain('power-outage');
+    await t.clock.advance(61_000);
+    await eventually(() => hook.calls.length === 2);
+    await sleep(300);
+    // Three chargers went offline, but A was switched off on purpose: B and C are told one by one, A not at all.
+    expect(hook.calls.map((c) => `${c.json.kind} ${c.json.chargerId}`).sort()).toEqual(['offline B', 'offline C']);
+    expect((await alerts(t)).map((a) => a.kind)).not.toContain('power-outage');
+  });
+
   it('keeps a single offline charger out of the outage and notifies it on its own', async () => {
     const { hook } = await hookAndMail();
     t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
