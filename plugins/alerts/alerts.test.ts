@@ -204,7 +204,7 @@ describe('alerts: from a finding to the channels', () => {
     await eventually(() => p.smtp.mails.length === 1);
     const link = ackPath(p.smtp.mails[0]!.text)!;
     // As a browser submits the page's form.
-    const confirm = () => t.api('POST', link, { token: null, raw: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const confirm = () => t!.api('POST', link, { token: null, raw: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 
     // Opening the link (as a mail scanner does, twice) only asks.
     for (let i = 0; i < 2; i++) {
