@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestApp } from '../../tests/harness.js';
-import type { ChargerHealth } from './health.js';
+import { chargerHealth, type ChargerHealth } from './health.js';
 import { settled, startDiagnostics, tokenFor } from './test-kit.js';
 
 let t: TestApp;
@@ -70,5 +70,30 @@ describe('health and availability over real OCPP traffic', () => {
     const [h] = (await t.api<ChargerHealth[]>('GET', '/diagnostics/health')).body;
     expect(h!.stateSeconds24h).toEqual({ available: near(3600), charging: 0, faulted: 0, offline: near(7200), unavailable: 0 });
     expect(h!.online).toBe(false);
+  });
+
+  it('counts the time the appliance was down after a power cut as offline, from when it was last alive', async () => {
+    t = await startDiagnostics();
+    const db = t.app.db;
+    // The appliance keeps its own run's last-alive time.
+    const run = async () => (await db('diagnostics_runs').orderBy('id', 'desc').first()) as { started_at: string; alive_at: string };
+    const startedAt = (await run()).started_at;
+    await t.clock.advance(2 * 60_000);
+    expect(Date.parse((await run()).alive_at) - Date.parse(startedAt)).toBeGreaterThanOrEqual(2 * 60_000);
+
+    // History as a power cut leaves it: a run last alive at -3 h, its charger's socket never recorded closing.
+    const now = t.clock.nowMs();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await db('diagnostics_runs').insert({ started_at: iso(now - 6 * H), alive_at: iso(now - 3 * H) });
+    await db('chargers').insert({ id: 'CP-CUT', approved: true, registered_at: iso(now - 5 * H) });
+    await db('charger_messages').insert([
+      { charger_id: 'CP-CUT', action: 'connected', payload: '{}', received_at: iso(now - 5 * H) },
+      { charger_id: 'CP-CUT', action: 'connected', payload: '{}', received_at: iso(Date.parse(startedAt) + 1000) },
+    ]);
+    const { health } = await chargerHealth(db, { id: 'CP-CUT', registered_at: iso(now - 5 * H) }, now, true);
+    // Online 2 h before the cut and since the restart; offline from the last sign of life to the restart.
+    const downSeconds = (Date.parse(startedAt) - (now - 3 * H)) / 1000;
+    expect(health.stateSeconds24h.offline).toBeCloseTo(downSeconds, -1);
+    expect(health.stateSeconds24h.available).toBeCloseTo(5 * 3600 - downSeconds, -1);
   });
 });

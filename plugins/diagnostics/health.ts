@@ -47,9 +47,16 @@ export async function loadTimeline(db: Knex, charger: { id: string; registered_a
   const lastLink = await linkQuery().andWhere('received_at', '<', fromIso).orderBy('received_at', 'desc').orderBy('id', 'desc').first('action', 'received_at') as Row | undefined;
   if (lastLink) linkRows.push(lastLink);
   const links: LinkChange[] = linkRows.map((r) => ({ atMs: Date.parse(r.received_at as string), online: r.action === 'connected' }));
-  // Each start of the appliance closed every socket, even when the shutdown could not record it (power cut).
-  const runs = await db('diagnostics_runs').where('started_at', '>=', charger.registered_at).select('started_at') as Row[];
-  for (const r of runs) links.push({ atMs: Date.parse(r.started_at as string), online: false });
+  // Each start of the appliance closed every socket, even when the shutdown could not record it (power cut);
+  // they were closed, at the latest, when the run before it was last known alive.
+  const runs = await db('diagnostics_runs').orderBy('started_at').select('started_at', 'alive_at') as Row[];
+  for (let i = 0; i < runs.length; i++) {
+    const startedMs = Date.parse(runs[i]!.started_at as string);
+    if (startedMs < Date.parse(charger.registered_at)) continue;
+    links.push({ atMs: startedMs, online: false });
+    const lastAlive = runs[i - 1]?.alive_at as string | null | undefined;
+    if (lastAlive) links.push({ atMs: Date.parse(lastAlive), online: false });
+  }
   return { statuses, links, registeredAtMs: Date.parse(charger.registered_at) };
 }
 

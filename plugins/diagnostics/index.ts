@@ -58,16 +58,24 @@ export default definePlugin({
     ctx.page({ path: 'diagnostics', title: 'Diagnostics', component: 'DiagnosticsPage', roles: STAFF, icon: '⚕' });
     ctx.every('evaluate', ctx.config.evaluateEvery, () => runner.tick());
     ctx.every('maintenance', Math.min(60_000, ctx.config.maintenanceInterval), () => prober.runDue(ctx.config.maintenanceInterval));
+    let runId: number | null = null;
+    const alive = async () => {
+      if (runId !== null) await ctx.db('diagnostics_runs').where({ id: runId }).update({ alive_at: ctx.core.clock.iso() });
+    };
+    ctx.every('alive', 60_000, alive);
 
     return {
       async start() {
-        await ctx.db('diagnostics_runs').insert({ started_at: ctx.core.clock.iso() });
+        const now = ctx.core.clock.iso();
+        const [row] = await ctx.db('diagnostics_runs').insert({ started_at: now, alive_at: now }).returning('id');
+        runId = Number(typeof row === 'object' && row !== null ? (row as { id: unknown }).id : row);
         await store.load();
         await runner.start();
       },
       async stop() {
         await prober.idle();
         await store.idle();
+        await alive();
       },
     };
   },

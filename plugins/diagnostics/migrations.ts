@@ -79,4 +79,11 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    id: '005-runs-alive',
+    async up(db) {
+      // The last time each run was known alive: after a power cut of the appliance, its chargers count as offline from here.
+      await db.schema.alterTable('diagnostics_runs', (t) => t.string('alive_at'));
+    },
+  },
 ];
