@@ -11,6 +11,8 @@ export interface ListState {
   cacheEnabled: boolean | null;
   /** LocalAuthListMaxLength from GetConfiguration, when the charger told. */
   maxLength: number | null;
+  /** SendLocalListMaxLength from GetConfiguration: most entries one SendLocalList.req may carry; null = not told (one request). */
+  sendMaxLength: number | null;
   /** A revocation at this list version still waits for a ClearCache; null = none. */
   clearCacheWanted: number | null;
   /** The last sync failed and is retried. */
@@ -29,6 +31,7 @@ const toState = (chargerId: string, r: Record<string, unknown> | undefined): Lis
   listVersion: r?.list_version == null ? null : Number(r.list_version),
   cacheEnabled: r?.cache_enabled == null ? null : Boolean(r.cache_enabled),
   maxLength: r?.max_length == null ? null : Number(r.max_length),
+  sendMaxLength: r?.send_max_length == null ? null : Number(r.send_max_length),
   clearCacheWanted: r?.clear_cache_wanted == null ? null : Number(r.clear_cache_wanted),
   dirty: Boolean(r?.dirty),
   probedAt: (r?.probed_at as string) ?? null,
@@ -55,7 +58,8 @@ export class ListStateStore {
   /** Saves everything but clear_cache_wanted, which revocations set concurrently (see wantClearCache). */
   async save(s: ListState): Promise<void> {
     const fields = {
-      supported: s.supported, list_version: s.listVersion, cache_enabled: s.cacheEnabled, max_length: s.maxLength,
+      supported: s.supported, list_version: s.listVersion, cache_enabled: s.cacheEnabled,
+      max_length: s.maxLength, send_max_length: s.sendMaxLength,
       dirty: s.dirty, probed_at: s.probedAt, synced_at: s.syncedAt, last_error: s.lastError,
     };
     await this.#db('users_local_lists').insert({ charger_id: s.chargerId, ...fields }).onConflict('charger_id').merge(fields);

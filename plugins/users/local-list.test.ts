@@ -1,6 +1,9 @@
+import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, sleep, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
 import { authorize, bootedCharger, createTag } from './testing.js';
+
+const { createRPCError } = ocppRpc;
 
 interface Entry { idTag: string; idTagInfo?: { status: string; expiryDate?: string; parentIdTag?: string } }
 interface SendLocalList { listVersion: number; updateType: 'Full' | 'Differential'; localAuthorizationList?: Entry[] }
@@ -14,6 +17,10 @@ interface SimState {
   cacheEnabled: boolean;
   /** Answer the next differential update with this status instead of applying it. */
   refuseNextDifferential?: string;
+  /** SendLocalListMaxLength to report; a longer SendLocalList gets the CALLERROR real chargers answer. */
+  sendMaxLength?: number;
+  /** Answer the `request`th SendLocalList received (1-based) with this status, or a CALLERROR, instead of applying it. */
+  refuse?: { request: number; answer: 'Failed' | 'CALLERROR' };
 }
 
 const newSim = (): SimState => ({ version: 0, list: new Map(), received: [], clearCache: 0, cacheEnabled: true });
@@ -24,12 +31,21 @@ function simulate(cp: TestChargePoint, s: SimState): SimState {
     configurationKey: [
       { key: 'AuthorizationCacheEnabled', readonly: false, value: String(s.cacheEnabled) },
       { key: 'LocalAuthListEnabled', readonly: false, value: 'true' },
+      ...(s.sendMaxLength === undefined ? [] : [{ key: 'SendLocalListMaxLength', readonly: true, value: String(s.sendMaxLength) }]),
     ],
   }));
   cp.handle('GetLocalListVersion', () => ({ listVersion: s.version }));
   cp.handle('ClearCache', () => { s.clearCache++; return { status: 'Accepted' }; });
   cp.handle('SendLocalList', ({ params }: { params: SendLocalList }) => {
     s.received.push(params);
+    const entries = params.localAuthorizationList?.length ?? 0;
+    if (s.sendMaxLength !== undefined && entries > s.sendMaxLength) throw createRPCError('OccurenceConstraintViolation', `${entries} entries, at most ${s.sendMaxLength}`);
+    if (s.refuse?.request === s.received.length) {
+      if (s.refuse.answer === 'CALLERROR') throw createRPCError('InternalError', 'flash write failed');
+      return { status: s.refuse.answer };
+    }
+    // As real chargers do (MicroOcpp for one): a differential must raise the version the charger holds.
+    if (params.updateType === 'Differential' && params.listVersion <= s.version) return { status: 'VersionMismatch' };
     if (params.updateType === 'Differential' && s.refuseNextDifferential) {
       const status = s.refuseNextDifferential;
       s.refuseNextDifferential = undefined;
@@ -185,5 +201,108 @@ describe('list size', () => {
     } finally {
       await t2.stop();
     }
+  });
+});
+
+describe('lists longer than SendLocalListMaxLength', () => {
+  let t3: TestApp;
+  beforeAll(async () => {
+    t3 = await startApp({ config: { plugins: { users: {} } } });
+    const res = await t3.api('POST', '/tags/import', { raw: 'idTag\nS-1\nS-2\nS-3\nS-4\nS-5\n', headers: { 'content-type': 'text/csv' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+  afterAll(async () => { await t3?.stop(); });
+
+  const stateOf = async (chargerId: string) =>
+    (await t3.api('GET', '/local-lists')).body.chargers.find((c: { chargerId: string }) => c.chargerId === chargerId);
+  const synced = (chargerId: string) => eventually(async () => {
+    const st = await stateOf(chargerId);
+    return st?.dirty === false && st.listVersion !== null ? st : undefined;
+  });
+  const tagCount = async () => ((await t3.api('GET', '/tags')).body as unknown[]).length;
+  const importTags = async (ids: string[]) => {
+    const res = await t3.api('POST', '/tags/import', { raw: `idTag\n${ids.join('\n')}\n`, headers: { 'content-type': 'text/csv' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  };
+  const shape = (reqs: SendLocalList[]) => reqs.map((r) => [r.updateType, r.localAuthorizationList?.length ?? 0]);
+  const rising = (reqs: SendLocalList[], above: number) => reqs.every((r, i) => r.listVersion > (i ? reqs[i - 1]!.listVersion : above));
+
+  it('splits a full list into a Full update and Differential updates, each within the limit and with its own rising version', async () => {
+    const { sim } = await simCharger(t3, 'SPLIT-FULL', { ...newSim(), sendMaxLength: 2 });
+    const st = await synced('SPLIT-FULL');
+    expect(shape(sim.received)).toEqual([['Full', 2], ['Differential', 2], ['Differential', 1]]);
+    expect(rising(sim.received, 0)).toBe(true);
+    expect(Object.keys(statusOf(sim)).sort()).toEqual(['S-1', 'S-2', 'S-3', 'S-4', 'S-5']);
+    const last = sim.received[2]!.listVersion;
+    expect(sim.version).toBe(last);
+    expect(st).toMatchObject({ listVersion: last, sendMaxLength: 2, lastError: null });
+    // The last version is the global one, so this charger counts as up to date at its next boot.
+    expect((await t3.api('GET', '/local-lists')).body.listVersion).toBe(last);
+  });
+
+  it('sends the whole list in one request to a charger that does not report SendLocalListMaxLength', async () => {
+    const { sim } = await simCharger(t3, 'SPLIT-NONE');
+    const st = await synced('SPLIT-NONE');
+    expect(st.sendMaxLength).toBeNull();
+    expect(shape(sim.received)).toEqual([['Full', await tagCount()]]);
+    expect(st.listVersion).toBe(sim.received[0]!.listVersion);
+  });
+
+  it('splits a differential update longer than the limit into differential updates with rising versions', async () => {
+    const { sim } = await simCharger(t3, 'SPLIT-DIFF', { ...newSim(), sendMaxLength: 2 });
+    const before = (await synced('SPLIT-DIFF')).listVersion as number;
+    const n = sim.received.length;
+    await importTags(['D-1', 'D-2', 'D-3']);
+    await received(sim, n + 2);
+    const st = await eventually(async () => {
+      const x = await stateOf('SPLIT-DIFF');
+      return x.listVersion !== before && !x.dirty ? x : undefined;
+    });
+    const update = sim.received.slice(n);
+    expect(shape(update)).toEqual([['Differential', 2], ['Differential', 1]]);
+    expect(update.flatMap((r) => r.localAuthorizationList?.map((e) => e.idTag))).toEqual(['D-1', 'D-2', 'D-3']);
+    expect(rising(update, before)).toBe(true);
+    expect(st.listVersion).toBe(update[1]!.listVersion);
+    expect(sim.version).toBe(st.listVersion);
+    expect(Object.keys(statusOf(sim))).toHaveLength(await tagCount());
+  });
+
+  it('stops a split full list at the refused request, leaves the list out of sync, and the next sync sends the full list again', async () => {
+    const { sim } = await simCharger(t3, 'SPLIT-REFUSE-FULL', { ...newSim(), sendMaxLength: 2, refuse: { request: 2, answer: 'Failed' } });
+    const st = await eventually(async () => {
+      const x = await stateOf('SPLIT-REFUSE-FULL');
+      return x?.dirty ? x : undefined;
+    });
+    expect(st).toMatchObject({ listVersion: null, lastError: expect.stringMatching(/^charger answered Failed to request 2 of \d+ of a full list update$/) });
+    await sleep(300);
+    expect(shape(sim.received).map(([type]) => type)).toEqual(['Full', 'Differential']);
+
+    await createTag(t3, { idTag: 'R-1' });
+    expect((await received(sim, 3)).updateType).toBe('Full');
+    const again = await synced('SPLIT-REFUSE-FULL');
+    expect(Object.keys(statusOf(sim))).toHaveLength(await tagCount());
+    expect(again.listVersion).toBe(sim.version);
+  });
+
+  it('marks the list out of sync when a charger fails part of a split differential update, so the next sync starts with a Full update', async () => {
+    const { sim } = await simCharger(t3, 'SPLIT-REFUSE-DIFF', { ...newSim(), sendMaxLength: 2 });
+    await synced('SPLIT-REFUSE-DIFF');
+    const n = sim.received.length;
+    sim.refuse = { request: n + 2, answer: 'CALLERROR' };
+    await importTags(['E-1', 'E-2', 'E-3']);
+    const st = await eventually(async () => {
+      const x = await stateOf('SPLIT-REFUSE-DIFF');
+      return x.dirty ? x : undefined;
+    });
+    expect(st).toMatchObject({ listVersion: null, lastError: expect.stringMatching(/^request 2 of 2 of a differential list update failed: /) });
+    expect(shape(sim.received.slice(n))).toEqual([['Differential', 2], ['Differential', 1]]);
+
+    await createTag(t3, { idTag: 'E-4' });
+    const next = await received(sim, n + 3);
+    expect(next.updateType).toBe('Full');
+    const again = await synced('SPLIT-REFUSE-DIFF');
+    expect(Object.keys(statusOf(sim)).sort()).toEqual(expect.arrayContaining(['E-1', 'E-2', 'E-3', 'E-4']));
+    expect(Object.keys(statusOf(sim))).toHaveLength(await tagCount());
+    expect(again.listVersion).toBe(sim.version);
   });
 });

@@ -15,7 +15,15 @@ const ACTOR = 'plugin:users';
 const BOOT_DELAY_MS = 200;
 // A reconnecting charger usually boots right after; give that boot the first word.
 const CONNECT_DELAY_MS = 1000;
-const CONFIG_KEYS = ['AuthorizationCacheEnabled', 'LocalAuthListEnabled', 'LocalAuthListMaxLength'];
+const CONFIG_KEYS = ['AuthorizationCacheEnabled', 'LocalAuthListEnabled', 'LocalAuthListMaxLength', 'SendLocalListMaxLength'];
+
+/** Entries of one SendLocalList.req: an idTag without idTagInfo removes it (Differential only). */
+type ListUpdate = Array<{ idTag: string; idTagInfo?: Record<string, string> }>;
+
+/** How a list update went: accepted at `version`, or stopped at its `request`th request (1-based; the earlier ones were applied). */
+type Sent =
+  | { accepted: true; version: number }
+  | { accepted: false; request: number; status: string | null; error: string };
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -177,9 +185,13 @@ export class LocalLists {
       if (!(err instanceof ChargerCallError)) throw err;
     }
     const flag = (k: string) => (keys.has(k) ? keys.get(k) === 'true' : null);
+    const count = (k: string) => {
+      const n = Number(keys.get(k));
+      return Number.isInteger(n) && n > 0 ? n : null;
+    };
     next.cacheEnabled = flag('AuthorizationCacheEnabled');
-    const max = Number(keys.get('LocalAuthListMaxLength'));
-    next.maxLength = Number.isInteger(max) && max > 0 ? max : null;
+    next.maxLength = count('LocalAuthListMaxLength');
+    next.sendMaxLength = count('SendLocalListMaxLength');
     let reported: number | null = null;
     if (!this.#config.enabled) return { state: next, reported };
     try {
@@ -238,25 +250,65 @@ export class LocalLists {
     let full = s.listVersion === null || reported !== s.listVersion || (reason === 'boot' && reported !== current);
     if (!full) {
       const held = await this.#state.entries(s.chargerId);
-      const changes: Array<{ idTag: string; idTagInfo?: Record<string, string> }> = [];
+      const changes: ListUpdate = [];
       for (const [key, e] of desired) if (held.get(key)?.info !== e.info) changes.push({ idTag: e.idTag, idTagInfo: e.idTagInfo });
       for (const [key, e] of held) if (!desired.has(key)) changes.push({ idTag: e.idTag });
       if (!changes.length) return { ...s, dirty: false, lastError: null };
-      const version = await this.#nextVersion(s.listVersion!);
-      const res = await this.#send(s.chargerId, 'SendLocalList', { listVersion: version, updateType: 'Differential', localAuthorizationList: changes });
-      if (res.status === 'Accepted') return this.#stored(s, version, desired);
-      if (res.status === 'NotSupported') return { ...s, supported: false, listVersion: null, dirty: false, lastError: null };
-      this.#log.info(`charger ${s.chargerId} answered ${String(res.status)} to a differential list update; sending the full list`);
+      const sent = await this.#sendUpdate(s, 'Differential', changes, s.listVersion!);
+      if (sent.accepted) return this.#stored(s, sent.version, desired);
+      // Part of the update is applied: the charger holds neither list, so only a Full update (next sync) repairs it.
+      if (sent.request > 1) return this.#notInSync(s, sent);
+      if (sent.status === 'NotSupported') return { ...s, supported: false, listVersion: null, dirty: false, lastError: null };
+      this.#log.info(`charger ${s.chargerId} answered ${String(sent.status)} to a differential list update; sending the full list`);
       full = true;
     }
     const holds = reported ?? s.listVersion ?? 0;
     if (!desired.size && holds === 0) return this.#stored(s, 0, desired);
-    const version = await this.#nextVersion(holds);
-    const list = [...desired.values()].map((e) => ({ idTag: e.idTag, idTagInfo: e.idTagInfo }));
-    const res = await this.#send(s.chargerId, 'SendLocalList', { listVersion: version, updateType: 'Full', localAuthorizationList: list });
-    if (res.status === 'Accepted') return this.#stored(s, version, desired);
-    if (res.status === 'NotSupported') return { ...s, supported: false, listVersion: null, dirty: false, lastError: null };
-    return { ...s, listVersion: null, dirty: true, lastError: `charger answered ${String(res.status)} to a full list update` };
+    const list: ListUpdate = [...desired.values()].map((e) => ({ idTag: e.idTag, idTagInfo: e.idTagInfo }));
+    const sent = await this.#sendUpdate(s, 'Full', list, holds);
+    if (sent.accepted) return this.#stored(s, sent.version, desired);
+    if (sent.request === 1 && sent.status === 'NotSupported') return { ...s, supported: false, listVersion: null, dirty: false, lastError: null };
+    return this.#notInSync(s, sent);
+  }
+
+  /**
+   * Sends one update in requests of at most SendLocalListMaxLength entries (one request when the
+   * charger did not say): the first keeps the update's type, the rest add to it as Differential
+   * updates. Stops at the first request not accepted.
+   */
+  async #sendUpdate(s: ListState, updateType: 'Full' | 'Differential', list: ListUpdate, above: number): Promise<Sent> {
+    const per = s.sendMaxLength ?? Infinity;
+    const chunks: ListUpdate[] = [];
+    let at = 0;
+    do {
+      chunks.push(list.slice(at, at + per));
+      at += per;
+    } while (at < list.length);
+    // A request's listVersion is the version the charger holds once it has applied that request, and a
+    // charger answers VersionMismatch to a Differential not above the version it holds. So each request
+    // gets its own version, one above the previous (repeating the final one would be refused); they end
+    // at the global counter so that a fully synced charger still matches it at its next boot.
+    const last = await this.#nextVersion(above + chunks.length - 1);
+    for (const [i, chunk] of chunks.entries()) {
+      const version = last - chunks.length + 1 + i;
+      const payload = { listVersion: version, updateType: i === 0 ? updateType : 'Differential', localAuthorizationList: chunk };
+      const what = `${chunks.length > 1 ? `request ${i + 1} of ${chunks.length} of ` : ''}a ${updateType.toLowerCase()} list update`;
+      let status: string;
+      try {
+        status = String((await this.#send(s.chargerId, 'SendLocalList', payload)).status);
+      } catch (err) {
+        // Before anything was applied this is an ordinary failed sync; after, the list is half done.
+        if (i === 0) throw err;
+        return { accepted: false, request: i + 1, status: null, error: `${what} failed: ${message(err)}` };
+      }
+      if (status !== 'Accepted') return { accepted: false, request: i + 1, status, error: `charger answered ${status} to ${what}` };
+    }
+    return { accepted: true, version: last };
+  }
+
+  #notInSync(s: ListState, sent: Extract<Sent, { accepted: false }>): ListState {
+    if (sent.request > 1) this.#log.warn(`local list of ${s.chargerId} not in sync: ${sent.error}`);
+    return { ...s, listVersion: null, dirty: true, lastError: sent.error };
   }
 
   async #stored(s: ListState, version: number, desired: Map<string, ListEntry>): Promise<ListState> {

@@ -65,4 +65,11 @@ export const migrations: Migration[] = [
       await db('users_state').insert({ key: 'listVersion', value: 0 });
     },
   },
+  {
+    id: '002-send-local-list-max-length',
+    async up(db) {
+      // SendLocalListMaxLength from GetConfiguration: most entries one SendLocalList.req may carry; NULL = not told.
+      await db.schema.alterTable('users_local_lists', (t) => { t.integer('send_max_length'); });
+    },
+  },
 ];
