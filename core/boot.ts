@@ -13,6 +13,7 @@ import { ConfigError, loadCoreConfig, type LoadedConfig } from './config.js';
 import { migrate, openDatabase } from './db/index.js';
 import { coreMigrations } from './db/migrations.js';
 import { GroupWriter } from './db/writer.js';
+import { pruneMeterValues } from './db/retention.js';
 import { PluginHost, type RegistryEntry } from './host.js';
 import { HttpServer } from './http/server.js';
 import { chargerRoutes } from './http/routes/chargers.js';
@@ -128,6 +129,11 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
   await http.init();
   await ocpp.start();
   await host.start();
+  const keepMeterValues = core.storage.keepMeterValues;
+  const stopPruning = keepMeterValues === undefined ? () => undefined : clock.every(
+    3_600_000, () => pruneMeterValues(db, writer, clock, keepMeterValues, log.child('db')).then(() => undefined),
+    (err) => log.error('could not delete old meter readings', { error: String(err) }),
+  );
   http.hapi.listener.on('upgrade', (req, socket, head) => ocpp.handleUpgrade(req, socket as import('node:net').Socket, head));
   await http.start();
   const port = http.port;
@@ -138,6 +144,7 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
   const stop = () => {
     stopping ??= (async () => {
       log.info('shutting down');
+      stopPruning();
       await ocpp.close();
       await http.stop();
       await bus.idle();

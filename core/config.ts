@@ -29,6 +29,8 @@ export const CoreConfigSchema = Strict({
      * normal: committed to the OS before the reply (survives kill -9 and crashes, not a power cut); faster.
      */
     synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
+    /** Meter readings older than this are deleted (hourly); unset keeps them all. Sessions and their costs stay. */
+    keepMeterValues: Type.Optional(Duration({ description: 'a duration of at least 7d, like 400d' })),
   }, { default: {} }),
   http: Strict({
     host: Type.String({ default: '0.0.0.0' }),
@@ -127,6 +129,10 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): { config?:
       new Intl.DateTimeFormat('en', { timeZone: core.site.timezone });
     } catch {
       found.push({ path: 'site.timezone', message: `expected an IANA time zone like Europe/Berlin, got "${core.site.timezone}"` });
+    }
+    const keep = core.storage.keepMeterValues;
+    if (keep !== undefined && keep < 7 * 24 * 3_600_000) {
+      found.push({ path: 'storage.keepMeterValues', message: `expected at least 7d (diagnostics and open sessions need recent readings), got "${String(raw.storage && (raw.storage as Record<string, unknown>).keepMeterValues)}"` });
     }
     if (env.CHARGEKEEPER_PORT !== undefined) {
       const port = Number(env.CHARGEKEEPER_PORT);
