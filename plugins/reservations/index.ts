@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { definePlugin } from '../../core/plugin.js';
 import { ApiError } from '../../core/errors.js';
 import { STAFF } from '../../core/types.js';
@@ -53,6 +54,21 @@ export default definePlugin({
     });
     // A connector a reservation kept may be free now (the appliance-enforced ones report Available all along).
     ctx.on('reservation.ended', (e) => waitlist.dispatch(e.chargerId));
+
+    // Chargers whose reservations were sent again since they last connected: a charger restarts only over a
+    // new connection, so another boot on the same one (a TriggerMessage, a retried boot) must not send them twice.
+    const restored = new Set<string>();
+    ctx.on('charger.connected', (e) => {
+      restored.delete(e.chargerId);
+    });
+    ctx.on('charger.booted', async (e) => {
+      // Pending or Rejected: the charger is not registered yet; its accepted boot comes later.
+      if (e.status !== 'Accepted' || restored.has(e.chargerId)) return;
+      restored.add(e.chargerId);
+      // The core writes the Accepted reply in the turn that emitted this event; ReserveNow must reach the charger after it.
+      await nextTurn();
+      await service.restore(e.chargerId);
+    });
 
     ctx.every('expire', SWEEP_MS, async () => {
       await service.expire();

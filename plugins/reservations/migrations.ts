@@ -55,4 +55,13 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    id: '003-end-reason',
+    async up(db) {
+      // Why the appliance ended a reservation itself (e.g. a restarted charger refused it again); null otherwise.
+      await db.schema.alterTable('reservations_reservations', (t) => {
+        t.string('end_reason');
+      });
+    },
+  },
 ];

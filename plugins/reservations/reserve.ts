@@ -31,6 +31,14 @@ export interface ReserveDeps {
 // CALLERROR codes that mean "this charger has no Reservation profile".
 const NO_PROFILE = new Set(['NotSupported', 'NotImplemented']);
 
+// Actor of the ReserveNow sent again after a boot, and of the cancel when it is refused.
+const RESTORER = 'plugin:reservations';
+
+// What became of a ReserveNow: who holds the connector now, or why no one does.
+type ReserveNowOutcome =
+  | { holder: 'charger' | 'local' }
+  | { refused: ApiError; offline: boolean };
+
 /** Making, cancelling, using and expiring reservations. */
 export class ReservationService {
   readonly #d: ReserveDeps;
@@ -122,36 +130,91 @@ export class ReservationService {
     return wanted;
   }
 
-  // Sends ReserveNow; a charger without the Reservation profile leaves the enforcing to the appliance.
+  // Sends ReserveNow for a new reservation; refused, it is forgotten and the caller told why.
   async #reserveAtCharger(r: Reservation, actor: string): Promise<void> {
-    const { ctx, store } = this.#d;
+    const { store } = this.#d;
+    let out: ReserveNowOutcome;
+    try {
+      out = await this.#reserveNow(r, actor);
+    } catch (err) {
+      await store.discard(r.id);
+      throw err;
+    }
+    if ('refused' in out) {
+      await store.discard(r.id);
+      throw out.refused;
+    }
+    if (out.holder === 'local') await store.setEnforcement(r.id, 'local');
+  }
+
+  // Sends ReserveNow and sorts the answer; a charger without the Reservation profile leaves the enforcing to the appliance.
+  async #reserveNow(r: Reservation, actor: string): Promise<ReserveNowOutcome> {
     const payload = {
       connectorId: r.connectorId, expiryDate: r.expiresAt, idTag: r.idTag, reservationId: r.id,
       ...(r.parentIdTag ? { parentIdTag: r.parentIdTag } : {}),
     };
     let status: string;
     try {
-      status = ((await ctx.core.chargers.send(r.chargerId, 'ReserveNow', payload, { actor })) as { status: string }).status;
+      status = ((await this.#d.ctx.core.chargers.send(r.chargerId, 'ReserveNow', payload, { actor })) as { status: string }).status;
     } catch (err) {
-      if (err instanceof ChargerCallError && NO_PROFILE.has(err.code)) {
-        await store.setEnforcement(r.id, 'local');
-        return;
-      }
-      await store.discard(r.id);
-      if (err instanceof ChargerOfflineError) throw ApiError.conflict(`charger ${r.chargerId} is offline`);
-      if (err instanceof ChargerTimeoutError) throw new ApiError(504, `charger ${r.chargerId} did not answer ReserveNow in time`);
-      if (err instanceof CommandPayloadError) throw ApiError.badRequest(err.fields);
-      if (err instanceof ChargerCallError) throw new ApiError(502, `charger ${r.chargerId} answered ReserveNow with ${err.code}: ${err.message}`);
+      if (err instanceof ChargerCallError && NO_PROFILE.has(err.code)) return { holder: 'local' };
+      if (err instanceof ChargerOfflineError) return { refused: ApiError.conflict(`charger ${r.chargerId} is offline`), offline: true };
+      if (err instanceof ChargerTimeoutError) return { refused: new ApiError(504, `charger ${r.chargerId} did not answer ReserveNow in time`), offline: false };
+      if (err instanceof CommandPayloadError) return { refused: ApiError.badRequest(err.fields), offline: false };
+      if (err instanceof ChargerCallError) return { refused: new ApiError(502, `charger ${r.chargerId} answered ReserveNow with ${err.code}: ${err.message}`), offline: false };
       throw err;
     }
-    if (status === 'Accepted') return;
-    if (status === 'Rejected') {
-      // OCPP 1.6: Rejected = "not configured to accept reservations".
-      await store.setEnforcement(r.id, 'local');
-      return;
-    }
-    await store.discard(r.id);
-    throw ApiError.conflict(`charger ${r.chargerId} refused the reservation: connector ${r.connectorId} is ${status}`);
+    if (status === 'Accepted') return { holder: 'charger' };
+    // OCPP 1.6: Rejected = "not configured to accept reservations".
+    if (status === 'Rejected') return { holder: 'local' };
+    return { refused: ApiError.conflict(`charger ${r.chargerId} refused the reservation: connector ${r.connectorId} is ${status}`), offline: false };
+  }
+
+  /**
+   * A charger booted: sends ReserveNow again for the reservations it held,
+   * since a restarted charger forgets them in practice. Its answer counts as
+   * for a new reservation, except that a refused one ends (cancelled, with
+   * the reason) instead of being forgotten; while the charger is offline the
+   * rest wait for its next boot.
+   */
+  async restore(chargerId: string): Promise<void> {
+    const { ctx, store } = this.#d;
+    await this.#d.locks.run(chargerId, async () => {
+      const local = ctx.config.enforceLocally.includes(chargerId);
+      for (const { id } of await store.holding(chargerId)) {
+        // Read again: a driver may have used or cancelled it while an earlier one was being sent.
+        const r = await store.get(id);
+        if (!r || r.state !== 'active' || r.enforcement !== 'charger' || Date.parse(r.expiresAt) <= ctx.core.clock.nowMs()) continue;
+        // Listed in enforceLocally since it was made (site config changed): never send it ReserveNow again.
+        if (local) {
+          await store.setEnforcement(id, 'local');
+          continue;
+        }
+        const out = await this.#reserveNow(r, RESTORER);
+        if ('holder' in out) {
+          if (out.holder === 'local') {
+            await store.setEnforcement(id, 'local');
+            ctx.log.info(`${chargerId} no longer takes reservations since it restarted: reservation ${id} is enforced by the appliance`);
+          }
+          continue;
+        }
+        if (out.offline) {
+          ctx.log.info(`${chargerId} went offline while its reservations were sent again; they are sent at its next boot`);
+          return;
+        }
+        await this.#lose(r, `${chargerId} restarted and could not hold it again: ${out.refused.message}`);
+      }
+    });
+  }
+
+  // Ends a reservation the charger will not hold: its driver gets reservation.ended with the reason, the line the connector.
+  async #lose(r: Reservation, reason: string): Promise<void> {
+    const { ctx, store } = this.#d;
+    const ended = await store.end(r.id, 'cancelled', { cancelledBy: RESTORER, reason });
+    if (!ended) return;
+    ctx.log.warn(`reservation ${r.id} at ${r.chargerId}/${r.connectorId} for ${r.idTag} cancelled: ${reason}`);
+    await ctx.core.audit.record(RESTORER, 'reservation.cancel', `reservation:${r.id}`, { chargerId: r.chargerId, connectorId: r.connectorId, reason });
+    this.#emit('reservation.ended', ended);
   }
 
   /** Cancels an active reservation and tells the charger; answers what the charger said. */

@@ -27,19 +27,21 @@ export interface Reservation {
   transactionId: number | null;
   /** Expired without being used. */
   noShow: boolean;
+  /** Why the appliance ended it itself, e.g. the charger refused it again after a restart; null otherwise. */
+  endReason: string | null;
 }
 
 interface Row {
   id: number; charger_id: string; connector_id: number; id_tag: string; parent_id_tag: string | null; user_id: number | null;
   state: ReservationState; enforcement: 'charger' | 'local'; created_at: string; expires_at: string; ended_at: string | null;
-  created_by: string; cancelled_by: string | null; transaction_id: number | null;
+  created_by: string; cancelled_by: string | null; transaction_id: number | null; end_reason: string | null;
 }
 
 const view = (r: Row): Reservation => ({
   id: r.id, chargerId: r.charger_id, connectorId: r.connector_id, idTag: r.id_tag, userId: r.user_id ?? null,
   expiresAt: r.expires_at, state: r.state, parentIdTag: r.parent_id_tag ?? null, enforcement: r.enforcement,
   createdAt: r.created_at, createdBy: r.created_by, endedAt: r.ended_at ?? null, transactionId: r.transaction_id ?? null,
-  noShow: r.state === 'expired',
+  noShow: r.state === 'expired', endReason: r.end_reason ?? null,
 });
 
 export interface ReservationFilter {
@@ -111,11 +113,14 @@ export class ReservationStore {
   }
 
   /** Ends an active reservation; null when it had already ended. */
-  async end(id: number, state: Exclude<ReservationState, 'active'>, extra: { transactionId?: number; cancelledBy?: string } = {}): Promise<Reservation | null> {
+  async end(
+    id: number, state: Exclude<ReservationState, 'active'>, extra: { transactionId?: number; cancelledBy?: string; reason?: string } = {},
+  ): Promise<Reservation | null> {
     const changed = await this.#db('reservations_reservations').where({ id, state: 'active' }).update({
       state, ended_at: this.#clock.iso(),
       ...(extra.transactionId !== undefined ? { transaction_id: extra.transactionId } : {}),
       ...(extra.cancelledBy ? { cancelled_by: extra.cancelledBy } : {}),
+      ...(extra.reason ? { end_reason: extra.reason } : {}),
     });
     return changed ? this.get(id) : null;
   }

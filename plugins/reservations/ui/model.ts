@@ -19,6 +19,8 @@ export interface Reservation {
   endedAt: string | null;
   transactionId: number | null;
   noShow: boolean;
+  /** Why the appliance ended it itself (e.g. the charger refused it again after a restart); null otherwise. */
+  endReason: string | null;
 }
 
 export interface QueueEntry {
