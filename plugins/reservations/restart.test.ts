@@ -29,6 +29,17 @@ function inbox(cp: TestChargePoint): string[] {
 
 const reservation = async (id: number) => (await t.api('GET', `/reservations/${id}`)).body;
 
+/** The common start: the appliance, CP1 with the Reservation profile, and Ann's reservation of its connector 1. */
+async function annReservesCP1() {
+  t = await boot();
+  const cp = await charger(t, 'CP1');
+  withReservationProfile(cp);
+  const ann = await driver(t, 'ann', 'ANN-1');
+  const made = await t.api('POST', '/reservations', { token: ann.token, body: { chargerId: 'CP1', connectorId: 1 } });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  return { cp, ann, made };
+}
+
 describe('reservations at a charger that restarts', () => {
   it('sends ReserveNow again, with the same reservation, once the restarted charger\'s boot is accepted', async () => {
     t = await boot();
@@ -53,12 +64,7 @@ describe('reservations at a charger that restarts', () => {
   });
 
   it('sends nothing to a restarted charger whose boot is Pending, and sends it once the boot is accepted', async () => {
-    t = await boot();
-    const cp = await charger(t, 'CP1');
-    withReservationProfile(cp);
-    const ann = await driver(t, 'ann', 'ANN-1');
-    const made = await t.api('POST', '/reservations', { token: ann.token, body: { chargerId: 'CP1', connectorId: 1 } });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const { cp, made } = await annReservesCP1();
     // No route withdraws an approval: this charger comes back as if it had never been approved.
     await t.app.db('chargers').where({ id: 'CP1' }).update({ approved: false });
 
@@ -75,12 +81,7 @@ describe('reservations at a charger that restarts', () => {
   });
 
   it('sends the reservations once when the charger boots twice on one connection', async () => {
-    t = await boot();
-    const cp = await charger(t, 'CP1');
-    withReservationProfile(cp);
-    const ann = await driver(t, 'ann', 'ANN-1');
-    const made = await t.api('POST', '/reservations', { token: ann.token, body: { chargerId: 'CP1', connectorId: 1 } });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const { cp, made } = await annReservesCP1();
 
     const cp2 = await reconnect(cp);
     const again = withReservationProfile(cp2);
@@ -170,12 +171,7 @@ describe('reservations at a charger that restarts', () => {
   });
 
   it('keeps the reservation when the charger goes offline during the re-send, and sends it at its next boot', async () => {
-    t = await boot();
-    const cp = await charger(t, 'CP1');
-    withReservationProfile(cp);
-    const ann = await driver(t, 'ann', 'ANN-1');
-    const made = await t.api('POST', '/reservations', { token: ann.token, body: { chargerId: 'CP1', connectorId: 1 } });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const { cp, made } = await annReservesCP1();
 
     const cp2 = await reconnect(cp);
     cp2.handle('ReserveNow', async () => {
