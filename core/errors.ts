@@ -1,10 +1,12 @@
 /** An error an API route throws to answer with a client error status; mapped to a response in core/http only. */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 502 | 503 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 502 | 503 | 504,
     message: string,
     /** For 400: one entry per bad field. */
     readonly errors: Array<{ field: string; message: string }> = [],
+    /** For 429 and 503: sent as Retry-After. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';

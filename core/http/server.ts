@@ -34,6 +34,7 @@ function toBoom(err: unknown, log: Logger, where: string): Boom.Boom {
   if (err instanceof ApiError) {
     const boom = new Boom.Boom(err.message, { statusCode: err.status });
     if (err.errors.length) (boom.output.payload as unknown as Record<string, unknown>).errors = err.errors;
+    if (err.retryAfterSeconds !== undefined) boom.output.headers['Retry-After'] = String(err.retryAfterSeconds);
     return boom;
   }
   if (Boom.isBoom(err)) return err;

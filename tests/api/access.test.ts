@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Accounts } from '../../core/accounts.js';
 import { ADMIN_PASSWORD, startApp, type TestApp } from '../harness.js';
 
 let t: TestApp;
@@ -24,6 +25,27 @@ describe('API access and input', () => {
     expect(me.body).toMatchObject({ username: 'admin' });
     await t.api('POST', '/auth/logout', { token: ok.body.token });
     expect((await t.api('GET', '/auth/me', { token: ok.body.token })).status).toBe(401);
+  });
+
+  it('locks an account after five wrong passwords in a row, says for how long, and lets it in once the lock has passed', async () => {
+    t = await startApp();
+    await new Accounts(t.app.db, t.clock, 3_600_000).create({ username: 'tom', role: 'technician', password: 'tech-pass-12' });
+    const login = (username: string, password: string) => t.api('POST', '/auth/login', { body: { username, password }, token: null });
+    for (let i = 0; i < 5; i++) expect((await login('Admin', `guess-${i}`)).status).toBe(401);
+    // Now even the right password waits: a guesser cannot tell.
+    const locked = await login('admin', ADMIN_PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(locked.body.message).toMatch(/try again in \d+ s/);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
+    // Another account is not affected.
+    expect((await login('tom', 'tech-pass-12')).status).toBe(200);
+
+    await t.clock.advance(61_000);
+    expect((await login('admin', ADMIN_PASSWORD)).status).toBe(200);
+    // The success cleared the count: one more typo is just a 401.
+    expect((await login('admin', 'typo')).status).toBe(401);
+    expect((await login('admin', ADMIN_PASSWORD)).status).toBe(200);
+    expect((await t.api('GET', '/audit?action=auth.login-failed')).body).toHaveLength(6);
   });
 
   it('answers 403 for a viewer on an installer route and lets the viewer read', async () => {

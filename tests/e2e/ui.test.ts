@@ -78,6 +78,26 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
     await page.locator('.stream-open >> visible=true').waitFor();
   }, SLOW);
 
+  it('tells someone guessing passwords to wait, in words', async () => {
+    for (const status of [401, 429]) expectedStatuses.add(status);
+    // A context of its own: the admin's token in this browser's storage would skip the login form.
+    const guesser = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    watch(guesser, 'guesser');
+    try {
+      await guesser.goto(app.url);
+      for (let i = 0; i < 6; i++) {
+        await guesser.getByLabel('Username').fill('mallory');
+        await guesser.getByLabel('Password').fill(`guess-${i}`);
+        await guesser.getByRole('button', { name: 'Sign in' }).click();
+        await guesser.getByRole('alert').filter({ hasText: i < 5 ? 'Wrong username or password.' : /Too many failed logins\. Try again in \d+ seconds\./ }).waitFor();
+        await guesser.getByRole('button', { name: 'Sign in' }).and(guesser.locator(':enabled')).waitFor();
+      }
+    } finally {
+      await guesser.context().close();
+      expectedStatuses.clear();
+    }
+  }, SLOW);
+
   it('shows a charger that connects after the page opened, without a reload', async () => {
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
     cp = await app.chargePoint('CP1');

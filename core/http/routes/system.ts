@@ -2,9 +2,11 @@ import { PassThrough } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.js';
 import { ROLES, type RouteSpec } from '../../types.js';
+import { LoginGuard } from '../login-guard.js';
 import type { CoreRouteDeps } from './deps.js';
 
 export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
+  const loginGuard = new LoginGuard(d.clock);
   return [
     {
       method: 'GET', path: '/health', roles: 'public', summary: 'Liveness, version and uptime',
@@ -20,12 +22,20 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
     {
       method: 'POST', path: '/auth/login', roles: 'public', summary: 'Log in with username and password; returns a bearer token',
       body: Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }),
-      handler: async ({ payload }: { payload: { username: string; password: string } }) => {
+      handler: async ({ payload, raw }: { payload: { username: string; password: string }; raw: { info: { remoteAddress: string } } }) => {
+        const address = raw.info.remoteAddress;
+        const waitMs = loginGuard.waitMs(payload.username, address);
+        if (waitMs > 0) {
+          const seconds = Math.ceil(waitMs / 1000);
+          throw new ApiError(429, `too many failed logins; try again in ${seconds} s`, [], seconds);
+        }
         const result = await d.accounts.login(payload.username, payload.password);
         if (!result) {
-          await d.audit.record(payload.username, 'auth.login-failed', null);
+          loginGuard.failed(payload.username, address);
+          await d.audit.record(payload.username, 'auth.login-failed', null, { address });
           throw new ApiError(401, 'wrong username or password');
         }
+        loginGuard.succeeded(payload.username);
         await d.audit.record(result.principal.username, 'auth.login', null);
         const user = await d.accounts.get(result.principal.userId);
         return { token: result.token, expiresAt: result.expiresAt, user };
