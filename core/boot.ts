@@ -10,7 +10,7 @@ import { Bus } from './bus.js';
 import { Chargers } from './chargers.js';
 import { Clock } from './clock.js';
 import { ConfigError, loadCoreConfig, type LoadedConfig } from './config.js';
-import { migrate, openDatabase } from './db/index.js';
+import { migrate, openDatabase, sqliteFilename } from './db/index.js';
 import { coreMigrations } from './db/migrations.js';
 import { GroupWriter } from './db/writer.js';
 import { pruneMeterValues } from './db/retention.js';
@@ -120,6 +120,8 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
   const routeDeps = {
     db, config: core, version: VERSION, startedAtMs, clock, bus, accounts, audit, chargers, ocpp, http,
     plugins: () => host.status(),
+    dataDir: resolve(config.dataDir),
+    databaseFile: core.storage.client === 'sqlite' ? sqliteFilename(core.storage, config.dataDir) : null,
   };
   for (const spec of [...systemRoutes(routeDeps), ...chargerRoutes(routeDeps), ...transactionRoutes(routeDeps), ...statsRoutes(routeDeps)]) {
     http.mount('core', spec);

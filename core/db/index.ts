@@ -10,13 +10,18 @@ export interface StorageOptions {
   synchronous?: 'full' | 'normal';
 }
 
+/** The SQLite database file of these settings. */
+export function sqliteFilename(storage: Pick<StorageOptions, 'filename'>, dataDir: string): string {
+  return resolve(join(dataDir, storage.filename));
+}
+
 /** Opens the database: SQLite in WAL mode with a busy timeout and full fsync, or PostgreSQL. */
 export function openDatabase(storage: StorageOptions, dataDir: string): Knex {
   if (storage.client === 'postgres') {
     return knex({ client: 'pg', connection: storage.connection as Knex.PgConnectionConfig, pool: { min: 1, max: 10 } });
   }
   mkdirSync(dataDir, { recursive: true });
-  const filename = resolve(join(dataDir, storage.filename));
+  const filename = sqliteFilename(storage, dataDir);
   return knex({
     client: 'better-sqlite3',
     connection: { filename },

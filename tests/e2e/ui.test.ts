@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -207,6 +207,13 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
     await page.getByRole('link', { name: 'Plugins' }).click();
     await page.locator('[data-plugin="blueprint"]').getByText('running').waitFor();
     await page.screenshot({ path: join(shots, 'desktop-plugins.png') });
+    // The admin's backup button there downloads the database.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download backup' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^chargekeeper-backup-.*\.sqlite$/);
+    const saved = join(shots, 'backup.sqlite');
+    await download.saveAs(saved);
+    expect(readFileSync(saved).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
+    rmSync(saved);
   }, SLOW);
 
   it('works on a 390 px phone screen', async () => {

@@ -23,4 +23,8 @@ export interface CoreRouteDeps {
   ocpp: OcppServer;
   http: HttpServer;
   plugins(): PluginStatus[];
+  /** The data directory, absolute. */
+  dataDir: string;
+  /** The SQLite database file; null on PostgreSQL. */
+  databaseFile: string | null;
 }

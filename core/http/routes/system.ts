@@ -1,4 +1,7 @@
+import { createReadStream, rmSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { snapshotSqlite } from '../../db/backup.js';
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.js';
 import { ROLES, type RouteSpec } from '../../types.js';
@@ -39,6 +42,20 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
         await d.audit.record(result.principal.username, 'auth.login', null);
         const user = await d.accounts.get(result.principal.userId);
         return { token: result.token, expiresAt: result.expiresAt, user };
+      },
+    },
+    {
+      method: 'GET', path: '/backup', roles: [], summary: 'A consistent copy of the whole SQLite database, taken while the appliance runs, as a download',
+      handler: async ({ principal }, h) => {
+        if (!d.databaseFile) throw ApiError.conflict('the database is PostgreSQL: back it up with pg_dump');
+        const stamp = d.clock.iso().slice(0, 19).replace(/:/g, '-');
+        const file = await snapshotSqlite(d.databaseFile, d.dataDir, `chargekeeper-backup-${stamp}.sqlite`);
+        await d.audit.record(principal!.username, 'system.backup', null);
+        const stream = createReadStream(file);
+        stream.once('close', () => rmSync(file, { force: true }));
+        // With its length known, a browser shows the download's progress.
+        return h.response(stream).type('application/vnd.sqlite3').bytes(statSync(file).size)
+          .header('content-disposition', `attachment; filename="${basename(file)}"`);
       },
     },
     {
