@@ -52,8 +52,11 @@ export default defineCheck({
   async start(cx) {
     const charging = await cx.db('connectors').where({ status: 'Charging' }).select('charger_id', 'connector_id') as Array<Record<string, unknown>>;
     for (const c of charging) {
-      const last = await cx.db('meter_values')
-        .where({ charger_id: c.charger_id, connector_id: c.connector_id, measurand: 'Energy.Active.Import.Register', phase: '' })
+      // Through the open session: readings are indexed by transaction (and by time), not by connector.
+      const tx = await cx.db('transactions').where({ charger_id: c.charger_id, connector_id: c.connector_id }).whereNull('stopped_at')
+        .orderBy('started_at', 'desc').first('id') as { id?: number } | undefined;
+      const last = tx?.id === undefined ? undefined : await cx.db('meter_values')
+        .where({ transaction_id: tx.id, measurand: 'Energy.Active.Import.Register', phase: '' })
         .orderBy('at', 'desc').first('value') as { value?: number } | undefined;
       cx.state.watches.set(keyOf(c.charger_id as string, Number(c.connector_id)), {
         chargerId: c.charger_id as string, connectorId: Number(c.connector_id), charging: true, lastRiseMs: cx.now(),
