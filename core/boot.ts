@@ -120,6 +120,7 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
   const routeDeps = {
     db, config: core, version: VERSION, startedAtMs, clock, bus, accounts, audit, chargers, ocpp, http,
     plugins: () => host.status(),
+    pluginSettings: (name: string) => host.settings(name),
     dataDir: resolve(config.dataDir),
     databaseFile: core.storage.client === 'sqlite' ? sqliteFilename(core.storage, config.dataDir) : null,
   };

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
+import { Value } from '@sinclair/typebox/value';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
 import { migrate } from './db/index.js';
 import { PluginError } from './errors.js';
 import type { Lifecycle, Plugin, PluginContext } from './plugin.js';
-import { decode, type ConfigProblem } from './schema.js';
+import { decode, formatDuration, parseDuration, type ConfigProblem } from './schema.js';
 import type { CoreServices } from './services.js';
 import type { Logger, PageSpec, RouteSpec } from './types.js';
 
@@ -202,6 +203,20 @@ export class PluginHost {
     return this.#loaded.find((p) => p.name === name)?.state ?? 'stopped';
   }
 
+  /** A running plugin's config schema and its settings from the site config, defaults filled in (durations in words: "10m"). */
+  settings(name: string): { schema: unknown; value: unknown } | undefined {
+    const p = this.#loaded.find((l) => l.name === name);
+    if (!p) return undefined;
+    const schema = p.entry.plugin.manifest.config;
+    let value: unknown = p.config;
+    try {
+      value = Value.Encode(schema, p.config);
+    } catch {
+      // A config a validate() hook adjusted may not encode; show it as it is.
+    }
+    return { schema: sameDurationWords(JSON.parse(JSON.stringify(schema))), value };
+  }
+
   status(): PluginStatus[] {
     return this.#loaded.map((p) => ({
       name: p.name, version: p.entry.plugin.manifest.version, summary: p.entry.plugin.manifest.summary,
@@ -209,6 +224,15 @@ export class PluginHost {
       pages: p.pages.map((pg) => ({ ...pg, module: `${p.entry.dir}/ui/${pg.component}.svelte` })),
     }));
   }
+}
+
+/** Duration defaults in the words the settings use ("24h" → "1d"), so a default value is seen to be one. */
+function sameDurationWords(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(sameDurationWords);
+  if (!node || typeof node !== 'object') return node;
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, sameDurationWords(v)])) as Record<string, unknown>;
+  if (out['x-kind'] === 'duration' && typeof out.default === 'string') out.default = formatDuration(parseDuration(out.default));
+  return out;
 }
 
 function pathOf(enabled: Array<{ key: string; path: string }>, c: { name: string }): string {

@@ -23,6 +23,8 @@ export interface CoreRouteDeps {
   ocpp: OcppServer;
   http: HttpServer;
   plugins(): PluginStatus[];
+  /** A plugin's config schema and effective settings (unmasked). */
+  pluginSettings(name: string): { schema: unknown; value: unknown } | undefined;
   /** The data directory, absolute. */
   dataDir: string;
   /** The SQLite database file; null on PostgreSQL. */

@@ -2,6 +2,7 @@ import { createReadStream, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { snapshotSqlite } from '../../db/backup.js';
+import { maskSecrets } from '../../settings.js';
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.js';
 import { ROLES, type RouteSpec } from '../../types.js';
@@ -76,6 +77,16 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
         ...p,
         pages: p.pages.filter((pg: { roles: string[] }) => principal!.role === 'admin' || pg.roles.includes(principal!.role)),
       })),
+    },
+    {
+      method: 'GET', path: '/plugins/{name}/settings', roles: ['installer'],
+      summary: 'A plugin\'s config schema and its settings from the site config, secrets masked (change them in the site config file)',
+      params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }),
+      handler: ({ params }) => {
+        const found = d.pluginSettings(params.name);
+        if (!found) throw ApiError.notFound(`plugin ${params.name}`);
+        return { name: params.name, schema: found.schema, value: maskSecrets(found.value) };
+      },
     },
     {
       method: 'GET', path: '/audit', roles: ['installer', 'viewer'], summary: 'The audit log, newest first',
