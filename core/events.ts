@@ -130,6 +130,8 @@ export interface EventMap {
   'queue.offered': { entryId: number; userId: number; chargerId: string; connectorId: number; holdUntil: string; at: string };
   /** The offered driver did not start charging before holdUntil; the connector goes to the next in line. */
   'queue.skipped': { entryId: number; userId: number; chargerId: string; connectorId: number; at: string };
+  /** The driver waited longer than queueMaxWait without being offered a connector and left the line. */
+  'queue.expired': { entryId: number; userId: number; chargerId: string | null; createdAt: string; at: string };
 }
 
 export type EventName = keyof EventMap;

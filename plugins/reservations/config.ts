@@ -8,6 +8,8 @@ export const ReservationsConfigSchema = Strict({
   maxDuration: Duration({ default: '30m' }),
   /** How long a waitlist offer holds a freed connector for the driver at the head of the line. */
   queueHold: Duration({ default: '5m' }),
+  /** A driver still waiting after this long leaves the line (and is told), so a forgotten place does not hold a connector later. */
+  queueMaxWait: Duration({ default: '12h' }),
   /** Chargers whose reservations the appliance enforces itself, without sending ReserveNow. */
   enforceLocally: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [] }),
   /** Allow reserving connector 0 ("any connector of this charger"); the charger must support it (ReserveConnectorZeroSupported). */
@@ -22,5 +24,6 @@ export function validate(c: ReservationsConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   if (c.maxDuration < 60_000) out.push({ path: 'maxDuration', message: `expected at least 1m, got ${c.maxDuration / 1000}s` });
   if (c.queueHold < 30_000) out.push({ path: 'queueHold', message: `expected at least 30s, got ${c.queueHold / 1000}s` });
+  if (c.queueMaxWait < 10 * 60_000) out.push({ path: 'queueMaxWait', message: `expected at least 10m, got ${c.queueMaxWait / 60_000}m` });
   return out;
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../../core/clock.js';
 
-export type QueueState = 'waiting' | 'offered' | 'used' | 'skipped' | 'cancelled';
+export type QueueState = 'waiting' | 'offered' | 'used' | 'skipped' | 'cancelled' | 'expired';
 
 /** A place on the waitlist. */
 export interface QueueEntry {
@@ -102,12 +102,17 @@ export class QueueStore {
   }
 
   /** Offers whose hold ran out. */
+  /** Entries still waiting (never offered) that joined before `beforeIso`. */
+  async stale(beforeIso: string): Promise<QueueEntry[]> {
+    return (await this.#db<Row>('reservations_queue').where({ state: 'waiting' }).where('created_at', '<', beforeIso).orderBy('id')).map((r) => view(r));
+  }
+
   async due(): Promise<QueueEntry[]> {
     return (await this.#db<Row>('reservations_queue').where({ state: 'offered' }).where('hold_until', '<=', this.#clock.iso()).orderBy('id')).map((r) => view(r));
   }
 
   /** Ends an open entry; null when it had already ended. */
-  async end(id: number, state: 'used' | 'skipped' | 'cancelled', transactionId?: number): Promise<QueueEntry | null> {
+  async end(id: number, state: 'used' | 'skipped' | 'cancelled' | 'expired', transactionId?: number): Promise<QueueEntry | null> {
     const changed = await this.#db('reservations_queue').where({ id }).whereIn('state', OPEN).update({
       state, ended_at: this.#clock.iso(), ...(transactionId !== undefined ? { transaction_id: transactionId } : {}),
     });

@@ -55,6 +55,30 @@ describe('the waitlist', () => {
     expect((await t.api('GET', '/reservations/queue')).body).toEqual([]);
   });
 
+  it('ends a place that waited longer than queueMaxWait without an offer, tells its driver, and keeps the others', async () => {
+    // Sessions outlive the 12 hours of the test.
+    t = await startApp({ config: { http: { sessionTtl: '48h' }, plugins: { users: {}, reservations: { queueMaxWait: '12h' } } } });
+    const cp = await charger(t, 'CP1');
+    const busy = await driver(t, 'busy', 'BUSY-1');
+    const ann = await driver(t, 'ann', 'ANN-1');
+    const bob = await driver(t, 'bob', 'BOB-1');
+    await startTx(cp, busy.idTag);
+    await status(cp, 1, 'Charging');
+    const annIn = await t.api('POST', '/reservations/queue', { token: ann.token, body: { chargerId: 'CP1' } });
+    expect(annIn.body).toMatchObject({ state: 'waiting' });
+    await t.clock.advance(11 * 3_600_000);
+    const bobIn = await t.api('POST', '/reservations/queue', { token: bob.token, body: { chargerId: 'CP1' } });
+    expect(bobIn.body).toMatchObject({ state: 'waiting', position: 2 });
+
+    const expired = t.waitFor('queue.expired');
+    await t.clock.advance(3_600_000 + 60_000);
+    expect(await expired).toMatchObject({ entryId: annIn.body.id, userId: ann.id, chargerId: 'CP1', createdAt: annIn.body.createdAt });
+    expect((await t.api('GET', '/reservations/queue?all=true', { token: ann.token })).body[0]).toMatchObject({ state: 'expired' });
+    // Bob moves up; Ann may join again.
+    expect((await t.api('GET', '/reservations/queue', { token: bob.token })).body).toEqual([expect.objectContaining({ id: bobIn.body.id, state: 'waiting', position: 1 })]);
+    expect((await t.api('POST', '/reservations/queue', { token: ann.token, body: { chargerId: 'CP1' } })).status).toBe(201);
+  });
+
   it('offers a free connector at once to a driver who joins, and lets a driver leave the line', async () => {
     t = await startApp({ config: { plugins: { users: {}, reservations: {} } } });
     await charger(t, 'CP1');

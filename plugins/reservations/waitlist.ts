@@ -102,7 +102,7 @@ export class Waitlist {
     }
   }
 
-  /** Skips offered drivers whose hold ran out; their connector goes to the next in line. */
+  /** Skips offered drivers whose hold ran out (their connector goes to the next in line); ends places waiting longer than queueMaxWait. */
   async expire(): Promise<void> {
     const { ctx, store } = this.#d;
     const chargers = new Set<string>();
@@ -115,5 +115,11 @@ export class Waitlist {
       chargers.add(entry.offeredChargerId!);
     }
     for (const id of chargers) await this.dispatch(id);
+    const before = new Date(ctx.core.clock.nowMs() - ctx.config.queueMaxWait).toISOString();
+    for (const entry of await store.stale(before)) {
+      if (!(await store.end(entry.id, 'expired'))) continue;
+      ctx.log.info(`queue entry ${entry.id} (user ${entry.userId}) left the line: waiting since ${entry.createdAt}`);
+      ctx.emit('queue.expired', { entryId: entry.id, userId: entry.userId, chargerId: entry.chargerId, createdAt: entry.createdAt, at: ctx.core.clock.iso() });
+    }
   }
 }

@@ -27,7 +27,7 @@ export interface QueueEntry {
   id: number;
   userId: number;
   chargerId: string | null;
-  state: 'waiting' | 'offered' | 'used' | 'skipped' | 'cancelled';
+  state: 'waiting' | 'offered' | 'used' | 'skipped' | 'cancelled' | 'expired';
   createdAt: string;
   offeredAt: string | null;
   holdUntil: string | null;
