@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp, TestChargePoint } from '../../tests/harness.js';
+import { eventually, type TestApp, type TestChargePoint } from '../../tests/harness.js';
 import { bootedCharger, costOf, createTariff, driver, runSession, startSession, startBilling } from './test-kit.js';
 
 const BERLIN_EVENING = '2026-03-10'; // a Tuesday, CET (UTC+1)
@@ -45,6 +45,26 @@ describe('session costs over real OCPP', () => {
     expect(await costOf(t, id)).toEqual({ amount: '1.90', currency: 'EUR' });
     const lines = (await t.api('GET', `/costs/${id}`)).body.breakdown.lines;
     expect(lines.map((l: { quantity: string; window: number | null }) => [l.quantity, l.window])).toEqual([['3.5', null], ['2.5', 0]]);
+  });
+
+  it('prices a stopped session again when its readings arrive late, from a charger\'s queue after a reconnect', async () => {
+    const cpQueued = await bootedCharger(t, 'CP-QUEUE');
+    await createTariff(t, {
+      name: 'Night rate (queue)', pricePerKwh: 0.40, chargerIds: ['CP-QUEUE'],
+      timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.20 }],
+    });
+    const id = await runSession(cpQueued, { idTag: anna.idTag, start: `${BERLIN_EVENING}T20:00:00Z`, stop: `${BERLIN_EVENING}T22:00:00Z`, meterStart: 0, meterStop: 6000 });
+    // Without readings the 6 kWh spread evenly over 21:00-23:00 local: 3 × 0.40 + 3 × 0.20.
+    expect(await costOf(t, id)).toEqual({ amount: '1.80', currency: 'EUR' });
+    await cpQueued.call('MeterValues', { connectorId: 1, transactionId: id, meterValue: [
+      { timestamp: `${BERLIN_EVENING}T20:30:00Z`, sampledValue: [{ value: '2000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] },
+    ] });
+    await cpQueued.call('MeterValues', { connectorId: 1, transactionId: id, meterValue: [
+      { timestamp: `${BERLIN_EVENING}T21:30:00Z`, sampledValue: [{ value: '5000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] },
+    ] });
+    // 3.5 kWh fell before 22:00 after all: 3.5 × 0.40 + 2.5 × 0.20.
+    await eventually(async () => (await costOf(t, id)).amount === '1.90');
+    expect((await t.api('GET', `/costs/${id}`)).body.breakdown.lines.map((l: { quantity: string }) => l.quantity)).toEqual(['3.5', '2.5']);
   });
 
   it('charges the idle fee only after the car stopped drawing power for longer than the grace period', async () => {

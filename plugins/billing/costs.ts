@@ -46,6 +46,9 @@ const CAR_SIDE = ['', 'Outlet', 'Cable', 'EV'];
  */
 export class Costs {
   #d: CostDeps;
+  /** Sessions being priced again after late readings, and those that got more readings meanwhile. */
+  #repricing = new Map<number, Promise<void>>();
+  #again = new Set<number>();
 
   constructor(deps: CostDeps) {
     this.#d = deps;
@@ -159,14 +162,51 @@ export class Costs {
     return priced;
   }
 
-  async #store(p: PricedSession): Promise<void> {
+  async #store(p: PricedSession, replace = false): Promise<void> {
     await this.#d.core.writer.write(async (trx) => {
-      await trx('billing_costs').insert({
+      const q = trx('billing_costs').insert({
         transaction_id: p.transactionId, tariff_id: p.tariffId, tariff_version_id: p.tariffVersionId,
         currency: p.breakdown.currency, amount: p.breakdown.amount, vat_amount: p.breakdown.vatAmount,
         energy_wh: p.breakdown.energyWh, detail: JSON.stringify(p), computed_at: this.#d.core.clock.iso(),
-      }).onConflict('transaction_id').ignore();
+      }).onConflict('transaction_id');
+      await (replace ? q.merge() : q.ignore());
     });
+  }
+
+  /**
+   * A reading of a session that has stopped and been priced arrived late (a
+   * charger empties its queue after a reconnect): price it again with all its
+   * readings and replace the stored cost. A burst of late readings is priced
+   * once more after the one running, not once each.
+   */
+  lateReading(transactionId: number): Promise<void> {
+    const running = this.#repricing.get(transactionId);
+    if (running) {
+      this.#again.add(transactionId);
+      return running;
+    }
+    const run = (async () => {
+      do {
+        this.#again.delete(transactionId);
+        await this.#reprice(transactionId);
+      } while (this.#again.has(transactionId));
+    })().finally(() => this.#repricing.delete(transactionId));
+    this.#repricing.set(transactionId, run);
+    return run;
+  }
+
+  async #reprice(transactionId: number): Promise<void> {
+    const tx = await this.tx(transactionId);
+    if (!tx?.stopped_at) return;
+    const stored = await this.#d.db('billing_costs').where({ transaction_id: transactionId }).first();
+    if (!stored) return;
+    const before = JSON.parse(stored.detail as string) as PricedSession;
+    const tariff = await this.#tariffOf(tx);
+    if (!tariff) return;
+    const { data } = await this.#data(tx);
+    const breakdown = priceSession(tariff.version.def, data, { timezone: this.#d.core.site.timezone, idleBelowW: this.#d.idleBelowW });
+    if (JSON.stringify(breakdown) === JSON.stringify(before.breakdown)) return;
+    await this.#store({ ...before, breakdown }, true);
   }
 
   /** Prices a stopped session and stores its cost. */

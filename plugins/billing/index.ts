@@ -45,6 +45,13 @@ export default definePlugin({
 
     ctx.on('session.started', (e) => costs.started(e));
     ctx.on('session.stopped', (e) => costs.stopped(e.transactionId));
+    // Readings of an open session are priced when it stops; a stopped one's late readings price it again.
+    const open = new Set<number>();
+    ctx.on('session.started', (e) => { open.add(e.transactionId); });
+    ctx.on('session.stopped', (e) => { open.delete(e.transactionId); });
+    ctx.on('meter.sampled', async (e) => {
+      if (e.transactionId !== undefined && e.source === 'ocpp' && !open.has(e.transactionId)) await costs.lateReading(e.transactionId);
+    });
 
     ctx.decide('cost', async (t) => {
       const tx = await costs.tx(t.id);
@@ -90,5 +97,12 @@ export default definePlugin({
       budgetExceeded: (userId, idTag) => budgets.exceeded(userId, idTag),
       budgetStatus: (userId, idTag) => budgets.of(userId, idTag),
     });
+
+    return {
+      async start() {
+        // Sessions that were running before a restart are still open.
+        for (const t of await ctx.db('transactions').whereNull('stopped_at').select('id') as Array<{ id: number }>) open.add(t.id);
+      },
+    };
   },
 });
