@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,11 +6,9 @@ import { Accounts } from '../accounts.js';
 import { eventually, startApp, type TestApp } from '../../tests/harness.js';
 
 let t: TestApp | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await t?.stop();
   t = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 describe('GET /api/backup', () => {
@@ -35,10 +32,10 @@ describe('GET /api/backup', () => {
     const body = Buffer.from(await res.arrayBuffer());
     expect(Number(res.headers.get('content-length'))).toBe(body.length);
 
-    const dir = mkdtempSync(join(tmpdir(), 'chargekeeper-restore-'));
-    dirs.push(dir);
-    writeFileSync(join(dir, 'copy.sqlite'), body);
-    const copy = new Database(join(dir, 'copy.sqlite'), { readonly: true });
+    // Into the test's data dir, which goes with the app.
+    const restored = join(t.app.config.dataDir, 'restored.sqlite');
+    writeFileSync(restored, body);
+    const copy = new Database(restored, { readonly: true });
     try {
       expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(copy.prepare('SELECT id FROM chargers').all()).toEqual([{ id: 'CP1' }]);
