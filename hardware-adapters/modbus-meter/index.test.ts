@@ -19,10 +19,11 @@ import { adapters } from '../index.js';
 import type { MeterConfig } from './config.js';
 import meters from './index.js';
 import { loadFixture, loadModels, MODELS_DIR } from './model.js';
-import { MeterSimulator } from './simulator.js';
+import { MeterSimulator, sunspecRegisters } from './simulator.js';
 
 const sdm630 = loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json'));
 const sdm120 = loadFixture(join(MODELS_DIR, 'eastron-sdm120.fixture.json'));
+const sunspec = loadFixture(join(MODELS_DIR, 'sunspec-meter.fixture.json'));
 const quiet = createLogger('error', 'test', () => undefined);
 const knownModels = [...loadModels().models.keys()].join(', ');
 
@@ -190,6 +191,39 @@ describe('the meters adapter', () => {
     expect(m.seen('meter.sampled')).toHaveLength(0);
     sim.silent.delete(1);
     await m.waitFor('meter.reachable', 1, 8000);
+  });
+
+  it('locates a SunSpec meter model once, and again after the meter was unreachable (it may have been replaced)', async () => {
+    const sim = await simulator();
+    sim.load(1, sunspec);
+    const m = await startMeters([{ id: 'grid', model: 'sunspec-meter', modbus: tcp(sim, 1), role: 'grid', pollInterval: '100ms', timeout: '100ms' }]);
+    await m.waitFor('meter.sampled', 3);
+    const markerReads = () => sim.requests.filter((r) => r.fn === 'holding' && r.count === 2 && [40000, 50000, 0].includes(r.addr)).length;
+    expect(markerReads()).toBe(1);
+    expect(m.seen('meter.sampled')[0]).toMatchObject({ powerW: 5012, energyImportWh: 12345678 });
+
+    sim.silent.add(1);
+    await m.waitFor('meter.unreachable', 1, 8000);
+    // Another device: no marker at 40000 any more, its map at 50000 with other models first and another power value.
+    const moved = sunspecRegisters(sunspec, 40070, { base: 50000, commonLength: 65, before: [{ id: 101, length: 50 }] });
+    const wOffset = 40088 - 40070;
+    sim.set(1, 'holding', { ...moved.registers, 40000: 0, 40001: 0, [moved.header + wOffset]: 7000 });
+    sim.silent.delete(1);
+    await m.waitFor('meter.reachable', 1, 8000);
+    const [after] = await m.waitFor('meter.sampled', m.seen('meter.sampled').length + 1).then((all) => all.slice(-1));
+    expect(after).toMatchObject({ powerW: 7000, energyImportWh: 12345678, voltageV: [230.1, 231.4, 229.8] });
+  });
+
+  it('reports a device without a SunSpec map as unreachable, naming the addresses it tried', async () => {
+    const sim = await simulator();
+    sim.set(1, 'holding', { 40000: 0x1234 });
+    const m = await startMeters([{ id: 'grid', model: 'sunspec-meter', modbus: tcp(sim, 1), role: 'grid', pollInterval: '100ms' }]);
+    const [down] = await m.waitFor('meter.unreachable', 1, 8000);
+    const message = `modbus-meter: tcp://127.0.0.1:${sim.port}: unit 1: no SunSpec map: no "SunS" marker at holding register 40000, 50000, 0`;
+    expect(down!.error).toBe(message);
+    const [view] = await m.call('GET', '/meters') as Array<{ online: boolean; lastError: string | null }>;
+    expect(view).toMatchObject({ online: false, lastError: message });
+    expect(m.seen('meter.sampled')).toHaveLength(0);
   });
 
   it('flips power and swaps import and export for a meter mounted the other way round', async () => {

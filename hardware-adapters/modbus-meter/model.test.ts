@@ -8,6 +8,7 @@ import { ModbusLink } from './link.js';
 import { loadFixture, loadModelFile, loadModels, MODELS_DIR, ModelError, type Fixture, type MeterReading } from './model.js';
 import { readMeter } from './read.js';
 import { MeterSimulator } from './simulator.js';
+import { locateModel } from './sunspec.js';
 
 const modelFiles = readdirSync(MODELS_DIR).filter((f) => f.endsWith('.yaml')).sort();
 const quiet = createLogger('error', 'test', () => undefined);
@@ -80,7 +81,8 @@ describe('every model fixture over a real Modbus TCP socket', () => {
     const model = loadModelFile(join(MODELS_DIR, file));
     const fixture = loadFixture(join(MODELS_DIR, `${name}.fixture.json`));
     sim.load(unitId, fixture);
-    expectReading(await readMeter(link, model, unitId, 1000), fixture.expected);
+    // As the poller does: a SunSpec model is first located on the device.
+    expectReading(await readMeter(link, await locateModel(link, model, unitId, 1000), unitId, 1000), fixture.expected);
   });
 });
 
@@ -126,6 +128,13 @@ readings:
   it('is refused when a value runs past the register space', () => {
     const file = write('my-meter.yaml', good.replace('addr: 0x0034', 'addr: 0xFFFF'));
     expect(() => loadModelFile(file)).toThrow(/readings\.powerW\.addr: float32 at 65535 runs past register 65535/);
+  });
+
+  it('is refused when a SunSpec model reads input registers', () => {
+    const file = write('my-meter.yaml', good.replace('readings:', 'sunspec: { models: [203], nominalHeader: 40070 }\nreadings:'));
+    expect(() => loadModelFile(file)).toThrow(/my-meter\.yaml: readings\.powerW\.fn: expected holding \(a SunSpec map is holding registers\), got input/);
+    expect(loadModelFile(write('my-meter.yaml', good.replace('readings:', 'sunspec: { models: [203], nominalHeader: 40070 }\nreadings:').replace('fn: input', 'fn: holding'))).sunspec)
+      .toEqual({ models: [203], nominalHeader: 40070 });
   });
 
   it('reports YAML syntax errors with the file name', () => {

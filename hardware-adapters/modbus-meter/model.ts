@@ -62,6 +62,17 @@ export const ModelSchema = Strict({
     maxGap: Type.Integer({ minimum: 0, maximum: 120 }),
     maxCount: Type.Integer({ minimum: 1, maximum: 125 }),
   })),
+  /**
+   * A SunSpec device: the addresses below are written for a device whose matching model header
+   * sits at nominalHeader; at run time the real header is found by walking the SunSpec model
+   * chain, and every address is shifted by (real header − nominalHeader).
+   */
+  sunspec: Type.Optional(Strict({
+    /** SunSpec model IDs this file decodes (e.g. 201–204); the first one found in the chain is used. */
+    models: Type.Array(Type.Integer({ minimum: 1, maximum: 65534 }), { minItems: 1 }),
+    /** Holding register of that model's header (ID, length) on the device the addresses were written for. */
+    nominalHeader: Address,
+  })),
   /** Key = field of the MeterReading, unit in the name. Omit what the meter does not measure. */
   readings: Strict({
     powerW: Type.Optional(ScalarReadingSchema),
@@ -161,6 +172,9 @@ function semanticProblems(model: MeterModel, file: string): ConfigProblem[] {
         out.push({ path: `readings.${key}.addr${Array.isArray(spec.addr) ? `[${i}]` : ''}`, message: `${spec.type} at ${a} runs past register 65535` });
       }
     });
+    if (model.sunspec && spec.fn !== 'holding') {
+      out.push({ path: `readings.${key}.fn`, message: `expected holding (a SunSpec map is holding registers), got ${spec.fn}` });
+    }
     if (spec.scaleFactorAddr !== undefined && spec.type.startsWith('float')) {
       out.push({ path: `readings.${key}.scaleFactorAddr`, message: `applies to integer types only, got type ${spec.type}` });
     }

@@ -4,6 +4,7 @@ import type { MeterConfig } from './config.js';
 import type { ModbusLink } from './link.js';
 import type { MeterModel, MeterReading } from './model.js';
 import { readMeter } from './read.js';
+import { locateModel } from './sunspec.js';
 
 /** Consecutive failed polls after which a meter is reported unreachable. */
 export const UNREACHABLE_AFTER = 3;
@@ -53,6 +54,8 @@ export class MeterPoller {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #stopped = true;
+  /** The model at this device's addresses (SunSpec: found once by walking its model chain). */
+  #located: MeterModel | null = null;
 
   constructor(deps: PollerDeps) {
     this.#deps = deps;
@@ -101,7 +104,8 @@ export class MeterPoller {
     const { meter, model, link, unitId, clock, log } = this.#deps;
     let reading: MeterReading;
     try {
-      reading = orient(await readMeter(link, model, unitId, meter.timeout), meter.invert);
+      this.#located ??= await locateModel(link, model, unitId, meter.timeout);
+      reading = orient(await readMeter(link, this.#located, unitId, meter.timeout), meter.invert);
     } catch (err) {
       await this.#failed(err instanceof Error ? err.message : String(err));
       return;
@@ -125,6 +129,8 @@ export class MeterPoller {
     log.debug(`meter ${meter.id}: poll failed (${this.failures} in a row): ${error}`);
     if (this.failures >= UNREACHABLE_AFTER && this.#state !== 'unreachable') {
       this.#state = 'unreachable';
+      // It may come back as another device (a replaced meter or inverter) with its SunSpec model elsewhere.
+      this.#located = null;
       log.warn(`meter ${meter.id} is unreachable after ${this.failures} failed polls: ${error}`);
       await this.#guard(() => this.#deps.onUnreachable(clock.iso(), error));
     }

@@ -1,13 +1,16 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFixture, MODELS_DIR } from './model.js';
+import { decodeReading } from './decode.js';
+import { loadFixture, loadModelFile, MODELS_DIR, type Fixture } from './model.js';
 import { main } from './probe.js';
-import { MeterSimulator } from './simulator.js';
+import { MeterSimulator, sunspecRegisters } from './simulator.js';
 
+const sunspec = loadFixture(join(MODELS_DIR, 'sunspec-meter.fixture.json'));
 let sim: MeterSimulator;
 beforeAll(async () => {
   sim = await MeterSimulator.start();
   sim.load(1, loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json')));
+  sim.set(2, 'holding', sunspecRegisters(sunspec, 40070, { base: 50000, commonLength: 65, before: [{ id: 101, length: 50 }] }).registers);
 });
 afterAll(() => sim.stop());
 
@@ -42,6 +45,24 @@ describe('meter:probe', () => {
     const fixture = JSON.parse(text.slice(text.indexOf('{')));
     expect(fixture.registers.input['0x0034']).toBe(17752);
     expect(fixture.expected.powerW).toBe(3456.7);
+  });
+
+  it('locates the SunSpec meter model on the device before reading it', async () => {
+    const { code, text } = await probe('--host', '127.0.0.1', '--port', String(sim.port), '--unit', '2', '--model', 'sunspec-meter');
+    expect(code).toBe(0);
+    expect(text).toContain('SunSpec model 203 at holding register 50121 (map at 50000, addresses shifted by 10051)');
+    expect(text).toMatch(/powerW {10}5012 W/);
+    expect(text).toMatch(/voltageV {8}230\.1 \/ 231\.4 \/ 229\.8 V/);
+  });
+
+  it('records a SunSpec fixture at the model file\'s addresses, whatever the device\'s layout', async () => {
+    const { code, text } = await probe('--host', '127.0.0.1', '--port', String(sim.port), '--unit', '2', '--model', 'sunspec-meter', '--fixture');
+    expect(code).toBe(0);
+    const fixture = JSON.parse(text.slice(text.indexOf('{'))) as Fixture;
+    expect(fixture.expected).toEqual(sunspec.expected);
+    expect(decodeReading(loadModelFile(join(MODELS_DIR, 'sunspec-meter.yaml')), (fn, addr) => fixture.registers[fn]?.[`0x${addr.toString(16).toUpperCase()}`])).toEqual(sunspec.expected);
+    // The recorded map leads discovery to the nominal header: the marker, a 66-register common model, model 203.
+    expect(fixture.registers.holding).toMatchObject({ '0x9C40': 0x5375, '0x9C41': 0x6e53, '0x9C42': 1, '0x9C43': 66, '0x9C86': 203, '0x9C87': 105 });
   });
 
   it('explains bad arguments and exits 2', async () => {

@@ -7,6 +7,7 @@ import { decodeReading, registerMap } from './decode.js';
 import { ModbusLink, linkKey, type LinkOptions } from './link.js';
 import { loadModels, type MeterModel, type MeterReading } from './model.js';
 import { implausible, readBlocks } from './read.js';
+import { locateModel, locateSunSpec, nominalMap, placeModel } from './sunspec.js';
 
 const USAGE = `Reads a Modbus energy meter once and prints what it measures.
 
@@ -112,17 +113,26 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   try {
     if (model) {
       out(`${model.model} (${model.products.map((p) => `${p.brand} ${p.name}`).join(', ')}) at ${linkKey(link)} unit ${unitId}`);
-      const blocks = await readBlocks(bus, model, unitId, timeoutMs);
-      const reading = decodeReading(model, registerMap(blocks));
+      const at = model.sunspec ? await locateSunSpec(bus, model, unitId, timeoutMs) : undefined;
+      const located = at ? placeModel(bus, model, unitId, at) : model;
+      const where = at ? `SunSpec model ${at.id} at holding register ${at.header} (map at ${at.base}, addresses shifted by ${at.shift})` : '';
+      const blocks = await readBlocks(bus, located, unitId, timeoutMs);
+      const reading = decodeReading(located, registerMap(blocks));
       if (args.fixture) {
+        // Recorded at the file's own addresses, with a SunSpec chain leading there, so the fixture replays against the file.
+        const shift = at?.shift ?? 0;
+        const raw: Record<'input' | 'holding', Map<number, number>> = { input: new Map(), holding: new Map() };
+        if (at) for (const [a, v] of Object.entries(nominalMap(model, at))) raw.holding.set(Number(a), v);
+        for (const b of blocks) b.data.forEach((v, i) => raw[b.fn].set(b.addr + i - shift, v));
         const registers: Record<string, Record<string, number>> = {};
-        for (const b of blocks) {
-          const regs = (registers[b.fn] ??= {});
-          b.data.forEach((v, i) => { regs[hex(b.addr + i)] = v; });
+        for (const fn of ['input', 'holding'] as const) {
+          if (raw[fn].size) registers[fn] = Object.fromEntries([...raw[fn]].sort((x, y) => x[0] - y[0]).map(([a, v]) => [hex(a), v]));
         }
-        out(JSON.stringify({ description: `recorded from ${model.model} at ${linkKey(link)} unit ${unitId}`, registers, expected: reading }, null, 2));
+        const description = `recorded from ${model.model} at ${linkKey(link)} unit ${unitId}${at ? `; ${where}` : ''}`;
+        out(JSON.stringify({ description, registers, expected: reading }, null, 2));
         return 0;
       }
+      if (at) out(`  ${where}`);
       for (const line of format(reading)) out(line);
       const why = implausible(reading);
       if (why.length) out(`  looks wrong for this model: ${why.join('; ')}`);
@@ -133,8 +143,8 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     for (const m of models.values()) {
       let line: string;
       try {
-        const blocks = await readBlocks(bus, m, unitId, timeoutMs);
-        const reading = decodeReading(m, registerMap(blocks));
+        const located = await locateModel(bus, m, unitId, timeoutMs);
+        const reading = decodeReading(located, registerMap(await readBlocks(bus, located, unitId, timeoutMs)));
         const why = implausible(reading);
         if (why.length === 0) plausible++;
         line = why.length === 0 ? `  plausible     ${m.model.padEnd(22)}${summary(reading)}` : `  implausible   ${m.model.padEnd(22)}${why.join('; ')}`;

@@ -36,6 +36,7 @@ export class MeterSimulator {
   inFlight = 0;
   maxInFlight = 0;
   #units = new Map<number, Record<FunctionKind, Map<number, number>>>();
+  #ranges = new Map<number, Array<[number, number]>>();
   #server: InstanceType<typeof ModbusRTU.ServerTCP> | Server | null = null;
   #sockets = new Set<Socket>();
   #timers = new Set<NodeJS.Timeout>();
@@ -55,6 +56,15 @@ export class MeterSimulator {
   set(unitId: number, fn: FunctionKind, registers: Record<number, number>): void {
     const unit = this.#unit(unitId);
     for (const [addr, value] of Object.entries(registers)) unit[fn].set(Number(addr), value & 0xffff);
+  }
+
+  /**
+   * Restricts one unit's holding registers to these [first, last] ranges: a read reaching
+   * outside them gets exception 2 (illegal data address), as real devices answer.
+   */
+  restrict(unitId: number, ranges: Array<[number, number]>): void {
+    this.#unit(unitId);
+    this.#ranges.set(unitId, ranges);
   }
 
   /** Serves a model fixture's registers as one unit. */
@@ -82,14 +92,16 @@ export class MeterSimulator {
     return unit;
   }
 
-  /** Answers a read, or never (undefined) for an unknown or silent unit. */
-  #answer(req: SeenRequest, reply: (values: number[]) => void): void {
+  /** Answers a read (values, or an exception code), or never for an unknown or silent unit. */
+  #answer(req: SeenRequest, reply: (values: number[] | { exception: number }) => void): void {
     this.requests.push(req);
     const unit = this.#units.get(req.unitId);
     if (!unit || this.silent.has(req.unitId)) return;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const values = Array.from({ length: req.count }, (_, i) => unit[req.fn].get(req.addr + i) ?? 0);
+    const ranges = req.fn === 'holding' ? this.#ranges.get(req.unitId) : undefined;
+    const inside = !ranges || ranges.some(([first, last]) => req.addr >= first && req.addr + req.count - 1 <= last);
+    const values = inside ? Array.from({ length: req.count }, (_, i) => unit[req.fn].get(req.addr + i) ?? 0) : { exception: 2 };
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       this.inFlight--;
@@ -102,10 +114,10 @@ export class MeterSimulator {
     this.port = port;
     if (this.framing === 'tcp') {
       const many = (fn: FunctionKind) => (addr: number, length: number, unitId: number, cb: (err: Error | null, v: number[]) => void) => {
-        this.#answer({ unitId, fn, addr, count: length }, (v) => cb(null, v));
+        this.#answer({ unitId, fn, addr, count: length }, (v) => (Array.isArray(v) ? cb(null, v) : cb(Object.assign(new Error('illegal data address'), { modbusErrorCode: v.exception }), [])));
       };
       const one = (fn: FunctionKind) => (addr: number, unitId: number, cb: (err: Error | null, v: number) => void) => {
-        this.#answer({ unitId, fn, addr, count: 1 }, (v) => cb(null, v[0]!));
+        this.#answer({ unitId, fn, addr, count: 1 }, (v) => (Array.isArray(v) ? cb(null, v[0]!) : cb(Object.assign(new Error('illegal data address'), { modbusErrorCode: v.exception }), 0)));
       };
       const server = new ModbusRTU.ServerTCP({
         getMultipleInputRegisters: many('input'), getMultipleHoldingRegisters: many('holding'),
@@ -143,6 +155,12 @@ export class MeterSimulator {
         if (code !== 3 && code !== 4) continue;
         const req: SeenRequest = { unitId, fn: code === 4 ? 'input' : 'holding', addr: frame.readUInt16BE(2), count: frame.readUInt16BE(4) };
         this.#answer(req, (values) => {
+          if (!Array.isArray(values)) {
+            const ex = Buffer.from([unitId, code | 0x80, values.exception, 0, 0]);
+            ex.writeUInt16LE(crc16(ex.subarray(0, 3)), 3);
+            if (!sock.destroyed) sock.write(ex);
+            return;
+          }
           const out = Buffer.alloc(3 + values.length * 2 + 2);
           out[0] = unitId;
           out[1] = code;
@@ -170,6 +188,39 @@ export class MeterSimulator {
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
   }
+}
+
+/** Where a SunSpec device built by sunspecRegisters puts its map. */
+export interface SunSpecLayout {
+  /** Holding register of the "SunS" marker: 40000, 50000 or 0. */
+  base: number;
+  /** Length of the common model (ID 1): 66, or 65 on some Fronius firmware. */
+  commonLength: number;
+  /** Models between the common model and the fixture's (e.g. 101, an inverter). */
+  before?: Array<{ id: number; length: number }>;
+}
+
+/**
+ * The holding registers of a SunSpec device laid out as `layout` says, serving
+ * the model of a fixture written for a header at `nominalHeader`: the marker,
+ * the common model, the `before` models, the fixture's model (header and values
+ * moved along) and the end marker. Also returns where that header landed and
+ * the last register of the map.
+ */
+export function sunspecRegisters(fixture: Fixture, nominalHeader: number, layout: SunSpecLayout): { registers: Record<number, number>; header: number; last: number } {
+  const { base, commonLength } = layout;
+  const registers: Record<number, number> = { [base]: 0x5375, [base + 1]: 0x6e53, [base + 2]: 1, [base + 3]: commonLength };
+  let header = base + 4 + commonLength;
+  for (const m of layout.before ?? []) {
+    Object.assign(registers, { [header]: m.id, [header + 1]: m.length });
+    header += 2 + m.length;
+  }
+  for (const [addr, value] of Object.entries(fixture.registers.holding ?? {})) {
+    if (Number(addr) >= nominalHeader) registers[Number(addr) - nominalHeader + header] = value;
+  }
+  const end = header + 2 + (registers[header + 1] ?? 0);
+  Object.assign(registers, { [end]: 0xffff, [end + 1]: 0 });
+  return { registers, header, last: end + 1 };
 }
 
 /** Modbus RTU CRC-16 (poly 0xA001, init 0xFFFF), sent low byte first. */
