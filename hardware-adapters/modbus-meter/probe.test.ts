@@ -42,7 +42,8 @@ describe('meter:probe', () => {
   it('records a fixture from the live registers', async () => {
     const { code, text } = await probe('--host', '127.0.0.1', '--port', String(sim.port), '--model', 'eastron-sdm630', '--fixture');
     expect(code).toBe(0);
-    const fixture = JSON.parse(text.slice(text.indexOf('{')));
+    // The output is the fixture file alone, ready to redirect.
+    const fixture = JSON.parse(text);
     expect(fixture.registers.input['0x0034']).toBe(17752);
     expect(fixture.expected.powerW).toBe(3456.7);
   });

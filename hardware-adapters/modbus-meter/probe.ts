@@ -112,7 +112,8 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   const bus = new ModbusLink(link, createLogger('error', 'probe', () => undefined), { initialMs: 0, maxMs: 0 });
   try {
     if (model) {
-      out(`${model.model} (${model.products.map((p) => `${p.brand} ${p.name}`).join(', ')}) at ${linkKey(link)} unit ${unitId}`);
+      // With --fixture the output is the JSON file alone, so it can be redirected into one; its description names the device.
+      if (!args.fixture) out(`${model.model} (${model.products.map((p) => `${p.brand} ${p.name}`).join(', ')}) at ${linkKey(link)} unit ${unitId}`);
       const at = model.sunspec ? await locateSunSpec(bus, model, unitId, timeoutMs) : undefined;
       const located = at ? placeModel(bus, model, unitId, at) : model;
       const where = at ? `SunSpec model ${at.id} at holding register ${at.header} (map at ${at.base}, addresses shifted by ${at.shift})` : '';
