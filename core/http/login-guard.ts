@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 const USER_FREE_FAILURES = 5;
 const USER_FIRST_LOCK_MS = 60_000;
 const MAX_LOCK_MS = 15 * 60_000;
-const ADDRESS_MAX_FAILURES = 30;
+const ADDRESS_MAX_FAILURES = 100;
 const ADDRESS_WINDOW_MS = 15 * 60_000;
 
 interface Tally { failures: number; firstAtMs: number; lastAtMs: number; lockedUntilMs: number }
@@ -11,11 +11,15 @@ interface Tally { failures: number; firstAtMs: number; lastAtMs: number; lockedU
 /**
  * Slows down password guessing at the login route, kept in memory (a
  * restart forgets it, which only gives a guesser a few more tries).
- * An account is locked for a minute after five failed logins in a row,
- * twice as long after each further one, up to 15 minutes; a success
- * clears it. One address may fail 30 times in 15 minutes whatever the
- * usernames, so spraying many accounts is slowed down too.
+ * A username is locked for the address that failed it, for a minute after
+ * five failed logins in a row, twice as long after each further one, up to
+ * 15 minutes; a success clears it. Per address, so a stranger cannot lock
+ * the admin out of their own desk. One address may fail 100 times in
+ * 15 minutes whatever the usernames, so spraying many accounts is slowed
+ * down too (behind a reverse proxy every client shares its address).
  */
+const userKey = (username: string, address: string) => `${username.toLowerCase()}|${address}`;
+
 export class LoginGuard {
   readonly #users = new Map<string, Tally>();
   readonly #addresses = new Map<string, Tally>();
@@ -28,7 +32,7 @@ export class LoginGuard {
   /** Milliseconds until this username may be tried from this address again; 0 when it may now. */
   waitMs(username: string, address: string): number {
     const now = this.#clock.nowMs();
-    const user = this.#users.get(username.toLowerCase());
+    const user = this.#users.get(userKey(username, address));
     const from = this.#addresses.get(address);
     const byAddress = from && now - from.firstAtMs < ADDRESS_WINDOW_MS && from.failures >= ADDRESS_MAX_FAILURES ? from.firstAtMs + ADDRESS_WINDOW_MS - now : 0;
     return Math.max(0, (user?.lockedUntilMs ?? 0) - now, byAddress);
@@ -36,7 +40,7 @@ export class LoginGuard {
 
   failed(username: string, address: string): void {
     const now = this.#clock.nowMs();
-    const key = username.toLowerCase();
+    const key = userKey(username, address);
     let user = this.#users.get(key);
     // Typos spread over weeks are no attack: a quiet quarter of an hour starts the count again.
     if (!user || (user.lockedUntilMs < now && now - user.lastAtMs > MAX_LOCK_MS)) user = { failures: 0, firstAtMs: now, lastAtMs: now, lockedUntilMs: 0 };
@@ -53,8 +57,8 @@ export class LoginGuard {
     this.#forgetOld(now);
   }
 
-  succeeded(username: string): void {
-    this.#users.delete(username.toLowerCase());
+  succeeded(username: string, address: string): void {
+    this.#users.delete(userKey(username, address));
   }
 
   // Bounded memory: tallies whose lock and window have passed say nothing any more.

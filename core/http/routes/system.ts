@@ -39,7 +39,7 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
           await d.audit.record(payload.username, 'auth.login-failed', null, { address });
           throw new ApiError(401, 'wrong username or password');
         }
-        loginGuard.succeeded(payload.username);
+        loginGuard.succeeded(payload.username, address);
         await d.audit.record(result.principal.username, 'auth.login', null);
         const user = await d.accounts.get(result.principal.userId);
         return { token: result.token, expiresAt: result.expiresAt, user };
