@@ -69,6 +69,8 @@ export interface Alert {
 export interface EventMap {
   'charger.connected': ChargerRef & { remoteAddress: string; protocol: string };
   'charger.disconnected': ChargerRef & { code: number; reason: string };
+  /** An operator removed the charger (its history stays); plugins drop what they keep for it. */
+  'charger.deleted': ChargerRef & { by: string };
   /** A charger refused at the WebSocket upgrade (unknown in reject mode, wrong password). */
   'charger.rejected': ChargerRef & { reason: string; remoteAddress: string };
   'charger.registered': ChargerRef & { approved: boolean };

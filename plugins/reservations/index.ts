@@ -61,6 +61,10 @@ export default definePlugin({
     ctx.on('charger.connected', (e) => {
       restored.delete(e.chargerId);
     });
+    ctx.on('charger.deleted', async (e) => {
+      await service.chargerRemoved(e.chargerId, e.by);
+      await waitlist.chargerRemoved(e.chargerId);
+    });
     ctx.on('charger.booted', async (e) => {
       // Pending or Rejected: the charger is not registered yet; its accepted boot comes later.
       if (e.status !== 'Accepted' || restored.has(e.chargerId)) return;

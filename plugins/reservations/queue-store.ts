@@ -62,6 +62,13 @@ export class QueueStore {
     return this.#withPositions(await q);
   }
 
+  /** Open entries waiting for this charger, or offered a connector of it. */
+  async openAt(chargerId: string): Promise<QueueEntry[]> {
+    const rows = await this.#db<Row>('reservations_queue').whereIn('state', OPEN)
+      .where((q) => q.where({ charger_id: chargerId }).orWhere({ offered_charger_id: chargerId })).orderBy('id');
+    return rows.map((r) => view(r));
+  }
+
   async openOf(userId: number): Promise<QueueEntry | null> {
     const row = await this.#db<Row>('reservations_queue').where({ user_id: userId }).whereIn('state', OPEN).orderBy('id').first();
     return row ? (await this.#withPositions([row]))[0]! : null;
@@ -92,6 +99,13 @@ export class QueueStore {
       state: 'offered', offered_at: this.#clock.iso(), hold_until: holdUntil, offered_charger_id: chargerId, offered_connector_id: connectorId,
     });
     return changed ? this.get(id) : null;
+  }
+
+  /** An offer that can no longer be kept: the entry waits again at its old place in line. */
+  async requeue(id: number): Promise<void> {
+    await this.#db('reservations_queue').where({ id, state: 'offered' }).update({
+      state: 'waiting', offered_at: null, hold_until: null, offered_charger_id: null, offered_connector_id: null,
+    });
   }
 
   /** Offers holding a connector now. */

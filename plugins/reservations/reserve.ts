@@ -207,6 +207,13 @@ export class ReservationService {
     });
   }
 
+  /** The charger was removed: its reservations end, each driver told why. */
+  async chargerRemoved(chargerId: string, by: string): Promise<void> {
+    await this.#d.locks.run(chargerId, async () => {
+      for (const r of await this.#d.store.holding(chargerId)) await this.#lose(r, `${chargerId} was removed from the site by ${by}`);
+    });
+  }
+
   // Ends a reservation the charger will not hold: its driver gets reservation.ended with the reason, the line the connector.
   async #lose(r: Reservation, reason: string): Promise<void> {
     const { ctx, store } = this.#d;

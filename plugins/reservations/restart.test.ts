@@ -191,4 +191,33 @@ describe('reservations at a charger that restarts', () => {
     expect(again.reserved).toEqual([expect.objectContaining({ reservationId: made.body.id })]);
     expect((await reservation(made.body.id)).state).toBe('active');
   });
+
+  it('ends the reservations and the places in line of a charger an operator removes, telling each driver why', async () => {
+    const { made } = await annReservesCP1();
+    const bob = await driver(t, 'bob', 'BOB-1');
+    const bobIn = await t.api('POST', '/reservations/queue', { token: bob.token, body: { chargerId: 'CP1' } });
+    expect(bobIn.status, JSON.stringify(bobIn.body)).toBe(201);
+
+    const ended = t.waitFor('reservation.ended', (e) => e.id === made.body.id);
+    expect((await t.api('DELETE', '/chargers/CP1')).status).toBe(204);
+    expect(await ended).toMatchObject({ state: 'cancelled', userId: expect.any(Number) });
+    await t.app.bus.idle();
+    expect(await reservation(made.body.id)).toMatchObject({ state: 'cancelled', endReason: expect.stringContaining('CP1 was removed from the site by admin') });
+    expect((await t.api('GET', '/reservations/queue?all=true', { token: bob.token })).body[0]).toMatchObject({ id: bobIn.body.id, state: 'cancelled' });
+  });
+
+  it('puts a driver waiting for any charger back in line when the charger they were offered is removed', async () => {
+    await annReservesCP1();
+    // CP1's only connector is reserved: Cid, waiting for any charger, is offered CP2's.
+    await charger(t, 'CP2');
+    const cid = await driver(t, 'cid', 'CID-1');
+    const offered = t.waitFor('queue.offered', (e) => e.userId === cid.id);
+    const cidIn = await t.api('POST', '/reservations/queue', { token: cid.token, body: {} });
+    expect(cidIn.status, JSON.stringify(cidIn.body)).toBe(201);
+    expect(await offered).toMatchObject({ chargerId: 'CP2' });
+
+    expect((await t.api('DELETE', '/chargers/CP2')).status).toBe(204);
+    await t.app.bus.idle();
+    expect((await t.api('GET', '/reservations/queue', { token: cid.token })).body).toEqual([expect.objectContaining({ id: cidIn.body.id, state: 'waiting' })]);
+  });
 });

@@ -90,6 +90,22 @@ export class Waitlist {
     for (const id of this.#d.ctx.core.chargers.onlineIds()) await this.dispatch(id);
   }
 
+  /**
+   * The charger was removed: places in line for it end (cancelled); a driver
+   * waiting for any charger who was offered a connector of it waits again.
+   */
+  async chargerRemoved(chargerId: string): Promise<void> {
+    const { ctx, store } = this.#d;
+    for (const entry of await store.openAt(chargerId)) {
+      if (entry.chargerId === chargerId) {
+        if (await store.end(entry.id, 'cancelled')) ctx.log.info(`queue entry ${entry.id} (user ${entry.userId}) ended: ${chargerId} was removed`);
+      } else {
+        await store.requeue(entry.id);
+      }
+    }
+    await this.dispatchAll();
+  }
+
   /** A driver started charging: their place in line is used, and a connector offered elsewhere is freed. */
   async started(e: EventMap['session.started']): Promise<void> {
     if (e.idTagInfo.status !== 'Accepted' || e.userId === null) return;

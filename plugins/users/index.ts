@@ -59,6 +59,7 @@ export default definePlugin({
     ctx.on('command.sent', (e) => {
       if (e.action === 'SendLocalList' && e.actor !== 'plugin:users' && !e.error) lists.externalListChange(e.chargerId);
     });
+    ctx.on('charger.deleted', (e) => lists.forget(e.chargerId));
 
     for (const spec of [...userRoutes({ core: ctx.core, tags }), ...tagRoutes({ core: ctx.core, tags, unknown, lists })]) ctx.route(spec);
 

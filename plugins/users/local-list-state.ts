@@ -82,6 +82,14 @@ export class ListStateStore {
     return new Map(rows.map((r: Record<string, string>) => [r.id_tag_key!, { idTag: r.id_tag!, info: r.info! }]));
   }
 
+  /** Drops everything kept for a charger that was removed. */
+  async forget(chargerId: string): Promise<void> {
+    await this.#db.transaction(async (trx) => {
+      await trx('users_local_list_entries').where({ charger_id: chargerId }).delete();
+      await trx('users_local_lists').where({ charger_id: chargerId }).delete();
+    });
+  }
+
   async replaceEntries(chargerId: string, entries: Map<string, ListEntry>): Promise<void> {
     await this.#db.transaction(async (trx) => {
       await trx('users_local_list_entries').where({ charger_id: chargerId }).delete();

@@ -154,6 +154,24 @@ describe('Local Authorization Lists over real OCPP', () => {
     expect(diff.localAuthorizationList).toEqual([{ idTag: 'LL-WHILE-AWAY', idTagInfo: { status: 'Accepted' } }]);
   });
 
+  it('forgets the list of a charger an operator removed, so one registering later under that id starts with a full list', async () => {
+    await createTag(t, { idTag: 'LL-GONE-T' });
+    const { cp, sim } = await simCharger(t, 'LL-GONE');
+    await received(sim, 1);
+    const listed = async () => (await t.api('GET', '/local-lists')).body.chargers.some((c: { chargerId: string }) => c.chargerId === 'LL-GONE');
+    await eventually(listed);
+    const deleted = t.waitFor('charger.deleted', (e) => e.chargerId === 'LL-GONE');
+    expect((await t.api('DELETE', '/chargers/LL-GONE')).status).toBe(204);
+    expect(await deleted).toMatchObject({ by: 'admin' });
+    await t.app.bus.idle();
+    expect(await listed()).toBe(false);
+    expect(await t.app.db('users_local_list_entries').where({ charger_id: 'LL-GONE' })).toEqual([]);
+    await cp.close({ code: 1000, force: true }).catch(() => undefined);
+    // The same id comes back (a replaced unit): it gets the whole list again.
+    const again = await simCharger(t, 'LL-GONE');
+    expect((await received(again.sim, 1)).updateType).toBe('Full');
+  });
+
   it('falls back to a full list when the charger refuses a differential update', async () => {
     const { sim } = await simCharger(t, 'LL-3');
     await received(sim, 1);

@@ -95,6 +95,15 @@ export class LocalLists {
     });
   }
 
+  /** The charger was removed: its list state goes (a charger of that id registering later starts afresh). */
+  forget(chargerId: string): Promise<void> {
+    this.#queued.delete(chargerId);
+    const timer = this.#timers.get(chargerId);
+    if (timer) clearTimeout(timer);
+    this.#timers.delete(chargerId);
+    return this.#exclusive(chargerId, () => this.#state.forget(chargerId));
+  }
+
   /** Forgets the stored version and syncs now with a Full list. */
   async resync(chargerId: string): Promise<ListState> {
     await this.#exclusive(chargerId, async () => {

@@ -81,6 +81,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
         await d.db('chargers').where({ id: params.id }).delete();
         await d.ocpp.disconnect(params.id, 'charger removed');
         await d.audit.record(principal!.username, 'charger.delete', params.id);
+        d.bus.emit('charger.deleted', { chargerId: params.id, at: d.clock.iso(), by: principal!.username });
         return h.response().code(204);
       },
     },
