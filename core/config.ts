@@ -39,6 +39,8 @@ export const CoreConfigSchema = Strict({
     publicUrl: Type.Optional(Type.String({ format: 'uri' })),
     tls: Type.Optional(Strict({ cert: Type.String(), key: Type.String() })),
     sessionTtl: Duration({ default: '12h' }),
+    /** Behind a reverse proxy (Caddy, nginx, Traefik): take the client's address from X-Forwarded-For, which only the proxy may set. */
+    trustProxy: Type.Boolean({ default: false }),
   }, { default: {} }),
   ocpp: Strict({
     path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/ocpp', description: 'a path like /ocpp' }),

@@ -48,6 +48,24 @@ describe('API access and input', () => {
     expect((await t.api('GET', '/audit?action=auth.login-failed')).body).toHaveLength(6);
   });
 
+  it('tells clients behind a trusted reverse proxy apart by X-Forwarded-For, and ignores that header otherwise', async () => {
+    const login = (password: string, from: string) => t.api('POST', '/auth/login', {
+      body: { username: 'admin', password }, token: null, headers: { 'x-forwarded-for': `${from}, 10.0.0.1` },
+    });
+    t = await startApp({ config: { http: { trustProxy: true } } });
+    for (let i = 0; i < 5; i++) expect((await login(`guess-${i}`, '203.0.113.9')).status).toBe(401);
+    expect((await login(ADMIN_PASSWORD, '203.0.113.9')).status).toBe(429);
+    // The admin at the office, through the same proxy, is not locked out.
+    expect((await login(ADMIN_PASSWORD, '192.168.1.20')).status).toBe(200);
+    expect((await t.api('GET', '/audit?action=auth.login-failed')).body[0].detail).toMatchObject({ address: '203.0.113.9' });
+    await t.stop();
+
+    // Without a proxy to trust, a client cannot dodge the lock by sending the header itself.
+    t = await startApp();
+    for (let i = 0; i < 5; i++) expect((await login(`guess-${i}`, `198.51.100.${i}`)).status).toBe(401);
+    expect((await login(ADMIN_PASSWORD, '192.168.1.20')).status).toBe(429);
+  });
+
   it('answers 403 for a viewer on an installer route and lets the viewer read', async () => {
     t = await startApp();
     const { Accounts } = await import('../../core/accounts.js');

@@ -9,6 +9,15 @@ import { ROLES, type RouteSpec } from '../../types.js';
 import { LoginGuard } from '../login-guard.js';
 import type { CoreRouteDeps } from './deps.js';
 
+type RequestInfo = { info: { remoteAddress: string }; headers: Record<string, unknown> };
+
+/** Who is logging in: the socket's address, or behind a trusted proxy the first address it forwarded. */
+function clientAddress(raw: RequestInfo, trustProxy: boolean): string {
+  const forwarded = raw.headers['x-forwarded-for'];
+  const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
+  return trustProxy && first ? first : raw.info.remoteAddress;
+}
+
 export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
   const loginGuard = new LoginGuard(d.clock);
   return [
@@ -26,8 +35,8 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
     {
       method: 'POST', path: '/auth/login', roles: 'public', summary: 'Log in with username and password; returns a bearer token',
       body: Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }),
-      handler: async ({ payload, raw }: { payload: { username: string; password: string }; raw: { info: { remoteAddress: string } } }) => {
-        const address = raw.info.remoteAddress;
+      handler: async ({ payload, raw }: { payload: { username: string; password: string }; raw: RequestInfo }) => {
+        const address = clientAddress(raw, d.config.http.trustProxy);
         const waitMs = loginGuard.waitMs(payload.username, address);
         if (waitMs > 0) {
           const seconds = Math.ceil(waitMs / 1000);
