@@ -13,12 +13,12 @@ describe('plugin settings', () => {
   it('masks passwords, tokens and URLs with a path, and keeps the rest', () => {
     expect(maskSecrets({
       smtp: { host: 'mail.example.org', port: 587, auth: { user: 'ck', pass: 'hunter2' } },
-      token: 'abc', apiKey: 'k', empty: '',
+      token: 'abc', apiKey: 'k', empty: '', sms: { auth: { bearer: 'b' } }, probeKeys: ['HeartbeatInterval'],
       url: 'https://hooks.slack.com/services/T0/B0/XYZ', broker: 'mqtt://ck:pw@10.0.0.2:1883', uploadBaseUrl: 'http://192.168.1.10:8080',
       list: [{ password: 'x', name: 'ops' }],
     })).toEqual({
       smtp: { host: 'mail.example.org', port: 587, auth: { user: 'ck', pass: MASK } },
-      token: MASK, apiKey: MASK, empty: '',
+      token: MASK, apiKey: MASK, empty: '', sms: { auth: { bearer: MASK } }, probeKeys: ['HeartbeatInterval'],
       url: `https://hooks.slack.com/${MASK}`, broker: `mqtt://10.0.0.2:1883/${MASK}`, uploadBaseUrl: 'http://192.168.1.10:8080',
       list: [{ password: MASK, name: 'ops' }],
     });

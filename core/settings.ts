@@ -2,7 +2,7 @@
 export const MASK = '••••••';
 
 // Keys whose values are secrets wherever they appear in a plugin's settings.
-const SECRET_KEY = /(pass(word)?|secret|token|api[-_]?key|auth(orization)?|credentials?)$/i;
+const SECRET_KEY = /(pass(word)?|secret|token|bearer|key|auth(orization)?|credentials?)$/i;
 
 /**
  * A plugin's settings fit to show in the UI: secrets masked. Passwords,
