@@ -1,4 +1,4 @@
-import ModbusRTU from 'modbus-serial';
+import type ModbusRTU from 'modbus-serial';
 import { DeviceError } from '../../core/errors.js';
 import type { Logger } from '../../core/types.js';
 import type { FunctionKind, Transport } from './model.js';
@@ -149,7 +149,9 @@ export class ModbusLink {
     if (now < this.#retryAtMs) {
       throw new DeviceError(ADAPTER, `${this.key}: not connected (${this.#lastConnectError}); next attempt in ${Math.ceil((this.#retryAtMs - now) / 1000)} s`, true);
     }
-    const client = new ModbusRTU.default();
+    // Loaded on first use: a site without meters never pays its memory.
+    const Modbus = (await import('modbus-serial')).default;
+    const client = new Modbus.default();
     // Without a listener an 'error' event would throw out of the event loop.
     client.on('error', (err) => this.#log.debug(`${this.key}: ${describeError(err)}`));
     client.setTimeout(Math.max(timeoutMs, 1000));

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { defineChannel } from './channel.js';
 
 /** E-mail through an SMTP server (nodemailer). */
@@ -18,18 +18,24 @@ export default defineChannel({
   }),
   describe: (c) => `SMTP ${c.smtp.host}:${c.smtp.port} to ${c.to.join(', ')}`,
   create(c) {
-    const transport = nodemailer.createTransport({
-      host: c.smtp.host,
-      port: c.smtp.port,
-      secure: c.smtp.secure,
-      auth: c.smtp.auth,
-      tls: c.smtp.tls,
-      connectionTimeout: c.timeout,
-      greetingTimeout: c.timeout,
-      socketTimeout: c.timeout,
-    });
+    // Loaded on first use: a site without an e-mail channel never pays its memory.
+    let transport: Transporter | null = null;
+    const open = async (): Promise<Transporter> => {
+      const nodemailer = (await import('nodemailer')).default;
+      return nodemailer.createTransport({
+        host: c.smtp.host,
+        port: c.smtp.port,
+        secure: c.smtp.secure,
+        auth: c.smtp.auth,
+        tls: c.smtp.tls,
+        connectionTimeout: c.timeout,
+        greetingTimeout: c.timeout,
+        socketTimeout: c.timeout,
+      });
+    };
     return {
       async send(notice) {
+        transport ??= await open();
         await transport.sendMail({
           from: c.from,
           to: c.to,
@@ -41,7 +47,7 @@ export default defineChannel({
         });
       },
       async close() {
-        transport.close();
+        transport?.close();
       },
     };
   },

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { defineChannel, safeUrl, type Notice } from './channel.js';
 
 /**
@@ -30,6 +30,8 @@ export default defineChannel({
       client?.end(true);
       client = null;
       announced.clear();
+      // Loaded on first use: a site without an MQTT channel never pays its memory.
+      const { connectAsync } = await import('mqtt');
       const next = await connectAsync(c.url, {
         username: c.username, password: c.password, protocolVersion: c.protocolVersion,
         connectTimeout: c.timeout, reconnectPeriod: 0, clean: true,
