@@ -67,8 +67,10 @@ export function createDelivery(rt: Runtime) {
     try {
       const notice = await noticeFor(row, alert);
       await withTimeout(ch.sender.send(notice), ch.config.timeout + 2000, `sending to ${name}`);
-      await db('alerts_outbox').where({ id: row.id }).whereIn('status', ['pending', 'failed'])
+      // Sent is sent, even if an ack or a resolve cancelled the row while it was on its way.
+      await db('alerts_outbox').where({ id: row.id }).whereIn('status', ['pending', 'failed', 'cancelled'])
         .update({ status: 'sent', attempts, sent_at: clock.iso(), last_attempt_at: now, next_attempt_at: null, last_error: null });
+      if (row.kind !== 'resolved') await resolvedMeanwhile(row);
       if (Number(row.attempts) > 0) ctx.log.info(`channel ${name} delivered alert ${row.alert_id} after ${attempts} attempts`);
       return 'sent';
     } catch (err) {
@@ -79,6 +81,21 @@ export function createDelivery(rt: Runtime) {
       ctx.log.warn(`channel ${name}: alert ${row.alert_id} ${row.kind} not delivered (attempt ${attempts}${next ? `, next at ${next}` : ', giving up'}): ${message(err)}`);
       return 'failed';
     }
+  }
+
+  /** A resolve that came while a raise notice was on its way did not count this channel as told: tell it now. */
+  async function resolvedMeanwhile(row: Row): Promise<void> {
+    const alert = await alertRow(db, Number(row.alert_id));
+    if (alert?.state !== 'resolved' || Number(alert.episode) !== Number(row.episode)) return;
+    const now = clock.iso();
+    // The same wait as a resolve queues with (longer for a flapping alert).
+    const delay = Number(alert.flaps) > 0 ? Math.max(rt.config.resolveDelay, rt.config.flapWindow) : rt.config.resolveDelay;
+    await db('alerts_outbox').insert({
+      alert_id: row.alert_id, channel: row.channel, level: row.level, episode: row.episode, kind: 'resolved',
+      dedupe_key: `${row.alert_id}:${row.channel}:${row.level}:resolved:${row.episode}`,
+      status: 'pending', attempts: 0, next_attempt_at: new Date(clock.nowMs() + delay).toISOString(), created_at: now,
+    }).onConflict('dedupe_key').ignore();
+    again = true;
   }
 
   async function deliverOnce(): Promise<void> {
