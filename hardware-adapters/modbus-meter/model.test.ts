@@ -2,16 +2,13 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../core/log.js';
+import { simulatorWithLink } from './test-kit.js';
 import { decodeReading, type RegisterSource } from './decode.js';
-import { ModbusLink } from './link.js';
 import { loadFixture, loadModelFile, loadModels, MODELS_DIR, ModelError, type Fixture, type MeterReading } from './model.js';
 import { readMeter } from './read.js';
-import { MeterSimulator } from './simulator.js';
 import { locateModel } from './sunspec.js';
 
 const modelFiles = readdirSync(MODELS_DIR).filter((f) => f.endsWith('.yaml')).sort();
-const quiet = createLogger('error', 'test', () => undefined);
 
 function fixtureSource(f: Fixture): RegisterSource {
   return (fn, addr) => {
@@ -65,24 +62,15 @@ describe('meter model files', () => {
 });
 
 describe('every model fixture over a real Modbus TCP socket', () => {
-  let sim: MeterSimulator;
-  let link: ModbusLink;
-  beforeAll(async () => {
-    sim = await MeterSimulator.start();
-    link = new ModbusLink({ transport: 'tcp', host: '127.0.0.1', port: sim.port }, quiet);
-  });
-  afterAll(async () => {
-    await link.close();
-    await sim.stop();
-  });
+  const kit = simulatorWithLink();
 
   it.each(modelFiles.map((f, i) => [f, i + 1] as const))('reads %s from the simulator as the fixture expects', async (file, unitId) => {
     const name = file.replace(/\.yaml$/, '');
     const model = loadModelFile(join(MODELS_DIR, file));
     const fixture = loadFixture(join(MODELS_DIR, `${name}.fixture.json`));
-    sim.load(unitId, fixture);
+    kit.sim.load(unitId, fixture);
     // As the poller does: a SunSpec model is first located on the device.
-    expectReading(await readMeter(link, await locateModel(link, model, unitId, 1000), unitId, 1000), fixture.expected);
+    expectReading(await readMeter(kit.link, await locateModel(kit.link, model, unitId, 1000), unitId, 1000), fixture.expected);
   });
 });
 
