@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulatorWithLink } from './test-kit.js';
 import { decodeReading, type RegisterSource } from './decode.js';
 import { loadFixture, loadModelFile, loadModels, MODELS_DIR, ModelError, type Fixture, type MeterReading } from './model.js';
 import { readMeter } from './read.js';
 import { locateModel } from './sunspec.js';
+import { simulatorWithLink } from './test-kit.js';
 
 const modelFiles = readdirSync(MODELS_DIR).filter((f) => f.endsWith('.yaml')).sort();
 

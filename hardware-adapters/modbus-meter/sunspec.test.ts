@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { simulatorWithLink } from './test-kit.js';
 import { DeviceError } from '../../core/errors.js';
 import { loadFixture, loadModelFile, MODELS_DIR } from './model.js';
 import { readMeter } from './read.js';
 import { sunspecRegisters, type SunSpecLayout } from './simulator.js';
 import { locateModel, locateSunSpec } from './sunspec.js';
+import { simulatorWithLink } from './test-kit.js';
 
 const model = loadModelFile(join(MODELS_DIR, 'sunspec-meter.yaml'));
 const fixture = loadFixture(join(MODELS_DIR, 'sunspec-meter.fixture.json'));

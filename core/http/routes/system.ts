@@ -1,10 +1,10 @@
 import { createReadStream, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { snapshotSqlite } from '../../db/backup.js';
-import { maskSecrets } from '../../settings.js';
 import { Type } from '@sinclair/typebox';
+import { snapshotSqlite } from '../../db/backup.js';
 import { ApiError } from '../../errors.js';
+import { maskSecrets } from '../../settings.js';
 import { ROLES, type RouteSpec } from '../../types.js';
 import { LoginGuard } from '../login-guard.js';
 import type { CoreRouteDeps } from './deps.js';
