@@ -22,6 +22,7 @@ import { transactionRoutes } from './http/routes/transactions.js';
 import { statsRoutes } from './http/routes/stats.js';
 import { createLogger } from './log.js';
 import { OcppServer } from './ocpp/server.js';
+import { Readings } from './readings.js';
 import type { CoreServices } from './services.js';
 import type { Logger } from './types.js';
 
@@ -114,11 +115,11 @@ export async function boot(opts: BootOptions = {}): Promise<App> {
     get publicUrl() {
       return core.http.publicUrl?.replace(/\/$/, '') ?? `${core.http.tls ? 'https' : 'http'}://${linkHost}:${http.port || core.http.port}`;
     },
-    clock, accounts, audit, writer, chargers,
+    clock, accounts, audit, writer, chargers, readings: new Readings(db),
   };
 
   const routeDeps = {
-    db, config: core, version: VERSION, startedAtMs, clock, bus, accounts, audit, chargers, ocpp, http,
+    db, config: core, version: VERSION, startedAtMs, clock, bus, accounts, audit, chargers, ocpp, http, readings: services.readings,
     plugins: () => host.status(),
     pluginSettings: (name: string) => host.settings(name),
     dataDir: resolve(config.dataDir),

@@ -44,7 +44,10 @@ export const CoreConfigSchema = Strict({
   }, { default: {} }),
   ocpp: Strict({
     path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/ocpp', description: 'a path like /ocpp' }),
-    unknownChargers: Type.Union([Type.Literal('accept'), Type.Literal('pending'), Type.Literal('reject')], { default: 'accept' }),
+    /** A charger id the site does not know: pending (an installer approves it), accept (labs only), reject. */
+    unknownChargers: Type.Union([Type.Literal('accept'), Type.Literal('pending'), Type.Literal('reject')], { default: 'pending' }),
+    /** Messages per second one charger may send (bursts of five times as many); more get a CALLERROR. */
+    maxMessageRate: Type.Integer({ minimum: 1, maximum: 10_000, default: 50 }),
     heartbeatInterval: Duration({ default: '300s' }),
     /** How long a remote command waits for the charger's reply before the API answers 504. */
     callTimeout: Duration({ default: '30s' }),

@@ -73,6 +73,11 @@ export interface EventMap {
   'charger.deleted': ChargerRef & { by: string };
   /** A charger refused at the WebSocket upgrade (unknown in reject mode, wrong password). */
   'charger.rejected': ChargerRef & { reason: string; remoteAddress: string };
+  /**
+   * Connections refused for ids the site does not know (or malformed ids), summed up: the first at once,
+   * then once per window with the window's count; count 0 means the window passed quietly.
+   */
+  'chargers.refused': { at: string; since: string; count: number; addresses: string[]; ids: string[]; reason: string };
   'charger.registered': ChargerRef & { approved: boolean };
   'charger.approved': ChargerRef;
   'charger.booted': ChargerRef & {

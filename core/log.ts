@@ -9,7 +9,10 @@ export function createLogger(level: LogLevel = 'info', tag = 'core', sink: (line
   const write = (lvl: LogLevel, msg: string, extra?: Record<string, unknown>): void => {
     if (LEVELS[lvl] < min) return;
     const tail = extra && Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : '';
-    sink(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} [${tag}] ${msg}${tail}`);
+    // Messages quote what peers sent: a newline in a charger id must not forge a log line.
+    // eslint-disable-next-line no-control-regex
+    const safe = msg.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    sink(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} [${tag}] ${safe}${tail}`);
   };
   return {
     debug: (m, e) => write('debug', m, e),

@@ -3,6 +3,7 @@ import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
 import type { GroupWriter } from './db/writer.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
+import type { Readings } from './readings.js';
 
 /** A connected or known charger, as the API lists it. */
 export interface ChargerView {
@@ -52,4 +53,6 @@ export interface CoreServices {
   /** Group-commit writer: `await writer.write(trx => ...)` resolves once durable. */
   readonly writer: GroupWriter;
   readonly chargers: ChargerService;
+  /** Readings of a session, always from its own charger and connector. */
+  readonly readings: Readings;
 }

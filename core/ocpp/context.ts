@@ -11,6 +11,8 @@ export interface ChargerSession {
   id: string;
   approved: boolean;
   protocol: string;
+  /** Transaction ids this charger named, and whether each is its own (a foreign one is never stored against it). */
+  transactionOwnership: Map<number, boolean>;
 }
 
 /** Everything an OCPP message handler may touch. */
@@ -23,6 +25,8 @@ export interface OcppContext {
   config: CoreConfig['ocpp'];
   /** Open transaction id per "<chargerId>:<connectorId>", for MeterValues that carry none. */
   openTransactions: Map<string, number>;
+  /** Last heartbeat per connected charger, stored with the last-seen times (coalesced). */
+  heartbeats: Map<string, string>;
   authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer>;
 }
 

@@ -2,9 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import ocppRpc from 'ocpp-rpc';
-import { verifyPassword } from '../passwords.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
+import { Admissions } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
+import { LIMITS, RateLimit, checkBounds, printable } from './limits.js';
 import { allowedWhilePending, v16Commands, v16Handlers } from './v16/index.js';
 
 interface Validator { subprotocol: string; validate(schemaId: string, params: unknown): boolean }
@@ -67,9 +68,12 @@ interface RpcServerClient {
 
 interface HandshakeInfo { identity: string; password: Buffer | undefined; remoteAddress: string | undefined; endpoint: string }
 
-const ID_RE = /^[A-Za-z0-9._:*+@-]{1,64}$/;
+/** How long a connected charger has to answer a ping before a newcomer with its id may replace it. */
+const ALIVE_PING_MS = 3000;
+/** Calls refused by the rate limit in a row before the socket is closed (1008, policy violation). */
+const MAX_REFUSED_IN_ROW = 200;
 
-export type OcppServerContext = Omit<OcppContext, 'authorize' | 'openTransactions'>;
+export type OcppServerContext = Omit<OcppContext, 'authorize' | 'openTransactions' | 'heartbeats'>;
 
 /**
  * The OCPP-J edge: accepts charger sockets on the HTTP port, checks their
@@ -82,6 +86,7 @@ export class OcppServer {
   readonly #clients = new Map<string, RpcServerClient>();
   readonly #sessions = new Map<string, ChargerSession>();
   readonly #lastSeen = new Map<string, string>();
+  readonly #admissions: Admissions;
   #flushTimer: NodeJS.Timeout | null = null;
   #closing = false;
 
@@ -89,6 +94,7 @@ export class OcppServer {
     this.#ctx = {
       ...ctx,
       openTransactions: new Map(),
+      heartbeats: new Map(),
       authorize: (req) => this.#authorize(req),
     };
     this.#rpc = new RPCServer({
@@ -100,9 +106,11 @@ export class OcppServer {
       pingIntervalMs: 60_000,
       deferPingsOnActivity: true,
       respondWithDetailedErrors: false,
+      wssOptions: { maxPayload: LIMITS.maxFrameBytes },
     });
+    this.#admissions = new Admissions({ ...ctx, isAlive: (id) => this.#isAlive(id) });
     this.#rpc.auth((accept: (session: object, protocol: string) => void, reject: (code: number, reason: string) => void, handshake: HandshakeInfo) => {
-      void this.#authenticate(handshake).then(
+      void this.#admissions.admit(handshake).then(
         (result) => (result.ok ? accept({ approved: result.approved }, 'ocpp1.6') : reject(result.code, result.reason)),
         (err: unknown) => {
           ctx.log.error('charger authentication failed', { error: String(err) });
@@ -131,44 +139,16 @@ export class OcppServer {
     void this.#rpc.handleUpgrade(req, socket, head);
   }
 
-  async #authenticate(h: HandshakeInfo): Promise<
-    { ok: true; approved: boolean } | { ok: false; code: number; reason: string }
-  > {
-    const { log, bus, clock } = this.#ctx;
-    const at = clock.iso();
-    const remoteAddress = h.remoteAddress ?? '';
-    const refuse = (code: number, reason: string) => {
-      log.warn(`refused charger "${h.identity}" from ${remoteAddress}: ${reason}`);
-      bus.emit('charger.rejected', { chargerId: h.identity, at, reason, remoteAddress });
-      return { ok: false as const, code, reason };
-    };
-    if (!ID_RE.test(h.identity)) return refuse(400, 'invalid charge point id');
-    const row = await this.#ctx.db('chargers').where({ id: h.identity }).first();
-    if (!row) {
-      const mode = this.#ctx.config.unknownChargers;
-      if (mode === 'reject') return refuse(401, 'unknown charger');
-      const approved = mode === 'accept';
-      await this.#ctx.writer.write(async (trx) => {
-        await trx('chargers').insert({ id: h.identity, approved, registered_at: at, last_seen_at: at }).onConflict('id').ignore();
-      });
-      log.info(`registered new charger ${h.identity} (${approved ? 'accepted' : 'pending approval'})`);
-      bus.emit('charger.registered', { chargerId: h.identity, at, approved });
-      return { ok: true, approved };
-    }
-    if (row.password_hash) {
-      if (!h.password) return refuse(401, 'password required');
-      if (!(await verifyPassword(h.password, row.password_hash as string))) return refuse(401, 'wrong password');
-    }
-    return { ok: true, approved: Boolean(row.approved) };
-  }
-
   #onClient(client: RpcServerClient): void {
     const { log, bus, clock } = this.#ctx;
     const id = client.identity as string;
-    const session: ChargerSession = { id, approved: Boolean((client.session as { approved?: boolean }).approved), protocol: client.protocol ?? 'ocpp1.6' };
+    const session: ChargerSession = {
+      id, approved: Boolean((client.session as { approved?: boolean }).approved), protocol: client.protocol ?? 'ocpp1.6',
+      transactionOwnership: new Map(),
+    };
     const previous = this.#clients.get(id);
     if (previous && previous !== client) {
-      // A charger that reconnects before its old socket timed out replaces it.
+      // Admission found the old socket dead (no pong): a charger that reconnected before it timed out.
       void previous.close({ code: 4000, reason: 'replaced by a new connection' });
     }
     this.#clients.set(id, client);
@@ -182,19 +162,30 @@ export class OcppServer {
     }).catch((err: unknown) => log.error('could not record connect', { error: String(err) }));
     bus.emit('charger.connected', { chargerId: id, at, remoteAddress, protocol: session.protocol });
 
-    // One charger's messages are handled one after another, as it sent them.
+    // One charger's messages are handled one after another, as it sent them; the queue and the rate are bounded.
     let chain: Promise<unknown> = Promise.resolve();
-    client.handle(({ method, params }: { method?: string; params?: unknown }) => {
+    let queued = 0;
+    const rate = new RateLimit(this.#ctx.config.maxMessageRate, this.#ctx.config.maxMessageRate * 5, clock.nowMs());
+    client.handle(async ({ method, params }: { method?: string; params?: unknown }) => {
+      if (!rate.take(clock.nowMs())) {
+        if (rate.refusedInRow === MAX_REFUSED_IN_ROW) {
+          log.warn(`charger ${id} keeps sending faster than ${this.#ctx.config.maxMessageRate} messages/s; closing its socket`);
+          void client.close({ code: 1008, reason: 'message rate exceeded' });
+        }
+        throw createRPCError('GenericError', `more than ${this.#ctx.config.maxMessageRate} messages per second; slow down`);
+      }
+      if (queued >= LIMITS.maxQueuedCalls) throw createRPCError('GenericError', `more than ${LIMITS.maxQueuedCalls} calls waiting; send one at a time`);
+      queued++;
       const action = String(method);
-      const run = chain.then(() => this.#dispatch(session, action, params));
+      const run = chain.then(() => this.#dispatch(session, action, params)).finally(() => { queued--; });
       chain = run.catch(() => undefined);
       return run as Promise<Record<string, unknown>>;
     });
     client.on('strictValidationFailure', (e: { error?: Error; messageId?: string; method?: string; isCall?: boolean }) => {
-      log.warn(`invalid ${e.method ?? 'message'} from ${id}: ${e.error?.message ?? 'schema violation'}`);
+      log.warn(`invalid ${printable(e.method ?? 'message', 40)} from ${id}: ${printable(e.error?.message ?? 'schema violation', 200)}`);
     });
     client.on('badMessage', (e: { error?: Error }) => {
-      log.warn(`malformed frame from ${id}: ${e.error?.message ?? 'unreadable'}`);
+      log.warn(`malformed frame from ${id}: ${printable(e.error?.message ?? 'unreadable', 200)}`);
     });
     client.once('close', ({ code, reason }: { code: number; reason: string | Buffer }) => {
       if (this.#clients.get(id) !== client) return;
@@ -205,7 +196,9 @@ export class OcppServer {
       log.info(`charger ${id} disconnected (${code}${why ? ` ${why}` : ''})`);
       void this.#ctx.writer.write(async (trx) => {
         await trx('charger_messages').insert({ charger_id: id, action: 'disconnected', payload: JSON.stringify({ code, reason: why }), received_at: closedAt });
-        await trx('chargers').where({ id }).update({ last_seen_at: this.#lastSeen.get(id) ?? closedAt });
+        const hb = this.#ctx.heartbeats.get(id);
+        this.#ctx.heartbeats.delete(id);
+        await trx('chargers').where({ id }).update({ last_seen_at: this.#lastSeen.get(id) ?? closedAt, ...(hb ? { last_heartbeat_at: hb } : {}) });
       }).catch((err: unknown) => log.error('could not record disconnect', { error: String(err) }));
       bus.emit('charger.disconnected', { chargerId: id, at: closedAt, code, reason: why });
     });
@@ -217,6 +210,7 @@ export class OcppServer {
     if (!cp.approved && !allowedWhilePending.has(action)) {
       throw createRPCError('SecurityError', `charger ${cp.id} is not approved yet`);
     }
+    checkBounds(action, params);
     const at = this.#ctx.clock.iso();
     this.#lastSeen.set(cp.id, at);
     const ts = (params as { timestamp?: unknown }).timestamp;
@@ -255,8 +249,12 @@ export class OcppServer {
     if (this.#lastSeen.size === 0) return;
     const entries = [...this.#lastSeen.entries()].filter(([id]) => this.#clients.has(id));
     if (!entries.length) return;
+    const heartbeats = this.#ctx.heartbeats;
     await this.#ctx.writer.write(async (trx) => {
-      for (const [id, at] of entries) await trx('chargers').where({ id }).update({ last_seen_at: at });
+      for (const [id, at] of entries) {
+        const hb = heartbeats.get(id);
+        await trx('chargers').where({ id }).update(hb ? { last_seen_at: at, last_heartbeat_at: hb } : { last_seen_at: at });
+      }
     }).catch((err: unknown) => this.#ctx.log.error('could not store last-seen times', { error: String(err) }));
   }
 
@@ -273,6 +271,11 @@ export class OcppServer {
     return this.#lastSeen.get(chargerId);
   }
 
+  /** Last heartbeat of a connected charger (kept in memory, stored every few seconds). */
+  lastHeartbeat(chargerId: string): string | undefined {
+    return this.#ctx.heartbeats.get(chargerId);
+  }
+
   /** Marks a connected charger approved, so its next boot is Accepted. */
   setApproved(chargerId: string, approved: boolean): void {
     const s = this.#sessions.get(chargerId);
@@ -282,6 +285,28 @@ export class OcppServer {
   /** Drops a charger's socket (after its password changed or it was deleted). */
   async disconnect(chargerId: string, reason: string): Promise<void> {
     await this.#clients.get(chargerId)?.close({ code: 4001, reason });
+  }
+
+  /** Whether the charger's open socket answers a WebSocket ping within a few seconds. */
+  async #isAlive(chargerId: string): Promise<boolean> {
+    const client = this.#clients.get(chargerId);
+    // ocpp-rpc 2.2.1 keeps the ws socket in `_ws` and offers no ping with a reply; the version is pinned.
+    const ws = (client as unknown as { _ws?: import('ws').WebSocket } | undefined)?._ws;
+    if (!ws || ws.readyState !== ws.OPEN) return false;
+    return new Promise<boolean>((resolve) => {
+      const done = (alive: boolean) => {
+        clearTimeout(timer);
+        ws.off('pong', onPong);
+        ws.off('close', onClose);
+        resolve(alive);
+      };
+      const onPong = () => done(true);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), ALIVE_PING_MS);
+      ws.on('pong', onPong);
+      ws.on('close', onClose);
+      try { ws.ping(); } catch { done(false); }
+    });
   }
 
   static commands(): string[] {
@@ -329,6 +354,7 @@ export class OcppServer {
   /** Closes every charger socket with 1001 (going away) and stops accepting new ones. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#admissions.close();
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     await this.#flushLastSeen();
     await Promise.allSettled([...this.#clients.values()].map((c) => c.close({ code: 1001, reason: 'server shutting down' })));

@@ -88,6 +88,12 @@ export default definePlugin({
       message: `Charger "${e.chargerId}" was refused when it connected from ${e.remoteAddress || 'an unknown address'}: ${e.reason}.`,
     }));
     when('charger.connected', (e) => engine.clear(`charger-rejected:${e.chargerId}`));
+    // Unknown ids are summed up by the core: one alert, updated with each window's count, cleared by a quiet window.
+    when('chargers.refused', (e) => (e.count === 0 ? engine.clear('charger-refusals') : engine.raise({
+      key: 'charger-refusals', kind: 'charger-rejected', severity: 'warning', chargerId: null,
+      connectorId: null, findingId: null, since: e.since, action: null,
+      message: `${e.count} connection${e.count === 1 ? '' : 's'} refused since ${e.since} (${e.reason}) from ${e.addresses.join(', ') || 'unknown addresses'}; ids tried: ${e.ids.join(', ')}.`,
+    })));
     when('charger.registered', (e) => (e.approved ? undefined : engine.raise({
       key: `charger-pending:${e.chargerId}`, kind: 'charger-pending', severity: 'info', chargerId: e.chargerId,
       connectorId: null, findingId: null, since: e.at, action: null,

@@ -51,9 +51,8 @@ export class Budgets {
     let wh = 0;
     for (const r of rows) {
       if (r.stopped_at) { wh += Number(r.energy_wh ?? 0); continue; }
-      const last = await this.#d.db('meter_values').where({ transaction_id: r.id, measurand: 'Energy.Active.Import.Register', phase: '' })
-        .max('value as v').first();
-      if (last?.v != null) wh += Math.max(0, Number(last.v) - Number(r.meter_start_wh));
+      const lastWh = await this.#d.core.readings.maxEnergyWh(r.id);
+      if (lastWh !== null) wh += Math.max(0, lastWh - Number(r.meter_start_wh));
     }
     return wh;
   }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { EventMap } from '../../core/events.js';
 import type { CoreServices } from '../../core/services.js';
+import { ACTIVE_POWER, ENERGY_REGISTER } from '../../core/readings.js';
 import { resolveTariff, type Rule, type Who } from './assign.js';
 import type { Reading } from './energy.js';
 import { priceSession, type Breakdown, type SessionData } from './pricing.js';
@@ -34,10 +35,8 @@ export interface CostDeps {
   idleBelowW: number;
 }
 
-const ENERGY = 'Energy.Active.Import.Register';
-const POWER = 'Power.Active.Import';
-// Readings at the inlet or the grid side do not describe what the car drew.
-const CAR_SIDE = ['', 'Outlet', 'Cable', 'EV'];
+const ENERGY = ENERGY_REGISTER;
+const POWER = ACTIVE_POWER;
 
 /**
  * Prices sessions: fixes the tariff version when a session starts, prices
@@ -109,12 +108,11 @@ export class Costs {
   }
 
   async #readings(txId: number): Promise<{ energy: Reading[]; power: Reading[] }> {
-    const rows = await this.#d.db('meter_values').where({ transaction_id: txId }).whereIn('measurand', [ENERGY, POWER])
-      .whereIn('location', CAR_SIDE).orderBy('at').select('at', 'measurand', 'phase', 'value');
+    const rows = await this.#d.core.readings.ofSession(txId, { measurands: [ENERGY, POWER], carSide: true });
     const energy: Reading[] = [];
     const unphased = new Map<number, number>();
     const phased = new Map<number, number>();
-    for (const r of rows as Array<{ at: string; measurand: string; phase: string; value: number }>) {
+    for (const r of rows) {
       const ms = Date.parse(r.at);
       if (r.measurand === ENERGY) {
         if (!r.phase) energy.push({ ms, value: Number(r.value) });

@@ -6,6 +6,7 @@ import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../.
 import type { CoreServices } from '../../core/services.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { ROLES, type Principal, type RouteSpec } from '../../core/types.js';
+import { ACTIVE_POWER, ENERGY_REGISTER } from '../../core/readings.js';
 import { cardFor, isDriver, type UsersLike } from './cards.js';
 import { blockingHold, type Holds } from './holds.js';
 import { ACTORS } from './routes.js';
@@ -40,8 +41,6 @@ export interface RunningSession {
 
 // Connector states in which a remote start can begin a session.
 const STARTABLE = new Set(['Available', 'Preparing', 'Reserved']);
-// Readings taken at the car side of the charger (an empty location means Outlet).
-const CAR_SIDE = ['', 'Outlet'];
 
 const fail = (err: unknown, chargerId: string, action: string): never => {
   if (err instanceof ChargerOfflineError) throw ApiError.conflict(`charger ${chargerId} is offline`);
@@ -55,21 +54,19 @@ export function driveRoutes(d: DriveDeps): RouteSpec[] {
   const { db, core, ask } = d;
 
   async function latestReadings(txId: number): Promise<{ energyWh: number | null; powerW: number | null; at: string | null }> {
-    const [energy, power] = await Promise.all([
-      db('meter_values').where({ transaction_id: txId, measurand: 'Energy.Active.Import.Register', phase: '' }).whereIn('location', CAR_SIDE)
-        .orderBy('at', 'desc').orderBy('id', 'desc').first('value', 'at'),
-      db('meter_values').where({ transaction_id: txId, measurand: 'Power.Active.Import' }).whereIn('location', CAR_SIDE)
-        .orderBy('at', 'desc').orderBy('id', 'desc').limit(4).select('value', 'phase', 'at'),
+    const [[energy], power] = await Promise.all([
+      core.readings.ofSession(txId, { measurands: [ENERGY_REGISTER], carSide: true, totalsOnly: true, latest: 1 }),
+      core.readings.ofSession(txId, { measurands: [ACTIVE_POWER], carSide: true, latest: 4 }),
     ]);
     let powerW: number | null = null;
-    const last = power[0] as { at: string } | undefined;
+    const last = power[0];
     if (last) {
-      const same = (power as Array<{ value: number; phase: string; at: string }>).filter((p) => p.at === last.at);
+      const same = power.filter((p) => p.at === last.at);
       const total = same.find((p) => p.phase === '');
-      powerW = total ? Number(total.value) : same.reduce((s, p) => s + Number(p.value), 0);
+      powerW = total ? total.value : same.reduce((s, p) => s + p.value, 0);
     }
-    const at = [energy?.at as string | undefined, last?.at].filter(Boolean).sort().pop() ?? null;
-    return { energyWh: energy ? Number(energy.value) : null, powerW, at };
+    const at = [energy?.at, last?.at].filter((t): t is string => Boolean(t)).sort().pop() ?? null;
+    return { energyWh: energy ? energy.value : null, powerW, at };
   }
 
   // The cost so far, from whichever plugin answers the core's cost decision (billing).

@@ -253,7 +253,8 @@ export class ReservationService {
     const { store, holds } = this.#d;
     const candidates = (await holds.at(e.chargerId)).filter((h) => h.kind === 'reservation');
     const card = { idTag: e.idTag, userId: e.userId, ...(e.idTagInfo.parentIdTag ? { parentIdTag: e.idTagInfo.parentIdTag } : {}) };
-    const hit = candidates.find((h) => h.id === e.reservationId)
+    // The id a charger names must be one of its own reservations, held for this card.
+    const hit = candidates.find((h) => h.id === e.reservationId && owns(h, card))
       ?? candidates.find((h) => (h.connectorId === e.connectorId || h.connectorId === 0) && owns(h, card));
     if (!hit) return;
     const used = await store.end(hit.id, 'used', { transactionId: e.transactionId });

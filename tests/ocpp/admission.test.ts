@@ -39,7 +39,7 @@ describe('admitting chargers', () => {
     await (await t.chargePoint('KNOWN')).boot();
     await t.restart({ ocpp: { unknownChargers: 'reject' } });
     await expect(t.chargePoint('STRANGER')).rejects.toThrow();
-    expect(t.seen('charger.rejected')).toEqual([expect.objectContaining({ chargerId: 'STRANGER', reason: 'unknown charger' })]);
+    expect(t.seen('chargers.refused')).toEqual([expect.objectContaining({ ids: ['STRANGER'], count: 1, reason: 'unknown charger' })]);
     const known = await t.chargePoint('KNOWN');
     expect((await known.boot()).status).toBe('Accepted');
     expect((await t.api('GET', '/chargers')).body.map((c: { id: string }) => c.id)).toEqual(['KNOWN']);

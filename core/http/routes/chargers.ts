@@ -30,7 +30,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
           ...base,
           serialNumber: row.serial_number ?? null, iccid: row.iccid ?? null, imsi: row.imsi ?? null,
           meterType: row.meter_type ?? null, meterSerialNumber: row.meter_serial_number ?? null,
-          registeredAt: row.registered_at, lastBootAt: row.last_boot_at ?? null, lastHeartbeatAt: row.last_heartbeat_at ?? null,
+          registeredAt: row.registered_at, lastBootAt: row.last_boot_at ?? null, lastHeartbeatAt: d.ocpp.lastHeartbeat(params.id) ?? row.last_heartbeat_at ?? null,
           bootStatus: row.boot_status ?? null, hasPassword: Boolean(row.password_hash),
           openTransactions: open.map((t: Record<string, unknown>) => ({
             id: t.id, connectorId: t.connector_id, idTag: t.id_tag, userId: t.user_id ?? null,
@@ -66,6 +66,8 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
         if (payload.name !== undefined) changes.name = payload.name;
         if (payload.password !== undefined) changes.password_hash = payload.password === null ? null : await hashPassword(payload.password);
         if (Object.keys(changes).length) await d.db('chargers').where({ id: params.id }).update(changes);
+        // A socket opened with the old password (or none) must not outlive the change.
+        if (payload.password !== undefined) await d.ocpp.disconnect(params.id, 'password changed');
         await d.audit.record(principal!.username, 'charger.update', params.id, {
           ...(payload.name !== undefined ? { name: payload.name } : {}),
           ...(payload.password !== undefined ? { password: payload.password === null ? 'cleared' : 'set' } : {}),
@@ -86,10 +88,18 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'POST', path: '/chargers/{id}/approve', roles: ['installer'], summary: 'Approve a pending charger',
+      method: 'POST', path: '/chargers/{id}/approve', roles: ['installer'], summary: 'Approve a pending charger, optionally setting its security-profile-1 password',
       params: IdParam,
-      handler: async ({ params, principal }) => {
+      body: Type.Object({ password: Type.Optional(Type.String({ minLength: 8, maxLength: 40 })) }, { additionalProperties: false }),
+      handler: async ({ params, payload, principal }) => {
         const row = await mustExist(params.id);
+        const { password } = payload;
+        if (password !== undefined) {
+          await d.db('chargers').where({ id: params.id }).update({ password_hash: await hashPassword(password) });
+          await d.audit.record(principal!.username, 'charger.update', params.id, { password: 'set' });
+          // It connected without this password: it must come back with it (and then boots Accepted).
+          await d.ocpp.disconnect(params.id, 'password set');
+        }
         if (!row.approved) {
           await d.db('chargers').where({ id: params.id }).update({ approved: true });
           d.ocpp.setApproved(params.id, true);

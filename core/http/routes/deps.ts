@@ -6,6 +6,7 @@ import type { Chargers } from '../../chargers.js';
 import type { Clock } from '../../clock.js';
 import type { CoreConfig } from '../../config.js';
 import type { OcppServer } from '../../ocpp/server.js';
+import type { Readings } from '../../readings.js';
 import type { HttpServer } from '../server.js';
 import type { PluginStatus } from '../../host.js';
 
@@ -21,6 +22,7 @@ export interface CoreRouteDeps {
   audit: AuditLog;
   chargers: Chargers;
   ocpp: OcppServer;
+  readings: Readings;
   http: HttpServer;
   plugins(): PluginStatus[];
   /** A plugin's config schema and effective settings (unmasked). */

@@ -55,8 +55,7 @@ export function transactionRoutes(d: CoreRouteDeps): RouteSpec[] {
         const row = await d.db('transactions').where({ id: params.id }).first();
         if (!row || (ownOnly(principal) && row.user_id !== principal!.userId)) throw ApiError.notFound(`transaction ${params.id}`);
         const [tx] = await withCost([row]);
-        const values = await d.db('meter_values').where({ transaction_id: params.id }).orderBy('at').orderBy('id')
-          .select('at', 'measurand', 'phase', 'location', 'context', 'unit', 'value');
+        const values = await d.readings.ofSession(params.id);
         return { ...tx, meterValues: values };
       },
     },

@@ -17,7 +17,8 @@ export const bootNotification: Handler<BootNotificationReq, { status: string; cu
       meter_type: p.meterType ?? null, meter_serial_number: p.meterSerialNumber ?? null,
       boot_status: status, last_boot_at: at, last_seen_at: at,
     });
-    await trx('boot_notifications').insert({ charger_id: cp.id, payload: JSON.stringify(p), status, received_at: at });
+    // A pending charger retries every minute; its latest boot is on its charger row, not in the history.
+    if (cp.approved) await trx('boot_notifications').insert({ charger_id: cp.id, payload: JSON.stringify(p), status, received_at: at });
   });
   ctx.bus.emit('charger.booted', {
     chargerId: cp.id, at, vendor: p.chargePointVendor, model: p.chargePointModel, serialNumber,

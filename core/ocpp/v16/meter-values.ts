@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { chargerTime, type Handler, type OcppContext } from '../context.js';
+import { chargerTime, type ChargerSession, type Handler, type OcppContext } from '../context.js';
 import { toRows, toSamples, type MeterValue } from './sampled-values.js';
 
 export interface MeterValuesReq { connectorId: number; transactionId?: number; meterValue: MeterValue[] }
@@ -32,8 +32,33 @@ export async function storeMeterValues(
   return samples;
 }
 
+/**
+ * The transaction a reading belongs to: the one it names if that is this charger's on this connector,
+ * else none. A charger naming another charger's session must not move that session's bill.
+ */
+async function ownTransaction(ctx: OcppContext, cp: ChargerSession, connectorId: number, named: number | undefined): Promise<number | null> {
+  const open = ctx.openTransactions.get(`${cp.id}:${connectorId}`);
+  if (named === undefined || named === open) return named ?? open ?? null;
+  let own = cp.transactionOwnership.get(named);
+  if (own === undefined) {
+    own = Boolean(await ctx.db('transactions').where({ id: named, charger_id: cp.id, connector_id: connectorId }).first('id'));
+    if (cp.transactionOwnership.size >= 64) cp.transactionOwnership.clear();
+    cp.transactionOwnership.set(named, own);
+    if (!own) {
+      ctx.log.warn(`MeterValues from ${cp.id} connector ${connectorId} name transaction ${named}, which is not its own; stored without it`);
+      const at = ctx.clock.iso();
+      await ctx.writer.write(async (trx) => {
+        await trx('charger_messages').insert({
+          charger_id: cp.id, action: 'MeterValues.foreignTransaction', payload: JSON.stringify({ connectorId, transactionId: named }), received_at: at,
+        });
+      });
+    }
+  }
+  return own ? named : null;
+}
+
 export const meterValues: Handler<MeterValuesReq, Record<string, never>> = async (ctx, cp, p) => {
-  const txId = p.transactionId ?? ctx.openTransactions.get(`${cp.id}:${p.connectorId}`) ?? null;
+  const txId = await ownTransaction(ctx, cp, p.connectorId, p.transactionId);
   const { records, samples } = meterRows(ctx, cp.id, p.connectorId, txId, p.meterValue);
   await ctx.writer.insert('meter_values', records, RESEND_KEY);
   for (const s of samples) ctx.bus.emit('meter.sampled', s);

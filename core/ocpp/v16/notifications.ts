@@ -1,8 +1,10 @@
-import { chargerTime, type Handler } from '../context.js';
+import { chargerTime, type ChargerSession, type Handler } from '../context.js';
 
-async function log(ctx: Parameters<Handler<unknown, unknown>>[0], chargerId: string, action: string, payload: unknown, ts?: string): Promise<string> {
+async function log(ctx: Parameters<Handler<unknown, unknown>>[0], cp: ChargerSession, action: string, payload: unknown, ts?: string): Promise<string> {
   const received = ctx.clock.iso();
-  await ctx.writer.write(async (trx) => {
+  const chargerId = cp.id;
+  // Unapproved chargers write no history: anything on the LAN can connect as one.
+  if (cp.approved) await ctx.writer.write(async (trx) => {
     await trx('charger_messages').insert({
       charger_id: chargerId, action, payload: JSON.stringify(payload), charger_time: ts ? chargerTime(ts, received) : null, received_at: received,
     });
@@ -11,37 +13,37 @@ async function log(ctx: Parameters<Handler<unknown, unknown>>[0], chargerId: str
 }
 
 export const firmwareStatusNotification: Handler<{ status: string }, Record<string, never>> = async (ctx, cp, p) => {
-  const at = await log(ctx, cp.id, 'FirmwareStatusNotification', p);
+  const at = await log(ctx, cp, 'FirmwareStatusNotification', p);
   ctx.bus.emit('firmware.status', { chargerId: cp.id, at, status: p.status });
   return {};
 };
 
 export const diagnosticsStatusNotification: Handler<{ status: string }, Record<string, never>> = async (ctx, cp, p) => {
-  const at = await log(ctx, cp.id, 'DiagnosticsStatusNotification', p);
+  const at = await log(ctx, cp, 'DiagnosticsStatusNotification', p);
   ctx.bus.emit('diagnostics.status', { chargerId: cp.id, at, status: p.status });
   return {};
 };
 
 export const dataTransfer: Handler<{ vendorId: string; messageId?: string; data?: string }, { status: string }> = async (ctx, cp, p) => {
-  const at = await log(ctx, cp.id, 'DataTransfer', p);
+  const at = await log(ctx, cp, 'DataTransfer', p);
   ctx.bus.emit('datatransfer.received', { chargerId: cp.id, at, vendorId: p.vendorId, messageId: p.messageId ?? null, data: p.data ?? null });
   return { status: 'UnknownVendorId' };
 };
 
 /** OCPP 1.6 security whitepaper: stored for the record. */
 export const securityEventNotification: Handler<{ type: string; timestamp: string; techInfo?: string }, Record<string, never>> = async (ctx, cp, p) => {
-  await log(ctx, cp.id, 'SecurityEventNotification', p, p.timestamp);
+  await log(ctx, cp, 'SecurityEventNotification', p, p.timestamp);
   return {};
 };
 
 export const logStatusNotification: Handler<{ status: string }, Record<string, never>> = async (ctx, cp, p) => {
-  const at = await log(ctx, cp.id, 'LogStatusNotification', p);
+  const at = await log(ctx, cp, 'LogStatusNotification', p);
   ctx.bus.emit('diagnostics.status', { chargerId: cp.id, at, status: p.status });
   return {};
 };
 
 export const signedFirmwareStatusNotification: Handler<{ status: string }, Record<string, never>> = async (ctx, cp, p) => {
-  const at = await log(ctx, cp.id, 'SignedFirmwareStatusNotification', p);
+  const at = await log(ctx, cp, 'SignedFirmwareStatusNotification', p);
   ctx.bus.emit('firmware.status', { chargerId: cp.id, at, status: p.status });
   return {};
 };

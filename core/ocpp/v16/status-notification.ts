@@ -15,7 +15,8 @@ export const statusNotification: Handler<StatusNotificationReq, Record<string, n
     info: p.info ?? null, vendor_id: p.vendorId ?? null, vendor_error_code: p.vendorErrorCode ?? null,
   };
   await ctx.writer.write(async (trx) => {
-    await trx('status_notifications').insert({ ...row, charger_time: at, received_at: received });
+    // A pending charger (anything that connected with a new id) keeps its latest status only.
+    if (cp.approved) await trx('status_notifications').insert({ ...row, charger_time: at, received_at: received });
     await trx('connectors')
       .insert({ ...row, status_at: at })
       .onConflict(['charger_id', 'connector_id'])

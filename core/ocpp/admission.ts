@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Bus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import type { CoreConfig } from '../config.js';
+import type { GroupWriter } from '../db/writer.js';
+import { LoginGuard } from '../http/login-guard.js';
+import { verifyPassword } from '../passwords.js';
+import type { Logger } from '../types.js';
+import { IDENTITY_RE, printable } from './limits.js';
+
+export interface Handshake { identity: string; password: Buffer | undefined; remoteAddress: string | undefined }
+
+export type Admission = { ok: true; approved: boolean } | { ok: false; code: number; reason: string };
+
+export interface AdmissionDeps {
+  db: Knex;
+  writer: GroupWriter;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  config: CoreConfig['ocpp'];
+  /** Resolves true when the charger's current socket answers a ping in time (false when none is open). */
+  isAlive(chargerId: string): Promise<boolean>;
+}
+
+/** scrypt runs on libuv's four threads; two at a time leaves room for the database and file reads. */
+const MAX_CONCURRENT_VERIFICATIONS = 2;
+const MAX_WAITING_VERIFICATIONS = 64;
+/** Unknown and malformed ids are summed up in one event per window, not one alert each. */
+const REFUSAL_WINDOW_MS = 10 * 60_000;
+const MAX_LISTED = 10;
+
+interface Digest { startedMs: number; count: number; addresses: Set<string>; ids: Set<string>; timer: NodeJS.Timeout | null }
+
+/**
+ * Decides who may open a charger socket: a valid identity, a known (or
+ * newly registered) charger, the right password — guessed passwords
+ * throttled per id and address before any scrypt runs — and no live
+ * connection of the same charger already open.
+ */
+export class Admissions {
+  readonly #d: AdmissionDeps;
+  readonly #guard: LoginGuard;
+  /**
+   * Digests of (stored hash, password) pairs already proven: a reconnect storm of 3,000 chargers skips
+   * 3,000 scrypt runs. A changed password has a new hash, so old entries never match it.
+   */
+  readonly #verified = new Set<string>();
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+  #digest: Digest | null = null;
+
+  constructor(d: AdmissionDeps) {
+    this.#d = d;
+    this.#guard = new LoginGuard(d.clock);
+  }
+
+  async admit(h: Handshake): Promise<Admission> {
+    const { log, bus, clock, db } = this.#d;
+    const at = clock.iso();
+    const address = h.remoteAddress ?? '';
+    if (!IDENTITY_RE.test(h.identity)) return this.#refuseUnknown(h, 400, 'invalid charge point id');
+    const row = await db('chargers').where({ id: h.identity }).first('id', 'approved', 'password_hash');
+    if (!row) {
+      const mode = this.#d.config.unknownChargers;
+      if (mode === 'reject') return this.#refuseUnknown(h, 401, 'unknown charger');
+      const approved = mode === 'accept';
+      await this.#d.writer.write(async (trx) => {
+        await trx('chargers').insert({ id: h.identity, approved, registered_at: at, last_seen_at: at }).onConflict('id').ignore();
+      });
+      log.info(`registered new charger ${h.identity} (${approved ? 'accepted' : 'pending approval'})`);
+      bus.emit('charger.registered', { chargerId: h.identity, at, approved });
+      return { ok: true, approved };
+    }
+    const hash = (row.password_hash as string | null) ?? null;
+    if (hash) {
+      if (!h.password) return this.#refuse(h, 401, 'password required');
+      const wait = this.#guard.waitMs(h.identity, address);
+      if (wait > 0) return this.#refuse(h, 429, `too many wrong passwords, locked for ${Math.ceil(wait / 1000)} s`, false);
+      const ok = await this.#verify(h.password, hash);
+      if (ok === null) return this.#refuse(h, 503, 'too many password checks at once', false);
+      if (!ok) {
+        this.#guard.failed(h.identity, address);
+        return this.#refuse(h, 401, 'wrong password');
+      }
+      this.#guard.succeeded(h.identity, address);
+    }
+    // A socket that still answers is the real charger; a newcomer with the same id is someone else.
+    if (await this.#d.isAlive(h.identity)) {
+      return this.#refuse(h, 409, `someone else tried to connect as ${h.identity} while it is connected`);
+    }
+    return { ok: true, approved: Boolean(row.approved) };
+  }
+
+  close(): void {
+    if (this.#digest?.timer) clearTimeout(this.#digest.timer);
+    this.#digest = null;
+  }
+
+  #refuse(h: Handshake, code: number, reason: string, alert = true): Admission {
+    const address = h.remoteAddress ?? '';
+    this.#d.log.warn(`refused charger ${h.identity} from ${address}: ${reason}`);
+    // A locked-out guesser is already known to the operator from its first failures.
+    if (alert) this.#d.bus.emit('charger.rejected', { chargerId: h.identity, at: this.#d.clock.iso(), reason, remoteAddress: address });
+    return { ok: false, code, reason };
+  }
+
+  /** Refusals of ids the site does not know: one log line and one event per window, with counts. */
+  #refuseUnknown(h: Handshake, code: number, reason: string): Admission {
+    const now = this.#d.clock.nowMs();
+    const address = h.remoteAddress ?? '';
+    const shown = printable(h.identity, 48);
+    let d = this.#digest;
+    const first = !d;
+    if (!d) d = this.#digest = { startedMs: now, count: 0, addresses: new Set(), ids: new Set(), timer: null };
+    d.count++;
+    if (d.addresses.size < MAX_LISTED) d.addresses.add(address);
+    if (d.ids.size < MAX_LISTED) d.ids.add(shown);
+    if (first) {
+      this.#d.log.warn(`refused charger "${shown}" from ${address}: ${reason} (further refusals of unknown ids are summed up every ${REFUSAL_WINDOW_MS / 60_000} min)`);
+      this.#emitDigest(d, reason);
+      d.count = 0;
+      d.addresses.clear();
+      d.ids.clear();
+      d.timer = setTimeout(() => this.#windowEnd(reason), REFUSAL_WINDOW_MS);
+      d.timer.unref();
+    }
+    return { ok: false, code, reason };
+  }
+
+  #windowEnd(reason: string): void {
+    const d = this.#digest;
+    if (!d) return;
+    this.#emitDigest(d, reason);
+    if (d.count === 0) {
+      this.#digest = null;
+      return;
+    }
+    this.#d.log.warn(`refused ${d.count} connections of unknown charger ids in the last ${REFUSAL_WINDOW_MS / 60_000} min from ${[...d.addresses].join(', ')}`);
+    d.startedMs = this.#d.clock.nowMs();
+    d.count = 0;
+    d.addresses.clear();
+    d.ids.clear();
+    d.timer = setTimeout(() => this.#windowEnd(reason), REFUSAL_WINDOW_MS);
+    d.timer.unref();
+  }
+
+  #emitDigest(d: Digest, reason: string): void {
+    this.#d.bus.emit('chargers.refused', {
+      at: this.#d.clock.iso(), since: new Date(d.startedMs).toISOString(), count: d.count,
+      addresses: [...d.addresses], ids: [...d.ids], reason,
+    });
+  }
+
+  /** scrypt with a bound on concurrent runs; null when too many are waiting already. */
+  async #verify(password: Buffer, hash: string): Promise<boolean | null> {
+    const key = createHash('sha256').update(hash).update('\0').update(password).digest('base64');
+    if (this.#verified.has(key)) return true;
+    if (this.#running >= MAX_CONCURRENT_VERIFICATIONS) {
+      if (this.#waiting.length >= MAX_WAITING_VERIFICATIONS) return null;
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#running++;
+    try {
+      const ok = await verifyPassword(password, hash);
+      if (ok) {
+        if (this.#verified.size > 10_000) this.#verified.clear();
+        this.#verified.add(key);
+      }
+      return ok;
+    } finally {
+      this.#running--;
+      this.#waiting.shift()?.();
+    }
+  }
+}
