@@ -29,6 +29,7 @@ export const IDENTITY_RE = /^[A-Za-z0-9*\-_=:+|@.]{1,48}$/;
 
 type Params = Record<string, unknown>;
 
+// ocpp-rpc 2.2.1 sends this to 1.6 chargers spelled "OccurrenceConstraintViolation" (its reading of errata 5.1).
 const tooMany = (field: string, max: number) =>
   createRPCError('OccurenceConstraintViolation', `${field} has more than ${max} entries`);
 const tooLong = (field: string, max: number) =>

@@ -89,7 +89,7 @@ describe('refusals are summed up', () => {
       return list.length ? list : null;
     });
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.message).toContain('127.0.0.1');
+    expect(alerts![0]!.message).toContain('127.0.0.1');
     expect(t.seen('chargers.refused')).toHaveLength(1);
     // One log line for the window, not sixty.
     expect(t.logs.filter((l) => l.includes('refused charger'))).toHaveLength(1);
