@@ -4,8 +4,12 @@
  * process, over real WebSockets on loopback. Prints a Markdown report and
  * writes it to bench/results/last-run.md.
  *
+ * The load is hand-framed (bench/framed.ts: plain ws, no validation), and
+ * the generator's own CPU time per call is printed beside the servers', to
+ * show the servers saturate before the generator does.
+ *
  * Options: --chargers 500 --seconds 10 --latency-chargers 1000 --rate 2000
- *          --idle-chargers 3000 --skip-idle --only saturation,latency,idle
+ *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle
  *          --profile (writes the appliance's CPU profile to bench/results/profile/)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -13,11 +17,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import ocppRpc from 'ocpp-rpc';
 import { stringify } from 'yaml';
+import { FramedCharger, meterValuesJson } from './framed.js';
 
-const { RPCClient } = ocppRpc;
-type Client = InstanceType<typeof RPCClient>;
+type Client = FramedCharger;
 const root = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
@@ -27,7 +30,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '2000' },
     'idle-chargers': { type: 'string', default: '3000' },
     'skip-idle': { type: 'boolean', default: false },
-    only: { type: 'string', default: 'saturation,latency,idle' },
+    only: { type: 'string', default: 'saturation,plugins,latency,flood,idle' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -65,11 +68,16 @@ function startProcess(name: string, argv: string[], env: Record<string, string>)
   });
 }
 
-function startAppliance(dataDir: string, port = 0): Promise<Server> {
+/** The plugins a real site runs, for the "every plugin on" figures. */
+const SITE_PLUGINS = {
+  users: {}, billing: { currency: 'EUR' }, diagnostics: {}, alerts: { channels: [] },
+};
+
+function startAppliance(dataDir: string, port = 0, plugins: Record<string, unknown> = {}, ocpp: Record<string, unknown> = {}): Promise<Server> {
   const config = join(dataDir, 'bench.yaml');
   writeFileSync(config, stringify({
     site: { name: 'Benchmark' }, http: { host: '127.0.0.1' },
-    ocpp: { unknownChargers: 'accept', heartbeatInterval: '300s' }, log: { level: 'info' }, plugins: {},
+    ocpp: { unknownChargers: 'accept', heartbeatInterval: '300s', ...ocpp }, log: { level: 'info' }, plugins,
   }));
   // As `npm start` runs it: the esbuild-built dist/, no TypeScript loader.
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profile')}`] : [];
@@ -89,12 +97,12 @@ function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
-async function connect(port: number, id: string): Promise<Client> {
-  const c = new RPCClient({
-    endpoint: `ws://127.0.0.1:${port}/ocpp`, identity: id, protocols: ['ocpp1.6'], reconnect: false, callTimeoutMs: 30_000,
-  } as ConstructorParameters<typeof RPCClient>[0]);
-  await c.connect();
-  return c;
+const connect = (port: number, id: string): Promise<Client> => FramedCharger.open(port, id);
+
+/** This process's CPU time (the load generator), in milliseconds. */
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 class Latencies {
@@ -133,15 +141,6 @@ class Latencies {
   }
 }
 
-const meterValue = (wh: number) => ({
-  timestamp: new Date().toISOString(),
-  sampledValue: [
-    { value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-    { value: '7400', measurand: 'Power.Active.Import', unit: 'W' },
-    { value: '230.1', measurand: 'Voltage', phase: 'L1-N', unit: 'V' },
-    { value: '32.0', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
-  ],
-});
 
 /** Boots a fleet and opens one session per charger; returns the clients and their transaction ids. */
 async function fleet(port: number, n: number, prefix: string, lat?: Latencies): Promise<Array<{ c: Client; tx: number }>> {
@@ -169,7 +168,7 @@ function closedLoop(cps: Array<{ c: Client; tx: number }>): { done: () => number
     let wh = i;
     while (running) {
       wh += 10;
-      await c.call('MeterValues', { connectorId: 1, transactionId: tx, meterValue: [meterValue(wh)] });
+      await c.callRaw('MeterValues', meterValuesJson(tx, wh));
       done += 1;
     }
   });
@@ -181,12 +180,15 @@ function closedLoop(cps: Array<{ c: Client; tx: number }>): { done: () => number
  * that the machine's own swings in speed (other tenants, frequency scaling)
  * fall on both alike; the ratio compares the sums.
  */
-async function saturation(bare: Server, app: Server): Promise<{ bareRate: number; appRate: number; bareCpuUs: number; appCpuUs: number }> {
+interface Saturation { bareRate: number; appRate: number; bareCpuUs: number; appCpuUs: number; bareGenUs: number; appGenUs: number; bareBusy: number; bareGenBusy: number }
+
+async function saturation(bare: Server, app: Server, prefix: string): Promise<Saturation> {
   const servers = [bare, app];
-  const fleets = [await fleet(bare.port, N, 'SB'), await fleet(app.port, N, 'SA')];
+  const fleets = [await fleet(bare.port, N, `${prefix}B`), await fleet(app.port, N, `${prefix}A`)];
   const calls = [0, 0];
   const ms = [0, 0];
   const cpu = [0, 0];
+  const gen = [0, 0];
   const rounds = Math.max(1, Math.round(SECONDS / 2));
   for (let round = 0; round < rounds; round++) {
     for (const k of round % 2 ? [1, 0] : [0, 1]) {
@@ -195,17 +197,22 @@ async function saturation(bare: Server, app: Server): Promise<{ bareRate: number
       const start = loop.done();
       const t0 = performance.now();
       const cpu0 = cpuMs(servers[k]!.child.pid!);
+      const gen0 = ownCpuMs();
       await sleep((SECONDS * 1000) / rounds);
       calls[k] = calls[k]! + loop.done() - start;
       ms[k] = ms[k]! + performance.now() - t0;
       cpu[k] = cpu[k]! + cpuMs(servers[k]!.child.pid!) - cpu0;
+      gen[k] = gen[k]! + ownCpuMs() - gen0;
       await loop.stop();
     }
   }
-  await Promise.all(fleets.flat().map(({ c }) => c.close({ code: 1000, force: true })));
+  await Promise.all(fleets.flat().map(({ c }) => c.close()));
   return {
     bareRate: (calls[0]! * 1000) / ms[0]!, appRate: (calls[1]! * 1000) / ms[1]!,
     bareCpuUs: (cpu[0]! * 1000) / calls[0]!, appCpuUs: (cpu[1]! * 1000) / calls[1]!,
+    bareGenUs: (gen[0]! * 1000) / calls[0]!, appGenUs: (gen[1]! * 1000) / calls[1]!,
+    // Share of one core each used while the bare server was driven: a server near 100 % is the limit.
+    bareBusy: cpu[0]! / ms[0]!, bareGenBusy: gen[0]! / ms[0]!,
   };
 }
 
@@ -221,15 +228,67 @@ async function latency(server: Server, prefix: string): Promise<Latencies> {
     let next = performance.now();
     while (performance.now() < end) {
       wh += 10;
-      void lat.time('MeterValues', () => c.call('MeterValues', { connectorId: 1, transactionId: tx, meterValue: [meterValue(wh)] }));
+      void lat.time('MeterValues', () => c.callRaw('MeterValues', meterValuesJson(tx, wh)));
       next += intervalMs;
       await sleep(Math.max(0, next - performance.now()));
     }
     await sleep(200);
     await lat.time('StopTransaction', () => c.call('StopTransaction', { transactionId: tx, meterStop: wh, timestamp: new Date().toISOString() }));
   }));
-  await Promise.all(cps.map(({ c }) => c.close({ code: 1000, force: true })));
+  await Promise.all(cps.map(({ c }) => c.close()));
   return lat;
+}
+
+/**
+ * A flood from one charger must not slow the others: bystanders send MeterValues at a steady rate while
+ * one charger (reconnecting whenever it is closed) sends Heartbeats as fast as it can, 50 in flight.
+ */
+async function flood(server: Server): Promise<{ quiet: Latencies; flooded: Latencies; answered: number; refused: number; reconnects: number }> {
+  const BYSTANDERS = 200;
+  const cps = await fleet(server.port, BYSTANDERS, 'FB');
+  const windowMs = (SECONDS * 1000) / 2;
+  const steady = async (lat: Latencies) => {
+    const end = performance.now() + windowMs;
+    await Promise.all(cps.map(async ({ c, tx }, i) => {
+      await sleep(Math.random() * 500);
+      let wh = i;
+      while (performance.now() < end) {
+        wh += 10;
+        void lat.time('MeterValues', () => c.callRaw('MeterValues', meterValuesJson(tx, wh)));
+        await sleep(500);
+      }
+    }));
+    await sleep(300);
+  };
+  const quiet = new Latencies();
+  await steady(quiet);
+  let answered = 0;
+  let refused = 0;
+  let reconnects = 0;
+  let flooding = true;
+  const attacker = (async () => {
+    while (flooding) {
+      let c: Client;
+      try { c = await connect(server.port, 'FLOODER'); } catch { await sleep(50); continue; }
+      reconnects++;
+      let open = true;
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        while (flooding && open) {
+          try { await c.callRaw('Heartbeat', '{}'); answered++; } catch (err) {
+            refused++;
+            if (String(err).includes('socket closed')) open = false;
+          }
+        }
+      }));
+      await c.close();
+    }
+  })();
+  const flooded = new Latencies();
+  await steady(flooded);
+  flooding = false;
+  await attacker;
+  await Promise.all(cps.map(({ c }) => c.close()));
+  return { quiet, flooded, answered, refused, reconnects };
 }
 
 async function idleFleet(server: Server, prefix: string): Promise<{ clients: Client[]; rssMb: number }> {
@@ -268,7 +327,7 @@ async function reconnectStorm(port: number, n: number, prefix: string): Promise<
     }
   }));
   const seconds = (performance.now() - t0) / 1000;
-  await Promise.all(clients.map((c) => c.close({ code: 1000, force: true })));
+  await Promise.all(clients.map((c) => c.close()));
   return { seconds, failures, accepted };
 }
 
@@ -286,14 +345,23 @@ async function main(): Promise<void> {
   log(`Startup, process spawn to listening: ChargeKeeper ${app.startupMs.toFixed(0)} ms (node dist/core/main.js, migrations included), bare ${bare.startupMs.toFixed(0)} ms.`);
   log();
 
-  if (PHASES.has('saturation')) {
-    log(`## Saturation: ${N} chargers, closed loop of MeterValues (4 sampled values each), ${SECONDS} s each, in alternating rounds`);
-    const { bareRate, appRate, bareCpuUs, appCpuUs } = await saturation(bare, app);
-    log('| server | calls/s | ratio | server CPU per call |');
-    log('| --- | ---: | ---: | ---: |');
-    log(`| bare ocpp-rpc (stores nothing) | ${bareRate.toFixed(0)} | 100 % | ${bareCpuUs.toFixed(0)} µs |`);
-    log(`| ChargeKeeper (durable before reply) | ${appRate.toFixed(0)} | ${((appRate / bareRate) * 100).toFixed(0)} % | ${appCpuUs.toFixed(0)} µs |`);
+  const reportSaturation = (title: string, r: Saturation) => {
+    log(title);
+    log('| server | calls/s | ratio | server CPU per call | ratio | generator CPU per call |');
+    log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    log(`| bare ocpp-rpc (stores nothing) | ${r.bareRate.toFixed(0)} | 100 % | ${r.bareCpuUs.toFixed(0)} µs | 1.0× | ${r.bareGenUs.toFixed(0)} µs |`);
+    log(`| ChargeKeeper (durable before reply) | ${r.appRate.toFixed(0)} | ${((r.appRate / r.bareRate) * 100).toFixed(0)} % | ${r.appCpuUs.toFixed(0)} µs | ${(r.appCpuUs / r.bareCpuUs).toFixed(1)}× | ${r.appGenUs.toFixed(0)} µs |`);
+    log(`While driving the bare server it used ${(r.bareBusy * 100).toFixed(0)} % of a core and the generator ${(r.bareGenBusy * 100).toFixed(0)} %: the server is the limit.`);
     log();
+  };
+  if (PHASES.has('saturation')) {
+    reportSaturation(`## Saturation, core only: ${N} chargers, closed loop of MeterValues (4 sampled values each), ${SECONDS} s each, in alternating rounds`, await saturation(bare, app, 'S'));
+  }
+
+  if (PHASES.has('plugins')) {
+    const withPlugins = await startAppliance(mkdtempSync(join(tmpdir(), 'chargekeeper-bench-')), 0, SITE_PLUGINS);
+    reportSaturation(`## Saturation, every plugin on (users, billing, diagnostics, alerts): ${N} chargers, as above`, await saturation(bare, withPlugins, 'P'));
+    await withPlugins.stop();
   }
 
   if (PHASES.has('latency')) {
@@ -306,19 +374,30 @@ async function main(): Promise<void> {
     log();
   }
 
+  if (PHASES.has('flood')) {
+    log(`## Flood: 200 chargers send MeterValues every 0.5 s; then one charger floods Heartbeats (50 in flight, reconnecting when closed)`);
+    const f = await flood(app);
+    log('| bystander MeterValues | calls | p50 ms | p99 ms | max ms |');
+    log('| --- | ---: | ---: | ---: | ---: |');
+    for (const row of f.quiet.rows()) log(row.replace('| MeterValues', '| without flood'));
+    for (const row of f.flooded.rows()) log(row.replace('| MeterValues', '| during flood'));
+    log(`Flooding charger: ${f.answered} heartbeats answered, ${f.refused} refused (rate limit ${50}/s, 10 waiting), socket closed and reopened ${f.reconnects - 1} times; bystander errors ${f.quiet.errors + f.flooded.errors}.`);
+    log();
+  }
+
   if (PHASES.has('idle')) {
     log(`## ${IDLE_N} idle chargers connected, then a server restart`);
     // Fresh processes for both, so memory reflects idle connections, not the load phases' high-water mark.
     await Promise.all([app.stop(), bare.stop()]);
     [app, bare] = await Promise.all([startAppliance(dataDir), startProcess('bare', ['bench/bare-server.mjs', '0'], {})]);
     const bareIdle = await idleFleet(bare, 'IB');
-    await Promise.all(bareIdle.clients.map((c) => c.close({ code: 1000, force: true })));
+    await Promise.all(bareIdle.clients.map((c) => c.close()));
     const appIdle = await idleFleet(app, 'IA');
     log('| server | RSS MB | ratio |');
     log('| --- | ---: | ---: |');
     log(`| bare ocpp-rpc | ${bareIdle.rssMb.toFixed(0)} | 1.00 |`);
     log(`| ChargeKeeper | ${appIdle.rssMb.toFixed(0)} | ${(appIdle.rssMb / bareIdle.rssMb).toFixed(2)} |`);
-    await Promise.all(appIdle.clients.map((c) => c.close({ code: 1000, force: true })));
+    await Promise.all(appIdle.clients.map((c) => c.close()));
     const port = app.port;
     await app.stop();
     app = await startAppliance(dataDir, port);
@@ -331,7 +410,7 @@ async function main(): Promise<void> {
   await Promise.all([app.stop(), bare.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
   // Only a run of every phase replaces the figures the README quotes.
-  const report = PHASES.size === 3 ? 'last-run.md' : 'partial-run.md';
+  const report = PHASES.size === 5 ? 'last-run.md' : 'partial-run.md';
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', report), `${lines.join('\n')}\n`);
   process.exit(0);

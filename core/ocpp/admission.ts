@@ -7,7 +7,7 @@ import type { GroupWriter } from '../db/writer.js';
 import { LoginGuard } from '../http/login-guard.js';
 import { verifyPassword } from '../passwords.js';
 import type { Logger } from '../types.js';
-import { IDENTITY_RE, printable } from './limits.js';
+import { IDENTITY_RE, RateLimit, printable } from './limits.js';
 
 export interface Handshake { identity: string; password: Buffer | undefined; remoteAddress: string | undefined }
 
@@ -31,6 +31,10 @@ const MAX_WAITING_VERIFICATIONS = 64;
 const REFUSAL_WINDOW_MS = 10 * 60_000;
 const MAX_LISTED = 10;
 
+/** Connections per charger id and address: 20 at once, then one every 3 s (a flapping network reconnects far less). */
+const CONNECT_BURST = 20;
+const CONNECTS_PER_SECOND = 1 / 3;
+
 interface Digest { startedMs: number; count: number; addresses: Set<string>; ids: Set<string>; timer: NodeJS.Timeout | null }
 
 /**
@@ -47,6 +51,7 @@ export class Admissions {
    * 3,000 scrypt runs. A changed password has a new hash, so old entries never match it.
    */
   readonly #verified = new Set<string>();
+  readonly #connects = new Map<string, RateLimit>();
   #running = 0;
   readonly #waiting: Array<() => void> = [];
   #digest: Digest | null = null;
@@ -61,6 +66,7 @@ export class Admissions {
     const at = clock.iso();
     const address = h.remoteAddress ?? '';
     if (!IDENTITY_RE.test(h.identity)) return this.#refuseUnknown(h, 400, 'invalid charge point id');
+    if (!this.#connectAllowed(h.identity, address)) return { ok: false, code: 429, reason: 'reconnecting too often' };
     const row = await db('chargers').where({ id: h.identity }).first('id', 'approved', 'password_hash');
     if (!row) {
       const mode = this.#d.config.unknownChargers;
@@ -91,6 +97,22 @@ export class Admissions {
       return this.#refuse(h, 409, `someone else tried to connect as ${h.identity} while it is connected`);
     }
     return { ok: true, approved: Boolean(row.approved) };
+  }
+
+  /** Each connection writes history rows: a charger reconnecting in a loop must not write them without bound. */
+  #connectAllowed(id: string, address: string): boolean {
+    const key = `${id}|${address}`;
+    const now = this.#d.clock.nowMs();
+    let bucket = this.#connects.get(key);
+    if (!bucket) {
+      if (this.#connects.size >= 20_000) this.#connects.clear();
+      bucket = new RateLimit(CONNECTS_PER_SECOND, CONNECT_BURST, now);
+      this.#connects.set(key, bucket);
+    }
+    const ok = bucket.take(now);
+    // Logged once per run of refusals, not per try.
+    if (!ok && bucket.refusedInRow === 1) this.#d.log.warn(`charger ${id} from ${address} reconnects too often; refusing for a few seconds`);
+    return ok;
   }
 
   close(): void {

@@ -87,6 +87,8 @@ export class OcppServer {
   readonly #sessions = new Map<string, ChargerSession>();
   readonly #lastSeen = new Map<string, string>();
   readonly #admissions: Admissions;
+  /** Message budgets per charger id, kept across connections so that reconnecting does not refill them. */
+  readonly #rates = new Map<string, RateLimit>();
   #flushTimer: NodeJS.Timeout | null = null;
   #closing = false;
 
@@ -165,7 +167,7 @@ export class OcppServer {
     // One charger's messages are handled one after another, as it sent them; the queue and the rate are bounded.
     let chain: Promise<unknown> = Promise.resolve();
     let queued = 0;
-    const rate = new RateLimit(this.#ctx.config.maxMessageRate, this.#ctx.config.maxMessageRate * 5, clock.nowMs());
+    const rate = this.#rateOf(id);
     client.handle(async ({ method, params }: { method?: string; params?: unknown }) => {
       if (!rate.take(clock.nowMs())) {
         if (rate.refusedInRow === MAX_REFUSED_IN_ROW) {
@@ -202,6 +204,18 @@ export class OcppServer {
       }).catch((err: unknown) => log.error('could not record disconnect', { error: String(err) }));
       bus.emit('charger.disconnected', { chargerId: id, at: closedAt, code, reason: why });
     });
+  }
+
+  #rateOf(chargerId: string): RateLimit {
+    let rate = this.#rates.get(chargerId);
+    if (!rate) {
+      if (this.#rates.size >= 20_000) this.#rates.clear();
+      const perSecond = this.#ctx.config.maxMessageRate;
+      rate = new RateLimit(perSecond, perSecond * 5, this.#ctx.clock.nowMs());
+      this.#rates.set(chargerId, rate);
+    }
+    rate.refusedInRow = 0;
+    return rate;
   }
 
   async #dispatch(cp: ChargerSession, action: string, params: unknown): Promise<unknown> {

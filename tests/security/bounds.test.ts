@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, startApp, type TestApp } from '../harness.js';
-import { rawCharger } from './raw.js';
+import { rawCharger, upgradeStatus } from './raw.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });
@@ -61,6 +61,26 @@ describe('everything a charger controls is bounded', () => {
     // Refused from the burst on, until the socket is closed after 200 refusals in a row.
     expect(refused).toBeGreaterThanOrEqual(200);
     expect((await flood.closed).code).toBe(1008);
+  });
+
+  it('refuses a charger that reconnects in a loop, and reconnecting does not refill its message budget', async () => {
+    t = await startApp({ config: { ocpp: { maxMessageRate: 2 } } });
+    const first = await rawCharger(t.port, 'LOOP');
+    const answers: unknown[][] = [];
+    for (let i = 0; i < 12; i++) answers.push(await first.call(`a${i}`, 'Heartbeat', {}));
+    expect(answers.filter((a) => a[0] === 4).length).toBeGreaterThan(0); // burst of 10 used up
+    first.ws.close();
+    await first.closed;
+    const second = await rawCharger(t.port, 'LOOP');
+    expect((await second.call('b0', 'Heartbeat', {}))[0]).toBe(4); // still over budget
+    second.ws.close();
+    await second.closed;
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push(await upgradeStatus(t.port, 'LOOP'));
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s === 101).length).toBeLessThanOrEqual(18);
+    const rows = await t.app.db('charger_messages').where({ charger_id: 'LOOP', action: 'connected' });
+    expect(rows.length).toBeLessThanOrEqual(20);
   });
 
   it('writes no history rows for a pending charger and none per heartbeat, only its latest status', async () => {
