@@ -340,6 +340,20 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
       await card.getByText('Pending approval').waitFor({ state: 'detached' });
       const res = await site.api<Array<{ id: string; approved: boolean }>>('GET', '/chargers');
       expect(res.body.find((c) => c.id === 'CP9')?.approved).toBe(true);
+
+      // From the charger's page, with a password: the charger must come back with it.
+      const cp10 = await site.chargePoint('CP10');
+      expect((await cp10.boot()).status).toBe('Pending');
+      const closed = new Promise<void>((resolve) => cp10.once('close', () => resolve()));
+      await p.evaluate(() => (location.hash = '#/chargers/CP10'));
+      await p.getByLabel(/Charger password to set with the approval/).fill('garage-secret');
+      await p.getByRole('button', { name: 'Approve' }).click();
+      await p.getByText('Pending approval').waitFor({ state: 'detached' });
+      await closed;
+      const detail = await site.api<{ approved: boolean; hasPassword: boolean }>('GET', '/chargers/CP10');
+      expect(detail.body).toMatchObject({ approved: true, hasPassword: true });
+      const back = await site.chargePoint('CP10', { password: 'garage-secret' });
+      expect((await back.boot()).status).toBe('Accepted');
     } finally {
       await ctx.close();
       await site.stop();
