@@ -165,4 +165,11 @@ export const coreMigrations: Migration[] = [
       });
     },
   },
+  {
+    id: '005-transactions-by-start',
+    async up(db: Knex) {
+      // Session lists, statements, exports and the energy chart select by start time over the whole site.
+      await db.schema.alterTable('transactions', (t) => t.index(['started_at'], 'transactions_started_at'));
+    },
+  },
 ];

@@ -1,3 +1,4 @@
+import { dateFormat } from '../../core/clock.js';
 import { text, toCsv, type Cell } from './csv.js';
 import type { Statement, StatementSession, Total } from './statements.js';
 import { isoLocal } from './time.js';
@@ -52,7 +53,7 @@ const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.ch
 
 function when(iso: string | null, tz: string): string {
   if (!iso) return '';
-  return new Intl.DateTimeFormat('en-GB', { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  return dateFormat('en-GB', { timeZone: tz, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
 /** A standalone, printable statement: the browser's "Print → PDF" gives the paper version. */

@@ -1,3 +1,5 @@
+import { dateFormat } from '../../core/clock.js';
+
 /** Wall-clock time in the site's time zone, for time-of-use windows and monthly periods. */
 
 export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
@@ -16,18 +18,11 @@ export interface LocalTime {
   second: number;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
 function formatFor(tz: string): Intl.DateTimeFormat {
-  let f = formats.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', weekday: 'short',
-      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-    });
-    formats.set(tz, f);
-  }
-  return f;
+  return dateFormat('en-US', {
+    timeZone: tz, hourCycle: 'h23', weekday: 'short',
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
 }
 
 export function localTime(ms: number, tz: string): LocalTime {

@@ -1,3 +1,5 @@
+import { dateFormat } from '../../core/clock.js';
+
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** What a date field accepts, for 400 messages. */
@@ -5,7 +7,7 @@ export const DATE_HINT = 'a date like 2026-12-31 or a time like 2026-12-31T18:00
 
 /** Milliseconds to add to UTC to get the wall-clock time in a time zone at that instant. */
 function zoneOffsetMs(timezone: string, utcMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
+  const parts = dateFormat('en-US', {
     timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
     hour: '2-digit', minute: '2-digit', second: '2-digit',
   }).formatToParts(new Date(utcMs));

@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
+import { dateFormat } from '../../clock.js';
 import { STAFF, type RouteSpec } from '../../types.js';
 import type { CoreRouteDeps } from './deps.js';
 
 /** YYYY-MM-DD of an instant in a time zone. */
 function dayIn(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+  return dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 }
 
 export function statsRoutes(d: CoreRouteDeps): RouteSpec[] {
