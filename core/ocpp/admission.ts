@@ -11,6 +11,9 @@ import { IDENTITY_RE, RateLimit, printable } from './limits.js';
 
 export interface Handshake { identity: string; password: Buffer | undefined; remoteAddress: string | undefined }
 
+/** The last refused connection under a known charger's id, for its page. */
+export interface Refusal { at: string; reason: string; remoteAddress: string }
+
 export type Admission = { ok: true; approved: boolean } | { ok: false; code: number; reason: string };
 
 export interface AdmissionDeps {
@@ -52,6 +55,8 @@ export class Admissions {
    */
   readonly #verified = new Set<string>();
   readonly #connects = new Map<string, RateLimit>();
+  /** Per known charger id: bounded by the chargers table, not by what strangers send. */
+  readonly #refusals = new Map<string, Refusal>();
   #running = 0;
   readonly #waiting: Array<() => void> = [];
   #digest: Digest | null = null;
@@ -99,6 +104,10 @@ export class Admissions {
     return { ok: true, approved: Boolean(row.approved) };
   }
 
+  lastRefusal(chargerId: string): Refusal | undefined {
+    return this.#refusals.get(chargerId);
+  }
+
   /** Each connection writes history rows: a charger reconnecting in a loop must not write them without bound. */
   #connectAllowed(id: string, address: string): boolean {
     const key = `${id}|${address}`;
@@ -123,6 +132,7 @@ export class Admissions {
   #refuse(h: Handshake, code: number, reason: string, alert = true): Admission {
     const address = h.remoteAddress ?? '';
     this.#d.log.warn(`refused charger ${h.identity} from ${address}: ${reason}`);
+    this.#refusals.set(h.identity, { at: this.#d.clock.iso(), reason, remoteAddress: address });
     // A locked-out guesser is already known to the operator from its first failures.
     if (alert) this.#d.bus.emit('charger.rejected', { chargerId: h.identity, at: this.#d.clock.iso(), reason, remoteAddress: address });
     return { ok: false, code, reason };

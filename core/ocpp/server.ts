@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import ocppRpc from 'ocpp-rpc';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
-import { Admissions } from './admission.js';
+import { Admissions, type Refusal } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
 import { LIMITS, RateLimit, checkBounds, printable } from './limits.js';
 import { allowedWhilePending, v16Commands, v16Handlers } from './v16/index.js';
@@ -283,6 +283,11 @@ export class OcppServer {
   /** Last message time of a connected charger (kept in memory, stored every few seconds). */
   lastSeen(chargerId: string): string | undefined {
     return this.#lastSeen.get(chargerId);
+  }
+
+  /** The last connection refused under this charger's id (wrong password, someone else as it), since the start. */
+  lastRefusal(chargerId: string): Refusal | undefined {
+    return this.#admissions.lastRefusal(chargerId);
   }
 
   /** Last heartbeat of a connected charger (kept in memory, stored every few seconds). */

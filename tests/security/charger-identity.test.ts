@@ -33,6 +33,9 @@ describe('charger identity is earned', () => {
     // The real charger was never displaced.
     expect(await real.call('Heartbeat', {})).toHaveProperty('currentTime');
     expect(t.app.ocpp.isOnline('CP3')).toBe(true);
+    // The charger's page says so too, without the alerts plugin.
+    const detail = await t.api<{ lastRefusal: { reason: string; remoteAddress: string } | null }>('GET', '/chargers/CP3');
+    expect(detail.body.lastRefusal).toMatchObject({ reason: 'someone else tried to connect as CP3 while it is connected', remoteAddress: '127.0.0.1' });
   });
 
   it('replaces a socket that no longer answers pings', async () => {

@@ -31,6 +31,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
           serialNumber: row.serial_number ?? null, iccid: row.iccid ?? null, imsi: row.imsi ?? null,
           meterType: row.meter_type ?? null, meterSerialNumber: row.meter_serial_number ?? null,
           registeredAt: row.registered_at, lastBootAt: row.last_boot_at ?? null, lastHeartbeatAt: d.ocpp.lastHeartbeat(params.id) ?? row.last_heartbeat_at ?? null,
+          lastRefusal: d.ocpp.lastRefusal(params.id) ?? null,
           bootStatus: row.boot_status ?? null, hasPassword: Boolean(row.password_hash),
           openTransactions: open.map((t: Record<string, unknown>) => ({
             id: t.id, connectorId: t.connector_id, idTag: t.id_tag, userId: t.user_id ?? null,

@@ -72,6 +72,8 @@ export interface ChargerDetail extends Charger {
   lastHeartbeatAt: string | null;
   bootStatus: string | null;
   hasPassword: boolean;
+  /** The last connection refused under this id since the appliance started (wrong password, someone else as it). */
+  lastRefusal: { at: string; reason: string; remoteAddress: string } | null;
   openTransactions: OpenTransaction[];
 }
 
