@@ -81,7 +81,7 @@ function startAppliance(dataDir: string, port = 0, plugins: Record<string, unkno
   }));
   // As `npm start` runs it: the esbuild-built dist/, no TypeScript loader.
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profile')}`] : [];
-  return startProcess('chargekeeper', [...profile, 'dist/core/main.js'], {
+  return startProcess('chargekeeper', [...profile, 'dist/app/main.js'], {
     CHARGEKEEPER_CONFIG: config, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_PORT: String(port), CHARGEKEEPER_ADMIN_PASSWORD: 'bench',
   });
 }
@@ -342,7 +342,7 @@ async function main(): Promise<void> {
 
   let bare = await startProcess('bare', ['bench/bare-server.mjs', '0'], {});
   let app = await startAppliance(dataDir);
-  log(`Startup, process spawn to listening: ChargeKeeper ${app.startupMs.toFixed(0)} ms (node dist/core/main.js, migrations included), bare ${bare.startupMs.toFixed(0)} ms.`);
+  log(`Startup, process spawn to listening: ChargeKeeper ${app.startupMs.toFixed(0)} ms (node dist/app/main.js, migrations included), bare ${bare.startupMs.toFixed(0)} ms.`);
   log();
 
   const reportSaturation = (title: string, r: Saturation) => {

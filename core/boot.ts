@@ -2,8 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Knex } from 'knex';
-import { registry } from '../plugins/index.js';
-import { adapters } from '../hardware-adapters/index.js';
 import { Accounts } from './accounts.js';
 import { AuditLog } from './audit.js';
 import { Bus } from './bus.js';
@@ -55,15 +53,21 @@ export interface BootOptions {
   /** Where log lines go; stdout by default. */
   logSink?: (line: string) => void;
   clock?: Clock;
-  /** More plugins by config key, beside the registry's (tests, site-specific builds). */
-  extraPlugins?: Record<string, RegistryEntry>;
+}
+
+/** What the appliance is made of, handed in by the composition root (app/site.ts) or a test. */
+export interface BootParts {
+  /** Every plugin an installer can enable under `plugins:`, by config key. */
+  plugins: Record<string, RegistryEntry>;
+  /** Hardware adapters, by the top-level config key that enables them. */
+  adapters: Record<string, RegistryEntry>;
 }
 
 /**
  * Reads the site config and checks every section (core, plugins, hardware)
  * without opening anything. Used by boot() and by `npm run config:check`.
  */
-export function checkSiteConfig(env: NodeJS.ProcessEnv, opts: Pick<BootOptions, 'logSink' | 'clock' | 'extraPlugins'> = {}) {
+export function checkSiteConfig(env: NodeJS.ProcessEnv, parts: BootParts, opts: Pick<BootOptions, 'logSink' | 'clock'> = {}) {
   const { config, raw, problems } = loadCoreConfig(env);
   const file = env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
   const log = createLogger(config?.core.log.level ?? 'info', 'core', opts.logSink);
@@ -72,7 +76,7 @@ export function checkSiteConfig(env: NodeJS.ProcessEnv, opts: Pick<BootOptions, 
   const host = new PluginHost(bus, clock, log.child('plugins'));
 
   const pluginsRaw = raw.plugins && typeof raw.plugins === 'object' && !Array.isArray(raw.plugins) ? raw.plugins as Record<string, unknown> : {};
-  const plugins = { ...registry, ...opts.extraPlugins };
+  const { plugins, adapters } = parts;
   const enabled = Object.entries(pluginsRaw).map(([key, value]) => ({ key, path: `plugins.${key}`, raw: value, registry: plugins }));
   for (const key of Object.keys(adapters)) {
     if (raw[key] !== undefined && raw[key] !== null) enabled.push({ key, path: key, raw: raw[key], registry: adapters });
@@ -82,11 +86,11 @@ export function checkSiteConfig(env: NodeJS.ProcessEnv, opts: Pick<BootOptions, 
 }
 
 /** load → validate → order → migrate → register → start. Throws ConfigError before anything opens. */
-export async function boot(opts: BootOptions = {}): Promise<App> {
+export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<App> {
   const env = opts.env ?? process.env;
   const startedAtMs = Date.now();
   // Every section is validated before anything opens, and all problems are reported at once.
-  const { file, config, problems, log, clock, bus, host } = checkSiteConfig(env, opts);
+  const { file, config, problems, log, clock, bus, host } = checkSiteConfig(env, parts, opts);
   if (!config) throw new ConfigError(problems, file);
 
   const { core } = config;

@@ -10,7 +10,7 @@ const repo = resolve(import.meta.dirname, '..');
 const out = join(repo, 'dist');
 const stamp = join(out, '.built');
 const force = process.argv.includes('--force');
-const roots = ['core', 'plugins', 'hardware-adapters'];
+const roots = ['app', 'core', 'plugins', 'hardware-adapters'];
 // Data files read at run time, copied beside the code that reads them.
 const assets = /\.(ya?ml|json)$/;
 

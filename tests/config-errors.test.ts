@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { siteParts } from '../app/site.js';
 import { boot } from '../core/boot.js';
 import { ConfigError } from '../core/config.js';
 import { runAppliance } from './process.js';
@@ -14,7 +15,7 @@ async function problemsOf(yaml: string, env: Record<string, string> = {}): Promi
   const file = join(dir, `c${n++}.yaml`);
   writeFileSync(file, yaml);
   try {
-    const app = await boot({ env: { CHARGEKEEPER_CONFIG: file, CHARGEKEEPER_DATA_DIR: join(dir, 'data'), CHARGEKEEPER_PORT: '0', ...env }, logSink: () => undefined });
+    const app = await boot(siteParts, { env: { CHARGEKEEPER_CONFIG: file, CHARGEKEEPER_DATA_DIR: join(dir, 'data'), CHARGEKEEPER_PORT: '0', ...env }, logSink: () => undefined });
     await app.stop();
     return [];
   } catch (err) {

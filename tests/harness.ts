@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { stringify } from 'yaml';
-import { boot, type App, type BootOptions } from '../core/boot.js';
+import { siteParts } from '../app/site.js';
+import { boot, type App } from '../core/boot.js';
+import type { RegistryEntry } from '../core/host.js';
 import { Clock } from '../core/clock.js';
 import type { EventMap, EventName } from '../core/events.js';
 
@@ -18,7 +20,7 @@ export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
   /** Test-only plugins by config key (enable them under config.plugins). */
-  extraPlugins?: BootOptions['extraPlugins'];
+  extraPlugins?: Record<string, RegistryEntry>;
 }
 
 export interface ChargePointOptions {
@@ -106,14 +108,13 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
 
   const launch = async () => {
     const file = writeConfig(dataDir, config);
-    app = await boot({
+    app = await boot({ ...siteParts, plugins: { ...siteParts.plugins, ...opts.extraPlugins } }, {
       env: { CHARGEKEEPER_CONFIG: file, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_ADMIN_PASSWORD: ADMIN_PASSWORD, ...opts.env },
       logSink: (line) => {
         logs.push(line);
         if (process.env.CHARGEKEEPER_TEST_LOG) process.stdout.write(`${line}\n`);
       },
       clock,
-      extraPlugins: opts.extraPlugins,
     });
     app.bus.onAny((event, payload) => {
       const list = recorded.get(event) ?? [];

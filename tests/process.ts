@@ -12,9 +12,9 @@ export interface Running {
   listening: Promise<number>;
 }
 
-/** Runs the real appliance (core/main.ts) in a child process, as `npm start` does. */
+/** Runs the real appliance (app/main.ts) in a child process, as `npm start` does. */
 export function runAppliance(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'core/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

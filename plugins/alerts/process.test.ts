@@ -25,7 +25,7 @@ afterEach(async () => {
 function appliance(dir: string, config: Record<string, unknown>, port: number): { proc: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
   const file = writeConfig(dir, config);
   let err = '';
-  const proc = spawn('npx', ['tsx', 'core/main.ts'], {
+  const proc = spawn('npx', ['tsx', 'app/main.ts'], {
     cwd: repo, detached: true, stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, CHARGEKEEPER_CONFIG: file, CHARGEKEEPER_DATA_DIR: dir, CHARGEKEEPER_PORT: String(port), CHARGEKEEPER_ADMIN_PASSWORD: ADMIN_PASSWORD },
   });

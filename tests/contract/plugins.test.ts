@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { siteParts } from '../../app/site.js';
 import { checkSiteConfig } from '../../core/boot.js';
 import type { RegistryEntry } from '../../core/host.js';
 import { adapters } from '../../hardware-adapters/index.js';
@@ -63,7 +64,7 @@ describe('plugin contract', () => {
     for (const section of found) {
       const file = writeConfig(scratch, siteWith(key, entry, where, section));
       const env = { CHARGEKEEPER_CONFIG: file, ...placeholders(readFileSync(file, 'utf8')) };
-      const { problems } = checkSiteConfig(env, { logSink: () => undefined });
+      const { problems } = checkSiteConfig(env, siteParts, { logSink: () => undefined });
       expect(problems, JSON.stringify(section)).toEqual([]);
     }
   });
@@ -84,7 +85,7 @@ describe('site config examples', () => {
   const files = ['config/default.yaml', ...readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => `config/examples/${f}`)];
   it.each(files)('%s is valid', (file) => {
     const text = readFileSync(join(root, file), 'utf8');
-    const { problems } = checkSiteConfig({ CHARGEKEEPER_CONFIG: join(root, file), ...placeholders(text) }, { logSink: () => undefined });
+    const { problems } = checkSiteConfig({ CHARGEKEEPER_CONFIG: join(root, file), ...placeholders(text) }, siteParts, { logSink: () => undefined });
     expect(problems).toEqual([]);
   });
 });

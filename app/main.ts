@@ -1,8 +1,10 @@
-import { boot } from './boot.js';
-import { ConfigError } from './config.js';
+// The appliance's entry point (`npm start` runs its build, dist/app/main.js).
+import { boot } from '../core/boot.js';
+import { ConfigError } from '../core/config.js';
+import { siteParts } from './site.js';
 
 try {
-  const app = await boot();
+  const app = await boot(siteParts);
   let signals = 0;
   const shutdown = (signal: string) => {
     signals += 1;
