@@ -1,5 +1,6 @@
 import type { Decisions, DecisionName, EventMap, EventName } from './events.js';
 import type { Logger } from './types.js';
+import { errorMessage } from './errors.js';
 
 type Handler<K extends EventName> = (e: EventMap[K]) => void | Promise<void>;
 type AnyHandler = (event: EventName, payload: unknown) => void;
@@ -82,7 +83,7 @@ export class Bus {
   }
 
   #fail(owner: string, hook: string, err: unknown): void {
-    const error = err instanceof Error ? err.message : String(err);
+    const error = errorMessage(err);
     this.#log.error(`${owner}/${hook} failed: ${error}`, { stack: err instanceof Error ? err.stack : undefined });
     if (hook !== 'plugin.failed') {
       this.emit('plugin.failed', { plugin: owner, hook, error, at: new Date().toISOString() });

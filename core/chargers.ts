@@ -5,6 +5,7 @@ import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, type OcppServer } from './ocpp/server.js';
 import type { ChargerService, ChargerView, SendOptions } from './services.js';
+import { errorMessage } from './errors.js';
 
 type Row = Record<string, unknown>;
 
@@ -84,7 +85,7 @@ export class Chargers implements ChargerService {
       if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request: payload, response });
       return response;
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       const errorKind = err instanceof ChargerOfflineError ? 'offline' : err instanceof ChargerTimeoutError ? 'timeout'
         : err instanceof ChargerCallError ? 'callerror' : err instanceof CommandPayloadError ? 'invalid' : undefined;
       this.#bus.emit('command.sent', { chargerId, at, action, request: payload, error, ...(errorKind ? { errorKind } : {}), actor: opts.actor });

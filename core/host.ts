@@ -8,6 +8,7 @@ import type { Lifecycle, Plugin, PluginContext } from './plugin.js';
 import { decode, formatDuration, parseDuration, type ConfigProblem } from './schema.js';
 import type { CoreServices } from './services.js';
 import type { Logger, PageSpec, RouteSpec } from './types.js';
+import { errorMessage } from './errors.js';
 
 /** A plugin known to the registry and the folder its files (and UI pages) live in. */
 export interface RegistryEntry {
@@ -163,7 +164,7 @@ export class PluginHost {
         await p.lifecycle?.start?.();
         for (const job of p.jobs) {
           p.disposers.push(this.#clock.every(job.intervalMs, job.fn, (err) => {
-            this.#log.error(`${p.name}/job:${job.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+            this.#log.error(`${p.name}/job:${job.name} failed: ${errorMessage(err)}`);
             this.#bus.emit('plugin.failed', { plugin: p.name, hook: `job:${job.name}`, error: String(err), at: this.#clock.iso() });
           }));
         }

@@ -5,6 +5,7 @@ import type { ModbusLink } from './link.js';
 import type { MeterModel, MeterReading } from './model.js';
 import { readMeter } from './read.js';
 import { locateModel } from './sunspec.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** Consecutive failed polls after which a meter is reported unreachable. */
 export const UNREACHABLE_AFTER = 3;
@@ -107,7 +108,7 @@ export class MeterPoller {
       this.#located ??= await locateModel(link, model, unitId, meter.timeout);
       reading = orient(await readMeter(link, this.#located, unitId, meter.timeout), meter.invert);
     } catch (err) {
-      await this.#failed(err instanceof Error ? err.message : String(err));
+      await this.#failed(errorMessage(err));
       return;
     }
     const at = clock.iso();
@@ -140,7 +141,7 @@ export class MeterPoller {
     try {
       await fn();
     } catch (err) {
-      this.#deps.log.error(`meter ${this.id}: ${err instanceof Error ? err.message : String(err)}`);
+      this.#deps.log.error(`meter ${this.id}: ${errorMessage(err)}`);
     }
   }
 }

@@ -8,6 +8,7 @@ import type { ReservationsConfig } from './config.js';
 import { owns, type Holds } from './holds.js';
 import type { KeyedLock } from './keyed-lock.js';
 import type { Reservation, ReservationStore } from './store.js';
+import { errorMessage } from '../../core/errors.js';
 
 export interface ReserveInput {
   chargerId: string;
@@ -239,7 +240,7 @@ export class ReservationService {
       } catch (err) {
         // The charger drops the reservation at its expiry anyway; the appliance stops enforcing it now.
         chargerAnswer = err instanceof ChargerOfflineError ? 'offline' : 'error';
-        ctx.log.warn(`CancelReservation ${r.id} at ${r.chargerId} failed: ${err instanceof Error ? err.message : String(err)}`);
+        ctx.log.warn(`CancelReservation ${r.id} at ${r.chargerId} failed: ${errorMessage(err)}`);
       }
     }
     await ctx.core.audit.record(principal.username, 'reservation.cancel', `reservation:${id}`, { chargerId: r.chargerId, connectorId: r.connectorId, chargerAnswer });

@@ -4,6 +4,7 @@ import type { CoreServices } from '../../core/services.js';
 import type { Logger } from '../../core/types.js';
 import { ListStateStore, type ListEntry, type ListState } from './local-list-state.js';
 import { bumpVersion, listVersion, type TagStore } from './tag-store.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** Why a charger is being synced: boots and operator requests probe it first; the others trust what we stored. */
 export type SyncReason = 'boot' | 'manual' | 'connect' | 'change' | 'retry';
@@ -24,8 +25,6 @@ type ListUpdate = Array<{ idTag: string; idTagInfo?: Record<string, string> }>;
 type Sent =
   | { accepted: true; version: number }
   | { accepted: false; request: number; status: string | null; error: string };
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * Keeps each charger's Local Authorization List equal to the tags it may
@@ -154,7 +153,7 @@ export class LocalLists {
   }
 
   #exclusive(chargerId: string, fn: () => Promise<void>): Promise<void> {
-    const run = (this.#chains.get(chargerId) ?? Promise.resolve()).then(fn).catch((err: unknown) => this.#log.error(`local list of ${chargerId}: ${message(err)}`));
+    const run = (this.#chains.get(chargerId) ?? Promise.resolve()).then(fn).catch((err: unknown) => this.#log.error(`local list of ${chargerId}: ${errorMessage(err)}`));
     this.#chains.set(chargerId, run);
     void run.finally(() => { if (this.#chains.get(chargerId) === run) this.#chains.delete(chargerId); });
     return run;
@@ -175,8 +174,8 @@ export class LocalLists {
       else s = { ...s, dirty: false };
     } catch (err) {
       // Offline or silent: keep what we know and try again at the next connect, boot or retry.
-      s = { ...s, dirty: true, lastError: message(err) };
-      this.#log.warn(`local list of ${chargerId} not synced (${reason}): ${message(err)}`);
+      s = { ...s, dirty: true, lastError: errorMessage(err) };
+      this.#log.warn(`local list of ${chargerId} not synced (${reason}): ${errorMessage(err)}`);
     }
     await this.#state.save(s);
   }
@@ -308,7 +307,7 @@ export class LocalLists {
       } catch (err) {
         // Before anything was applied this is an ordinary failed sync; after, the list is half done.
         if (i === 0) throw err;
-        return { accepted: false, request: i + 1, status: null, error: `${what} failed: ${message(err)}` };
+        return { accepted: false, request: i + 1, status: null, error: `${what} failed: ${errorMessage(err)}` };
       }
       if (status !== 'Accepted') return { accepted: false, request: i + 1, status, error: `charger answered ${status} to ${what}` };
     }
