@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { CoreServices } from '../../core/services.js';
 import type { BillingConfig } from './config.js';
 import { monthRange, periodOf } from './time.js';
-import type { UsersLookup } from './users-lookup.js';
+import type { UsersApi } from '../users/api.js';
 
 /** A monthly energy cap and how much of it is used. */
 export interface BudgetStatus {
@@ -21,7 +21,7 @@ export interface BudgetDeps {
   db: Knex;
   core: CoreServices;
   budgets: BillingConfig['budgets'];
-  users: () => UsersLookup | undefined;
+  users: () => UsersApi | undefined;
 }
 
 /**

@@ -6,7 +6,7 @@ import { resolveTariff, type Rule, type Who } from './assign.js';
 import type { Reading } from './energy.js';
 import { priceSession, type Breakdown, type SessionData } from './pricing.js';
 import type { Tariffs, TariffVersion } from './tariffs.js';
-import type { UsersLookup } from './users-lookup.js';
+import type { UsersApi } from '../users/api.js';
 
 /** A row of the core's transactions table. */
 export interface TxRow {
@@ -31,7 +31,7 @@ export interface CostDeps {
   db: Knex;
   core: CoreServices;
   tariffs: Tariffs;
-  users: () => UsersLookup | undefined;
+  users: () => UsersApi | undefined;
   idleBelowW: number;
 }
 

@@ -10,7 +10,7 @@ import { tariffRoutes } from './routes-tariffs.js';
 import { statementRoutes } from './routes-statements.js';
 import type { StatementDeps } from './statements.js';
 import { Tariffs } from './tariffs.js';
-import type { UsersLookup } from './users-lookup.js';
+import type { UsersApi } from '../users/api.js';
 
 /** What other plugins get from ctx.use('billing'). */
 export interface BillingApi {
@@ -35,7 +35,7 @@ export default definePlugin({
   },
   migrations,
   register(ctx) {
-    const users = () => ctx.use<UsersLookup>('users');
+    const users = () => ctx.use<UsersApi>('users');
     const tariffs = new Tariffs(ctx.db, ctx.core.clock);
     const costs = new Costs({ db: ctx.db, core: ctx.core, tariffs, users, idleBelowW: ctx.config.idleBelowW });
     const budgets = new Budgets({ db: ctx.db, core: ctx.core, budgets: ctx.config.budgets, users });

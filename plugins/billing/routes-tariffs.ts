@@ -7,13 +7,13 @@ import type { BillingConfig } from './config.js';
 import { pricesAt, priceText } from './price-text.js';
 import { buildDef, TariffCreateBody, TariffPatchBody, type InputContext, type TariffInput } from './tariff-input.js';
 import type { Tariffs } from './tariffs.js';
-import type { UsersLookup } from './users-lookup.js';
+import type { UsersApi } from '../users/api.js';
 
 export interface TariffRouteDeps {
   core: CoreServices;
   config: BillingConfig;
   tariffs: Tariffs;
-  users: () => UsersLookup | undefined;
+  users: () => UsersApi | undefined;
 }
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });

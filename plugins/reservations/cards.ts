@@ -1,26 +1,12 @@
 import { ApiError } from '../../core/errors.js';
 import type { Principal } from '../../core/types.js';
+import type { Tag, UsersApi } from '../users/api.js';
 
-/** The parts of the users plugin's tags used here (plugins/users/tags.ts). */
-export interface TagLike {
-  idTag: string;
-  userId: number | null;
-  status: string;
-  expiresAt: string | null;
-  parentIdTag: string | null;
-  chargerIds: string[] | null;
-}
-
-/** What ctx.use('users') provides (plugins/users/index.ts UsersApi). */
-export interface UsersLike {
-  findTag(idTag: string): Promise<TagLike | null>;
-  tagsOf(userId: number): Promise<TagLike[]>;
-}
 
 export const isDriver = (p: Principal | null): boolean => p?.role === 'driver';
 
 /** A card that may charge now, as far as the tag itself says (the authorize decision has the last word). */
-export const usable = (t: TagLike, nowIso: string, chargerId?: string): boolean =>
+export const usable = (t: Tag, nowIso: string, chargerId?: string): boolean =>
   t.status === 'Accepted' && (!t.expiresAt || t.expiresAt > nowIso) && (!chargerId || !t.chargerIds || t.chargerIds.includes(chargerId));
 
 /**
@@ -29,9 +15,9 @@ export const usable = (t: TagLike, nowIso: string, chargerId?: string): boolean 
  * or a driver (userId) whose first usable card is taken.
  */
 export async function cardFor(
-  users: UsersLike, principal: Principal, nowIso: string,
+  users: UsersApi, principal: Principal, nowIso: string,
   want: { idTag?: string; userId?: number; chargerId?: string; prefer?: string | null },
-): Promise<TagLike> {
+): Promise<Tag> {
   if (want.idTag) {
     const tag = await users.findTag(want.idTag);
     if (isDriver(principal)) {

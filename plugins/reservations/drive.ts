@@ -7,7 +7,8 @@ import type { CoreServices } from '../../core/services.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { ROLES, type Principal, type RouteSpec } from '../../core/types.js';
 import { ACTIVE_POWER, ENERGY_REGISTER } from '../../core/readings.js';
-import { cardFor, isDriver, type UsersLike } from './cards.js';
+import type { UsersApi } from '../users/api.js';
+import { cardFor, isDriver } from './cards.js';
 import { blockingHold, type Holds } from './holds.js';
 import { ACTORS } from './routes.js';
 import type { ReservationStore } from './store.js';
@@ -17,7 +18,7 @@ export interface DriveDeps {
   core: CoreServices;
   holds: Holds;
   store: ReservationStore;
-  users: () => UsersLike;
+  users: () => UsersApi;
   ask: PluginContext<unknown>['ask'];
 }
 

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { definePlugin } from '../../core/plugin.js';
 import { ApiError } from '../../core/errors.js';
 import { STAFF } from '../../core/types.js';
-import type { UsersLike } from './cards.js';
+import type { UsersApi } from '../users/api.js';
 import { ReservationsConfigSchema, validate } from './config.js';
 import { driveRoutes } from './drive.js';
 import { Holds } from './holds.js';
@@ -31,8 +31,8 @@ export default definePlugin({
   migrations,
   register(ctx) {
     const { clock } = ctx.core;
-    const users = (): UsersLike => {
-      const api = ctx.use<UsersLike>('users');
+    const users = (): UsersApi => {
+      const api = ctx.use<UsersApi>('users');
       if (!api) throw new ApiError(503, 'the users plugin is not running');
       return api;
     };

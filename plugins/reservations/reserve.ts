@@ -3,7 +3,8 @@ import type { EventMap } from '../../core/events.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError } from '../../core/ocpp/server.js';
 import type { PluginContext } from '../../core/plugin.js';
 import type { Principal } from '../../core/types.js';
-import { cardFor, isDriver, type UsersLike } from './cards.js';
+import type { UsersApi } from '../users/api.js';
+import { cardFor, isDriver } from './cards.js';
 import type { ReservationsConfig } from './config.js';
 import { owns, type Holds } from './holds.js';
 import type { KeyedLock } from './keyed-lock.js';
@@ -26,7 +27,7 @@ export interface ReserveDeps {
   store: ReservationStore;
   holds: Holds;
   locks: KeyedLock;
-  users: () => UsersLike;
+  users: () => UsersApi;
 }
 
 // CALLERROR codes that mean "this charger has no Reservation profile".

@@ -2,22 +2,14 @@ import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
 import { Duration } from '../../core/schema.js';
 import { STAFF } from '../../core/types.js';
+import type { UsersApi } from './api.js';
 import { authorizer } from './authorize.js';
 import { LocalLists } from './local-list.js';
 import { migrations } from './migrations.js';
 import { userRoutes } from './routes-users.js';
 import { tagRoutes } from './routes-tags.js';
 import { TagStore } from './tag-store.js';
-import type { Tag } from './tags.js';
 import { UnknownTags } from './unknown-tags.js';
-
-/** What other plugins get from ctx.use('users'). */
-export interface UsersApi {
-  /** The tag for an idTag (any case), or null. */
-  findTag(idTag: string): Promise<Tag | null>;
-  /** The tags an account owns. */
-  tagsOf(userId: number): Promise<Tag[]>;
-}
 
 // Staff read users and tags (admin sees every page anyway); the pages show edit controls to admins only.
 const OPERATORS = STAFF.filter((r) => r !== 'admin');
