@@ -1,18 +1,15 @@
 // The one HTTP client of the UI. Plugin pages import it too:
 //   import { api, ApiError } from '../../../ui/src/lib/api.ts';
 
-export type Role = 'admin' | 'installer' | 'technician' | 'viewer' | 'driver';
+// The server's own shapes, type-only (erased from the bundle), so each is declared once.
+import type { Account } from '../../../core/accounts.ts';
+import type { ChargePointStatus } from '../../../core/events.ts';
+import type { Role } from '../../../core/types.ts';
 
-export type ConnectorStatus =
-  | 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV'
-  | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted';
+export type { ChargePointStatus, Role };
 
-export interface User {
-  id: number;
-  username: string;
-  name: string;
-  role: Role;
-}
+/** The signed-in account, as the login answer and /api/auth/me give it. */
+export type User = Pick<Account, 'id' | 'username' | 'name' | 'role'>;
 
 export interface LoginAnswer {
   token: string;
@@ -29,7 +26,7 @@ export interface Health {
 
 export interface Connector {
   connectorId: number;
-  status: ConnectorStatus | string;
+  status: ChargePointStatus | string;
   errorCode: string | null;
 }
 
