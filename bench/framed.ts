@@ -1,7 +1,8 @@
 /**
  * A hand-framed OCPP-J charger for the benchmark: plain `ws`, frames built
  * as strings, replies matched by message id without parsing their payload
- * and no schema validation. It costs the load generator a fraction of what
+ * and no schema validation; calls from the server are refused at once
+ * (NotImplemented). It costs the load generator a fraction of what
  * the server spends per call, so the server saturates first (the bench
  * prints both CPU times to show it).
  */
@@ -19,8 +20,13 @@ export class FramedCharger {
       // [3,"<id>",{...}] or [4,"<id>","code",...]: the id is the first quoted string.
       const start = text.indexOf('"') + 1;
       const id = text.slice(start, text.indexOf('"', start));
+      if (text.charCodeAt(1) === 50) { // '2': a call from the server (configuration, local lists, probes)
+        // Answered at once, as a charger without those features would, so no server call waits for its timeout.
+        ws.send(`[4,"${id}","NotImplemented","not in the benchmark's charger",{}]`);
+        return;
+      }
       const waiter = this.#pending.get(id);
-      if (!waiter) return; // a call from the server: the bench's chargers are never asked anything
+      if (!waiter) return;
       this.#pending.delete(id);
       if (text.charCodeAt(1) === 52) waiter.reject(new Error(`CALLERROR ${text.slice(0, 200)}`)); // '4'
       else waiter.resolve(text);

@@ -56,6 +56,8 @@ function startProcess(name: string, argv: string[], env: Record<string, string>)
       const m = /listening on https?:\/\/[^:]+:(\d+)/.exec(out);
       if (m) {
         child.stdout!.off('data', onData);
+        // Keep draining: stdout to a pipe is synchronous on Linux, so a full pipe would stall the server.
+        child.stdout!.resume();
         res({
           name, child, port: Number(m[1]), startupMs: performance.now() - t0,
           stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }),
