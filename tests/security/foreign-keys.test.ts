@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootedCharger, createTariff, driver, startBilling, startSession } from '../../plugins/billing/test-kit.js';
-import { charger, driver, startTx, withReservationProfile } from '../../plugins/reservations/testing.js';
+import * as reservationsKit from '../../plugins/reservations/testing.js';
 import { startApp, type TestApp, type TestChargePoint } from '../harness.js';
 
 const ENERGY = 'Energy.Active.Import.Register';
@@ -74,15 +74,15 @@ describe('a reservation id a charger names must be its own, for that card', () =
 
   it('does not let another card\'s session on the next connector use up a reservation', async () => {
     t = await startApp({ config: { plugins: { users: {}, reservations: {} } } });
-    const cp = await charger(t, 'CP1');
-    withReservationProfile(cp);
-    const ann = await driver(t, 'ann', 'ANN-1');
-    await driver(t, 'bob', 'BOB-1');
+    const cp = await reservationsKit.charger(t, 'CP1');
+    reservationsKit.withReservationProfile(cp);
+    const ann = await reservationsKit.driver(t, 'ann', 'ANN-1');
+    await reservationsKit.driver(t, 'bob', 'BOB-1');
     await cp.call('StatusNotification', { connectorId: 2, errorCode: 'NoError', status: 'Available' });
     const made = await t.api('POST', '/reservations', { token: ann.token, body: { chargerId: 'CP1', connectorId: 1 } });
     expect(made.status).toBe(201);
     // Bob charges on connector 2 (free, so Accepted) and his charger names Ann's reservation.
-    const tx = await startTx(cp, 'BOB-1', 2, { reservationId: made.body.id });
+    const tx = await reservationsKit.startTx(cp, 'BOB-1', 2, { reservationId: made.body.id });
     expect(tx.idTagInfo.status).toBe('Accepted');
     await new Promise((r) => setTimeout(r, 300));
     const after = await t.api('GET', `/reservations/${made.body.id}`, { token: ann.token });
