@@ -34,11 +34,15 @@ const toAccount = (r: AccountRow): Account => ({
 
 const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+/** What ended a token's standing: the stream that used it stops. */
+type AccountChanged = (accountId: number) => void;
+
 /** Accounts, passwords and bearer tokens. The users plugin builds user management on top of it. */
 export class Accounts {
   #db: Knex;
   #clock: Clock;
   #sessionTtlMs: number;
+  readonly #watchers = new Set<AccountChanged>();
 
   constructor(db: Knex, clock: Clock, sessionTtlMs: number) {
     this.#db = db;
@@ -84,8 +88,22 @@ export class Accounts {
     return (await this.get(id))!;
   }
 
-  /** Changes the given fields; a new password, a role change or disabling revokes the account's sessions. */
-  async update(id: number, patch: Partial<AccountInput>): Promise<Account | null> {
+  /**
+   * Calls back whenever an account's tokens may have lost their standing
+   * (logout, revocation, password or role change, disabling, deletion), so a
+   * long-lived stream can check its token again. Returns the unsubscribe.
+   */
+  onChange(fn: AccountChanged): () => void {
+    this.#watchers.add(fn);
+    return () => this.#watchers.delete(fn);
+  }
+
+  #changed(accountId: number): void {
+    for (const fn of [...this.#watchers]) fn(accountId);
+  }
+
+  /** Changes the given fields and returns the account with how many tokens ended. */
+  async updateAccount(id: number, patch: Partial<AccountInput>): Promise<{ account: Account; revokedTokens: number } | null> {
     const before = await this.get(id);
     if (!before) return null;
     const changes: Record<string, unknown> = { updated_at: this.#clock.iso() };
@@ -94,15 +112,25 @@ export class Accounts {
     }
     if (patch.password !== undefined) changes.password_hash = await hashPassword(patch.password);
     await this.#db('accounts').where({ id }).update(changes);
-    if (patch.password !== undefined || (patch.role && patch.role !== before.role) || patch.disabled) {
-      await this.revokeTokens(id, 'session');
-    }
-    return this.get(id);
+    let revokedTokens = 0;
+    // A new password ends everything the old one issued, personal API tokens included;
+    // a role change or disabling ends sessions (personal tokens follow the account's role).
+    if (patch.password !== undefined) revokedTokens = await this.revokeTokens(id);
+    else if ((patch.role && patch.role !== before.role) || patch.disabled) revokedTokens = await this.revokeTokens(id, 'session');
+    if (patch.password !== undefined || (patch.role && patch.role !== before.role) || patch.disabled) this.#changed(id);
+    return { account: (await this.get(id))!, revokedTokens };
+  }
+
+  /** Changes the given fields; a new password revokes every token, a role change or disabling the sessions. */
+  async update(id: number, patch: Partial<AccountInput>): Promise<Account | null> {
+    return (await this.updateAccount(id, patch))?.account ?? null;
   }
 
   async remove(id: number): Promise<boolean> {
     await this.revokeTokens(id);
-    return (await this.#db('accounts').where({ id }).delete()) > 0;
+    const removed = (await this.#db('accounts').where({ id }).delete()) > 0;
+    this.#changed(id);
+    return removed;
   }
 
   /** Whether the password is this account's, without issuing a token. */
@@ -138,17 +166,30 @@ export class Accounts {
   }
 
   async revokeToken(accountId: number, tokenId: number): Promise<boolean> {
-    return (await this.#db('auth_tokens').where({ id: tokenId, account_id: accountId }).delete()) > 0;
+    const revoked = (await this.#db('auth_tokens').where({ id: tokenId, account_id: accountId }).delete()) > 0;
+    if (revoked) this.#changed(accountId);
+    return revoked;
   }
 
-  async revokeTokens(accountId: number, kind?: 'session' | 'personal'): Promise<void> {
+  /** Revokes an account's tokens (of one kind, or all); returns how many. */
+  async revokeTokens(accountId: number, kind?: 'session' | 'personal'): Promise<number> {
     const q = this.#db('auth_tokens').where({ account_id: accountId });
     if (kind) q.andWhere({ kind });
-    await q.delete();
+    const n = await q.delete();
+    if (n) this.#changed(accountId);
+    return n;
   }
 
   async logout(token: string): Promise<void> {
+    const row = await this.#db('auth_tokens').where({ token_hash: tokenHash(token) }).first('account_id');
     await this.#db('auth_tokens').where({ token_hash: tokenHash(token) }).delete();
+    if (row) this.#changed(row.account_id as number);
+  }
+
+  /** When a token stops being valid by itself (null: never), for streams that must end then. */
+  async expiresAt(token: string): Promise<string | null> {
+    const row = await this.#db('auth_tokens').where({ token_hash: tokenHash(token) }).first('expires_at');
+    return (row?.expires_at as string | null | undefined) ?? null;
   }
 
   /** The principal behind a bearer token, or null when unknown, expired or disabled. */

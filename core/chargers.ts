@@ -3,6 +3,7 @@ import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
+import { redactCommand } from './redact.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, type OcppServer } from './ocpp/server.js';
 import type { ChargerService, ChargerView, SendOptions } from './services.js';
 import { errorMessage } from './errors.js';
@@ -81,15 +82,17 @@ export class Chargers implements ChargerService {
     const at = this.#clock.iso();
     try {
       const response = await this.#ocpp.send(chargerId, action, payload, opts.timeoutMs);
-      this.#bus.emit('command.sent', { chargerId, at, action, request: payload, response, actor: opts.actor });
-      if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request: payload, response });
+      const shown = { request: redactCommand(payload), response: redactCommand(response) };
+      this.#bus.emit('command.sent', { chargerId, at, action, ...shown, actor: opts.actor });
+      if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, shown);
       return response;
     } catch (err) {
       const error = errorMessage(err);
       const errorKind = err instanceof ChargerOfflineError ? 'offline' : err instanceof ChargerTimeoutError ? 'timeout'
         : err instanceof ChargerCallError ? 'callerror' : err instanceof CommandPayloadError ? 'invalid' : undefined;
-      this.#bus.emit('command.sent', { chargerId, at, action, request: payload, error, ...(errorKind ? { errorKind } : {}), actor: opts.actor });
-      if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request: payload, error });
+      const request = redactCommand(payload);
+      this.#bus.emit('command.sent', { chargerId, at, action, request, error, ...(errorKind ? { errorKind } : {}), actor: opts.actor });
+      if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request, error });
       throw err;
     }
   }

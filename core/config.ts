@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static, type StaticDecode } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
+import { proxyEntryProblem } from './http/client-address.js';
+import { MIN_ADMIN_PASSWORD } from './passwords.js';
 import { Duration, Strict, decode, type ConfigProblem } from './schema.js';
 
 export class ConfigError extends Error {
@@ -39,8 +41,14 @@ export const CoreConfigSchema = Strict({
     publicUrl: Type.Optional(Type.String({ format: 'uri' })),
     tls: Type.Optional(Strict({ cert: Type.String(), key: Type.String() })),
     sessionTtl: Duration({ default: '12h' }),
-    /** Behind a reverse proxy (Caddy, nginx, Traefik): take the client's address from X-Forwarded-For, which only the proxy may set. */
-    trustProxy: Type.Boolean({ default: false }),
+    /** Behind a reverse proxy (Caddy, nginx, Traefik): whose X-Forwarded-For to believe. */
+    trustProxy: Type.Union([
+      Type.Boolean(),
+      Type.Array(Type.String({ minLength: 2, maxLength: 50 }), { maxItems: 32 }),
+    ], {
+      default: false,
+      description: 'false: use the socket address; a list of proxy addresses or CIDR ranges (["127.0.0.1", "10.0.0.0/8"]): the client is the right-most X-Forwarded-For hop that is not one of them; true: the direct peer is the proxy (its right-most hop is the client)',
+    }),
   }, { default: {} }),
   ocpp: Strict({
     path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/ocpp', description: 'a path like /ocpp' }),
@@ -138,6 +146,15 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): { config?:
     const keep = core.storage.keepMeterValues;
     if (keep !== undefined && keep < 7 * 24 * 3_600_000) {
       found.push({ path: 'storage.keepMeterValues', message: `expected at least 7d (diagnostics and open sessions need recent readings), got "${String(raw.storage && (raw.storage as Record<string, unknown>).keepMeterValues)}"` });
+    }
+    if (Array.isArray(core.http.trustProxy)) {
+      core.http.trustProxy.forEach((entry, i) => {
+        const problem = proxyEntryProblem(entry);
+        if (problem) found.push({ path: `http.trustProxy.${i}`, message: problem });
+      });
+    }
+    if (env.CHARGEKEEPER_ADMIN_PASSWORD !== undefined && env.CHARGEKEEPER_ADMIN_PASSWORD.length < MIN_ADMIN_PASSWORD) {
+      found.push({ path: 'CHARGEKEEPER_ADMIN_PASSWORD', message: `expected at least ${MIN_ADMIN_PASSWORD} characters (it guards the whole site), got ${env.CHARGEKEEPER_ADMIN_PASSWORD.length}` });
     }
     if (env.CHARGEKEEPER_PORT !== undefined) {
       const port = Number(env.CHARGEKEEPER_PORT);

@@ -22,6 +22,9 @@ export async function verifyPassword(password: string | Buffer, stored: string |
   return timingSafeEqual(key, expected);
 }
 
+/** Accounts that can change the site (admin, installer) need longer passwords than drivers' and viewers'. */
+export const MIN_ADMIN_PASSWORD = 12;
+
 export function randomPassword(): string {
   return randomBytes(12).toString('base64url');
 }

@@ -36,6 +36,8 @@ export interface RouteRequest<P = Record<string, string>, Q = Record<string, unk
   query: Q;
   payload: B;
   principal: Principal | null;
+  /** The bearer token this request came with (null on public routes), for streams that must end with it. */
+  token: string | null;
   raw: Request;
 }
 
@@ -59,6 +61,17 @@ export interface RouteSpec {
   response?: TSchema;
   /** Raw payload (uploads, CSV); body validation is then skipped. */
   rawPayload?: { maxBytes: number; allow?: string[] };
+  /**
+   * GET downloads and the event stream only: links and EventSource cannot send
+   * an Authorization header, so the token may come as ?token= or as a
+   * one-time ?ticket= from POST /api/auth/ticket. Elsewhere a query token is
+   * refused, so tokens stay out of proxy logs and browser history.
+   */
+  queryToken?: boolean;
+  /** Parts of a route narrower than `roles` (some commands are installer-only); shown as x-restricted in OpenAPI. */
+  restricted?: { roles: Role[]; actions?: string[]; configurationKeys?: string[] };
+  /** Runs before the body is read (upload routes check their one-time token here); throw ApiError to refuse. */
+  beforeBody?: (params: Record<string, string>) => Promise<void> | void;
   handler: RouteHandler;
 }
 

@@ -11,6 +11,7 @@ export function buildOpenApi(routes: Array<{ owner: string; spec: RouteSpec }>, 
       tags: [owner],
       security: spec.roles === 'public' ? [] : [{ bearer: [] }],
       'x-roles': spec.roles === 'public' ? 'public' : ['admin', ...spec.roles.filter((r) => r !== 'admin')],
+      ...(spec.restricted ? { 'x-restricted': { ...spec.restricted, roles: ['admin', ...spec.restricted.roles.filter((r) => r !== 'admin')] } } : {}),
       parameters: [
         ...params(spec.params, 'path'),
         ...params(spec.query, 'query'),

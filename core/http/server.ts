@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Hapi, { type Request, type ResponseToolkit } from '@hapi/hapi';
 import Inert from '@hapi/inert';
@@ -22,13 +23,26 @@ export interface HttpDeps {
 
 interface Mounted { owner: string; spec: RouteSpec }
 
-function bearer(request: Request, spec: RouteSpec): string | null {
-  const header = request.headers.authorization;
-  if (typeof header === 'string' && header.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
-  // EventSource and download links cannot set headers.
-  if (spec.method === 'GET' && typeof request.query.token === 'string') return request.query.token;
-  return null;
-}
+const TICKET_TTL_MS = 30_000;
+const MAX_TICKETS = 1000;
+
+/**
+ * Headers on every answer, UI and API alike. The UI is built without inline
+ * scripts, so script-src needs no 'unsafe-inline'; styles keep it because
+ * Svelte sets style attributes.
+ */
+export const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': [
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
+    "connect-src 'self'", "font-src 'self'", "manifest-src 'self'", "worker-src 'self'", "object-src 'none'",
+    "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+  ].join('; '),
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+const JSON_ONLY = ['application/json'];
 
 function toBoom(err: unknown, log: Logger, where: string): Boom.Boom {
   if (err instanceof ApiError) {
@@ -48,6 +62,8 @@ export class HttpServer {
   readonly #deps: HttpDeps;
   readonly #routes: Mounted[] = [];
   readonly #closers = new Set<() => void>();
+  /** One-time tickets for links: ticket → the bearer token it stands for. */
+  readonly #tickets = new Map<string, { token: string; expiresAtMs: number }>();
 
   constructor(deps: HttpDeps) {
     this.#deps = deps;
@@ -70,6 +86,29 @@ export class HttpServer {
     return () => this.#closers.delete(fn);
   }
 
+  /** A one-time, 30-second stand-in for a bearer token, for a download link or an EventSource URL. */
+  issueTicket(token: string): { ticket: string; expiresAt: string } {
+    const now = Date.now();
+    for (const [k, v] of this.#tickets) if (v.expiresAtMs <= now) this.#tickets.delete(k);
+    if (this.#tickets.size >= MAX_TICKETS) throw new ApiError(429, 'too many unused tickets; use or let some expire first', [], 30);
+    const ticket = `ckt_${randomBytes(18).toString('base64url')}`;
+    this.#tickets.set(ticket, { token, expiresAtMs: now + TICKET_TTL_MS });
+    return { ticket, expiresAt: new Date(now + TICKET_TTL_MS).toISOString() };
+  }
+
+  #bearer(request: Request, spec: RouteSpec): string | null {
+    const header = request.headers.authorization;
+    if (typeof header === 'string' && header.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
+    if (!spec.queryToken) return null;
+    if (typeof request.query.token === 'string') return request.query.token;
+    if (typeof request.query.ticket === 'string') {
+      const found = this.#tickets.get(request.query.ticket);
+      this.#tickets.delete(request.query.ticket);
+      return found && found.expiresAtMs > Date.now() ? found.token : null;
+    }
+    return null;
+  }
+
   mount(owner: string, spec: RouteSpec): void {
     this.#routes.push({ owner, spec });
     const { log, accounts } = this.#deps;
@@ -77,10 +116,14 @@ export class HttpServer {
     const handler = async (request: Request, h: ResponseToolkit) => {
       try {
         let principal: Principal | null = null;
+        let token: string | null = null;
         if (spec.roles !== 'public') {
-          const token = bearer(request, spec);
+          token = this.#bearer(request, spec);
           principal = token ? await accounts.authenticate(token) : null;
-          if (!principal) throw new ApiError(401, 'missing or invalid bearer token');
+          if (!principal) {
+            const queryOnly = !spec.queryToken && (request.query.token !== undefined || request.query.ticket !== undefined);
+            throw new ApiError(401, queryOnly ? 'send the token as "Authorization: Bearer"; ?token= is taken only on downloads and the event stream' : 'missing or invalid bearer token');
+          }
           if (principal.role !== 'admin' && !spec.roles.includes(principal.role)) {
             throw new ApiError(403, `role ${principal.role} may not ${spec.method} ${path}`);
           }
@@ -88,13 +131,20 @@ export class HttpServer {
         const state = this.#deps.ownerState(owner);
         if (state !== 'running') throw new ApiError(503, `plugin ${owner} is ${state}`);
         const params = checkPart(spec.params, request.params, 'params');
-        const { token: _t, ...query } = request.query as Record<string, unknown>;
+        const { token: _t, ticket: _k, ...query } = request.query as Record<string, unknown>;
         const q = checkPart(spec.query, query, 'query');
         const payload = spec.rawPayload ? request.payload : checkPart(spec.body, request.payload ?? (spec.body ? {} : undefined), 'body');
-        return await spec.handler({ params, query: q, payload, principal, raw: request }, h);
+        return await spec.handler({ params, query: q, payload, principal, token, raw: request }, h);
       } catch (err) {
         throw toBoom(err, log, `${owner} ${spec.method} ${path}`);
       }
+    };
+    const { beforeBody } = spec;
+    const bodyFailed = async (_r: Request, _h: ResponseToolkit, err?: Error) => {
+      const status = Boom.isBoom(err) ? err.output.statusCode : 400;
+      if (status === 415) throw new Boom.Boom(`body: send JSON with Content-Type: application/json${spec.rawPayload ? ` or one of ${spec.rawPayload.allow?.join(', ')}` : ''}`, { statusCode: 415 });
+      if (status === 413) throw Boom.entityTooLarge(`body: larger than ${spec.rawPayload?.maxBytes ?? 1024 * 1024} bytes`);
+      throw Boom.badRequest(`body: ${err?.message ?? 'not valid JSON'}`);
     };
     this.hapi.route({
       method: spec.method,
@@ -102,8 +152,24 @@ export class HttpServer {
       handler,
       options: {
         payload: spec.rawPayload
-          ? { parse: false, output: 'data', maxBytes: spec.rawPayload.maxBytes, allow: spec.rawPayload.allow }
-          : spec.method === 'GET' || spec.method === 'DELETE' ? undefined : { failAction: async (_r, _h, err) => { throw Boom.badRequest(`body: ${err?.message ?? 'not valid JSON'}`); } },
+          ? { parse: false, output: 'data', maxBytes: spec.rawPayload.maxBytes, allow: spec.rawPayload.allow, failAction: bodyFailed }
+          // JSON routes take JSON only: a form post from another page must not act on them.
+          : spec.method === 'GET' || spec.method === 'DELETE' ? undefined : { allow: JSON_ONLY, failAction: bodyFailed },
+        // Before hapi reads the body: a refused upload costs its first packet, not its megabytes.
+        ...(beforeBody ? {
+          ext: {
+            onPreAuth: {
+              method: async (request: Request, h: ResponseToolkit) => {
+                try {
+                  await beforeBody(request.params as Record<string, string>);
+                } catch (err) {
+                  throw toBoom(err, log, `${owner} ${spec.method} ${path}`);
+                }
+                return h.continue;
+              },
+            },
+          },
+        } : {}),
       },
     });
   }
@@ -128,13 +194,18 @@ export class HttpServer {
         directory: { path: uiDir, index: true, redirectToSlash: false },
       },
     });
-    // Unknown non-API paths are client-side routes of the single-page app.
     this.hapi.ext('onPreResponse', (request, h) => {
       const res = request.response;
+      // Unknown non-API paths are client-side routes of the single-page app.
       if (Boom.isBoom(res) && res.output.statusCode === 404 && request.method === 'get' && !request.path.startsWith('/api')) {
-        if (existsSync(indexFile)) return h.file(indexFile, { confine: false });
-        return h.response('<h1>ChargeKeeper</h1><p>The UI is not built. Run <code>npm run build:ui</code>.</p>').type('text/html');
+        const page = existsSync(indexFile)
+          ? h.file(indexFile, { confine: false })
+          : h.response('<h1>ChargeKeeper</h1><p>The UI is not built. Run <code>npm run build:ui</code>.</p>').type('text/html');
+        for (const [k, v] of Object.entries(SECURITY_HEADERS)) page.header(k, v);
+        return page;
       }
+      if (Boom.isBoom(res)) Object.assign(res.output.headers, SECURITY_HEADERS);
+      else for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.header(k, v);
       return h.continue;
     });
   }

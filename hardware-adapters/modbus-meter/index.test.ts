@@ -75,7 +75,7 @@ async function startMeters(raw: unknown[]) {
     if (!spec) throw new Error(`no route ${method} ${path}`);
     return spec.handler({
       params: checkPart(spec.params, params, 'params'), query: checkPart(spec.query, query, 'query'),
-      payload: undefined, principal: null, raw: null as never,
+      payload: undefined, principal: null, token: null, raw: null as never,
     }, null as never);
   };
   const seen = <K extends EventName>(event: K) => events.filter((e) => e.event === event).map((e) => e.payload as EventMap[K]);

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../core/errors.js';
+import { urlsToOrigins } from '../../core/redact.js';
 import { STAFF, type RouteSpec } from '../../core/types.js';
 import { ackPage, verifyAck, type AckClaim } from './ack-link.js';
 import type { Engine } from './engine.js';
@@ -87,16 +88,18 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
       },
     },
     {
-      method: 'GET', path: '/alerts/channels', roles: STAFF, summary: 'Configured channels with their last delivery (no secrets)',
-      handler: async () => Promise.all([...rt.channels].map(async ([name, ch]) => {
+      method: 'GET', path: '/alerts/channels', roles: STAFF,
+      summary: 'Configured channels with their health and last delivery; targets (addresses, URLs) only for installers and admins, never secrets',
+      handler: async ({ principal }) => Promise.all([...rt.channels].map(async ([name, ch]) => {
+        const seesTargets = principal!.role === 'admin' || principal!.role === 'installer';
         const last = (await db('alerts_outbox').where({ channel: name }).whereNotNull('last_attempt_at').orderBy('last_attempt_at', 'desc').orderBy('id', 'desc').first()) as Row | undefined;
         const waiting = (await db('alerts_outbox').where({ channel: name }).whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at').count({ n: '*' }).first()) as { n: number | string } | undefined;
         return {
-          name, type: ch.config.type, target: ch.target, quietHours: ch.config.quietHours ?? null,
+          name, type: ch.config.type, target: seesTargets ? ch.target : null, quietHours: ch.config.quietHours ?? null,
           waiting: Number(waiting?.n ?? 0),
           lastDelivery: last ? {
             at: last.last_attempt_at, status: last.status, kind: last.kind, alertId: last.alert_id ?? null,
-            error: (last.last_error as string | null) ?? null,
+            error: last.last_error ? (seesTargets ? String(last.last_error) : urlsToOrigins(String(last.last_error))) : null,
           } : null,
         };
       })),

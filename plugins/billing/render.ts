@@ -84,9 +84,10 @@ export function statementHtml(st: Statement, site: string): string {
   .summary { display: flex; gap: 2rem; margin: 1rem 0; } .summary div { font-size: 1.1rem; } .summary b { display: block; font-size: 1.4rem; }
   footer { margin-top: 1.5rem; font-size: .85em; color: #555; } button { font: inherit; padding: .3rem .8rem; }
   @media print { body { margin: 0; max-width: none; font-size: 10pt; } .noprint { display: none; } tr { break-inside: avoid; } thead { display: table-header-group; } @page { margin: 15mm; } }
-</style></head>
+</style>
+<script src="/print.js" defer></script></head>
 <body>
-  <p class="noprint"><button onclick="window.print()">Print / save as PDF</button></p>
+  <p class="noprint"><button data-print>Print / save as PDF</button></p>
   <header><div><h1>Charging statement</h1><div>${who}</div></div>
     <div class="num"><div><b>${esc(site)}</b></div><div>Period ${esc(st.period)}</div><div class="muted">${esc(tz)}</div></div></header>
   <section class="summary">

@@ -23,7 +23,7 @@ export function statementRoutes(d: StatementRouteDeps): RouteSpec[] {
 
   return [
     {
-      method: 'GET', path: '/statements', roles: [...ROLES],
+      method: 'GET', path: '/statements', roles: [...ROLES], queryToken: true,
       summary: 'A user\'s statement for a month (default: this month, site time zone) as JSON, CSV or printable HTML; drivers get their own',
       query: Type.Object({
         userId: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -49,7 +49,7 @@ export function statementRoutes(d: StatementRouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/statements/export', roles: STAFF,
+      method: 'GET', path: '/statements/export', roles: STAFF, queryToken: true,
       summary: 'Every session of a month with its user, a total per user and the site totals (CSV for the treasurer)',
       query: Type.Object({
         period: Type.Optional(Period),

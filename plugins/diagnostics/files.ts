@@ -75,12 +75,18 @@ export class DiagnosticsFiles {
     return this.view(await this.#db('diagnostics_files').where({ id }).first());
   }
 
-  /** Stores an upload made with a one-time token: a raw body (PUT) or multipart/form-data (POST). */
-  async receive(token: string, body: Buffer | undefined, contentType: string | undefined, nameHint: string | undefined): Promise<DiagnosticsFile> {
+  /** The row of a one-time upload token that may still be used; the upload route asks before reading the body. */
+  async usable(token: string): Promise<Row> {
     const row = await this.#db('diagnostics_files').where({ token_hash: hash(token) }).first() as Row | undefined;
     if (!row) throw ApiError.notFound('upload link');
     if (row.state === 'uploaded') throw ApiError.conflict('this upload link was already used');
     if (Date.parse(row.expires_at as string) < this.#core.clock.nowMs()) throw new ApiError(403, 'this upload link has expired');
+    return row;
+  }
+
+  /** Stores an upload made with a one-time token: a raw body (PUT) or multipart/form-data (POST). */
+  async receive(token: string, body: Buffer | undefined, contentType: string | undefined, nameHint: string | undefined): Promise<DiagnosticsFile> {
+    const row = await this.usable(token);
     let data = body ?? Buffer.alloc(0);
     let name = nameHint ?? (row.file_name as string | null) ?? null;
     let type = contentType ?? null;

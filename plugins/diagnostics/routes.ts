@@ -44,6 +44,11 @@ export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteS
     const file = await files.receive(params.token, Buffer.isBuffer(payload) ? payload : undefined, raw.headers['content-type'] as string | undefined, params.name || undefined);
     return { id: file.id, fileName: file.fileName, sizeBytes: file.sizeBytes };
   };
+  // A wrong or used token is refused before 32 MiB of body are read.
+  const checkUploadToken = async (params: Record<string, string>) => {
+    if (typeof params.token !== 'string' || params.token.length < 16 || params.token.length > 64) throw ApiError.notFound('upload link');
+    await files.usable(params.token);
+  };
   const UploadParams = Type.Object({ token: Type.String({ minLength: 16, maxLength: 64 }), name: Type.Optional(Type.String({ maxLength: 200 })) });
 
   return [
@@ -137,13 +142,13 @@ export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteS
     {
       method: 'POST', path: '/diagnostics/upload/{token}/{name?}', roles: 'public',
       summary: 'Where a charger uploads its diagnostics log (multipart/form-data or a raw body); needs the one-time token from collect',
-      params: UploadParams, rawPayload: { maxBytes: 32 * 1024 * 1024 },
+      params: UploadParams, rawPayload: { maxBytes: 32 * 1024 * 1024 }, beforeBody: checkUploadToken,
       handler: upload,
     },
     {
       method: 'PUT', path: '/diagnostics/upload/{token}/{name?}', roles: 'public',
       summary: 'Raw-body upload of a diagnostics log; needs the one-time token from collect',
-      params: UploadParams, rawPayload: { maxBytes: 32 * 1024 * 1024 },
+      params: UploadParams, rawPayload: { maxBytes: 32 * 1024 * 1024 }, beforeBody: checkUploadToken,
       handler: upload,
     },
     {
@@ -152,7 +157,7 @@ export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteS
       handler: ({ query }) => files.list(query),
     },
     {
-      method: 'GET', path: '/diagnostics/files/{id}', roles: STAFF, summary: 'Download an uploaded diagnostics file (?token= allowed, for links)',
+      method: 'GET', path: '/diagnostics/files/{id}', roles: STAFF, queryToken: true, summary: 'Download an uploaded diagnostics file (?token= allowed, for links)',
       params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
       handler: async ({ params }, h: ResponseToolkit) => {
         const f = await files.file(params.id);

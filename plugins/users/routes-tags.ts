@@ -40,7 +40,7 @@ export function tagRoutes({ core, tags, unknown, lists }: TagRouteDeps): RouteSp
       handler: ({ query, principal }) => tags.list({ ...query, ...(isDriver(principal) ? { userId: principal!.userId } : {}) }),
     },
     {
-      method: 'GET', path: '/tags/export', roles: STAFF, summary: 'All tags as CSV (the columns the import takes)',
+      method: 'GET', path: '/tags/export', roles: STAFF, queryToken: true, summary: 'All tags as CSV (the columns the import takes)',
       handler: async (_req, h) => {
         const csv = tagsToCsv(await tags.list(), await accounts.list());
         return h.response(csv).type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="tags.csv"');

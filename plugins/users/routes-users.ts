@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Account, AccountInput } from '../../core/accounts.js';
 import { ApiError } from '../../core/errors.js';
+import { MIN_ADMIN_PASSWORD } from '../../core/passwords.js';
 import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type Role, type RouteSpec } from '../../core/types.js';
 import type { TagStore } from './tag-store.js';
@@ -14,6 +15,8 @@ const PASSWORD = Type.String();
 const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD = 8;
+// Who can change the site needs a password that survives guessing from the LAN.
+const minPassword = (role: Role | undefined) => (role === 'admin' || role === 'installer' ? MIN_ADMIN_PASSWORD : MIN_PASSWORD);
 
 interface UserBody { username?: string; name?: string | null; email?: string | null; role?: Role; password?: string; disabled?: boolean }
 
@@ -37,7 +40,8 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
       if (other && other.id !== self?.id) errors.push({ field: 'username', message: `"${body.username}" is already taken` });
     }
     if (body.email && !EMAIL_RE.test(body.email)) errors.push({ field: 'email', message: `expected an e-mail address like ops@example.org, got "${body.email}"` });
-    if (body.password !== undefined && body.password.length < MIN_PASSWORD) errors.push({ field: 'password', message: `must be at least ${MIN_PASSWORD} characters` });
+    const min = minPassword(body.role ?? self?.role);
+    if (body.password !== undefined && body.password.length < min) errors.push({ field: 'password', message: `must be at least ${min} characters` });
     if (errors.length) throw ApiError.badRequest(errors);
   };
 
@@ -70,19 +74,20 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
     },
     {
       method: 'POST', path: '/users/me/password', roles: [...ROLES],
-      summary: 'Change one\'s own password; every session ends and a new token is returned',
+      summary: 'Change one\'s own password; every session and personal API token ends (revokedTokens says how many) and a new session token is returned',
       body: Type.Object({ currentPassword: PASSWORD, newPassword: PASSWORD }, { additionalProperties: false }),
       handler: async ({ payload, principal }) => {
         const me = await mustGet(principal!.userId);
-        if (payload.newPassword.length < MIN_PASSWORD) throw ApiError.badRequest([{ field: 'newPassword', message: `must be at least ${MIN_PASSWORD} characters` }]);
+        const min = minPassword(me.role);
+        if (payload.newPassword.length < min) throw ApiError.badRequest([{ field: 'newPassword', message: `must be at least ${min} characters` }]);
         if (!(await accounts.checkPassword(me.id, payload.currentPassword))) {
           await audit.record(me.username, 'user.password-change-failed', `user:${me.username}`);
           throw ApiError.badRequest([{ field: 'currentPassword', message: 'is wrong' }]);
         }
-        await accounts.update(me.id, { password: payload.newPassword });
-        await audit.record(me.username, 'user.password-change', `user:${me.username}`);
+        const { revokedTokens } = (await accounts.updateAccount(me.id, { password: payload.newPassword }))!;
+        await audit.record(me.username, 'user.password-change', `user:${me.username}`, { revokedTokens });
         const fresh = await accounts.login(me.username, payload.newPassword);
-        return { token: fresh!.token, expiresAt: fresh!.expiresAt };
+        return { token: fresh!.token, expiresAt: fresh!.expiresAt, revokedTokens };
       },
     },
     {
@@ -113,7 +118,7 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
     },
     {
       method: 'PATCH', path: '/users/{id}', roles: [],
-      summary: 'Change an account; a new password, role or disabling ends its sessions',
+      summary: 'Change an account; a new password ends its sessions and personal tokens, a role change or disabling its sessions (revokedTokens says how many)',
       params: IdParam,
       body: Type.Object({
         username: Type.Optional(USERNAME), role: Type.Optional(ROLE), name: Type.Optional(NAME), email: Type.Optional(EMAIL),
@@ -125,8 +130,9 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
         await check(body, before);
         if ((body.role && body.role !== 'admin') || body.disabled === true) await keepAnAdmin(before, body.disabled ? 'disable' : 'demote');
         let after: Account;
+        let revokedTokens = 0;
         try {
-          after = (await accounts.update(before.id, body))!;
+          ({ account: after, revokedTokens } = (await accounts.updateAccount(before.id, body))!);
         } catch (err) {
           if (/unique/i.test(String(err))) throw ApiError.badRequest([{ field: 'username', message: `"${body.username}" is already taken` }]);
           throw err;
@@ -136,9 +142,9 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
           if (body[k] !== undefined && body[k] !== before[k]) changed[k] = { from: before[k], to: after[k] };
         }
         if (Object.keys(changed).length) await audit.record(actor(principal), 'user.update', `user:${after.username}`, changed);
-        if (body.password !== undefined) await audit.record(actor(principal), 'user.password-reset', `user:${after.username}`);
+        if (body.password !== undefined) await audit.record(actor(principal), 'user.password-reset', `user:${after.username}`, { revokedTokens });
         if (body.disabled !== undefined && body.disabled !== before.disabled) await tags.ownerChanged(after.id);
-        return after;
+        return { ...after, revokedTokens };
       },
     },
     {

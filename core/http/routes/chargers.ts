@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.js';
 import { hashPassword } from '../../passwords.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, OcppServer } from '../../ocpp/server.js';
+import { INSTALLER_ONLY_COMMANDS, SECURITY_CONFIG_KEYS, commandRefusal } from '../../ocpp/command-roles.js';
 import { commandExamples } from '../../ocpp/v16/examples.js';
 import { ROLES, STAFF, type RouteSpec } from '../../types.js';
 import type { CoreRouteDeps } from './deps.js';
@@ -116,17 +117,23 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
     },
     {
       method: 'GET', path: '/commands', roles: STAFF, summary: 'OCPP 1.6 commands that can be sent, with an example payload',
-      handler: () => OcppServer.commands().map((action) => ({ action, profile: OcppServer.profile(action), example: commandExamples[action] ?? {} })),
+      handler: () => OcppServer.commands().map((action) => ({
+        action, profile: OcppServer.profile(action), example: commandExamples[action] ?? {},
+        roles: INSTALLER_ONLY_COMMANDS.has(action) ? ['admin', 'installer'] : ['admin', 'installer', 'technician'],
+      })),
     },
     {
       method: 'POST', path: '/chargers/{id}/commands/{action}', roles: ['installer', 'technician'],
-      summary: 'Send an OCPP call (body = its payload); answers { response } with the charger\'s reply',
+      summary: `Send an OCPP call (body = its payload); answers { response } with the charger's reply. Installer/admin only: ${[...INSTALLER_ONLY_COMMANDS].join(', ')} and ChangeConfiguration of security keys`,
+      restricted: { roles: ['installer'], actions: [...INSTALLER_ONLY_COMMANDS], configurationKeys: [...SECURITY_CONFIG_KEYS] },
       params: Type.Object({ id: Type.String({ minLength: 1 }), action: Type.String({ minLength: 1 }) }),
       handler: async ({ params, payload, principal }) => {
         await mustExist(params.id);
         if (!OcppServer.commands().includes(params.action)) {
           throw new ApiError(404, `unknown command ${params.action}; known: ${OcppServer.commands().join(', ')}`);
         }
+        const refusal = commandRefusal(principal!.role, params.action, payload);
+        if (refusal) throw new ApiError(403, refusal);
         try {
           const response = await d.chargers.send(params.id, params.action, payload ?? {}, { actor: principal!.username });
           return { response };

@@ -6,20 +6,16 @@ import { snapshotSqlite } from '../../db/backup.js';
 import { ApiError } from '../../errors.js';
 import { maskSecrets } from '../../settings.js';
 import { ROLES, type RouteSpec } from '../../types.js';
+import { clientAddressOf } from '../client-address.js';
 import { LoginGuard } from '../login-guard.js';
 import type { CoreRouteDeps } from './deps.js';
 
 type RequestInfo = { info: { remoteAddress: string }; headers: Record<string, unknown> };
 
-/** Who is logging in: the socket's address, or behind a trusted proxy the first address it forwarded. */
-function clientAddress(raw: RequestInfo, trustProxy: boolean): string {
-  const forwarded = raw.headers['x-forwarded-for'];
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
-  return trustProxy && first ? first : raw.info.remoteAddress;
-}
-
 export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
   const loginGuard = new LoginGuard(d.clock);
+  const addressOf = clientAddressOf(d.config.http.trustProxy);
+  const clientAddress = (raw: RequestInfo) => addressOf(raw.info.remoteAddress, raw.headers['x-forwarded-for']);
   return [
     {
       method: 'GET', path: '/health', roles: 'public', summary: 'Liveness, version and uptime',
@@ -34,9 +30,10 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
     },
     {
       method: 'POST', path: '/auth/login', roles: 'public', summary: 'Log in with username and password; returns a bearer token',
-      body: Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }),
+      // Bounded so a 100,000-character "username" is refused before it reaches the audit log or scrypt.
+      body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }),
       handler: async ({ payload, raw }: { payload: { username: string; password: string }; raw: RequestInfo }) => {
-        const address = clientAddress(raw, d.config.http.trustProxy);
+        const address = clientAddress(raw);
         const waitMs = loginGuard.waitMs(payload.username, address);
         if (waitMs > 0) {
           const seconds = Math.ceil(waitMs / 1000);
@@ -55,7 +52,7 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/backup', roles: [], summary: 'A consistent copy of the whole SQLite database, taken while the appliance runs, as a download',
+      method: 'GET', path: '/backup', roles: [], queryToken: true, summary: 'A consistent copy of the whole SQLite database, taken while the appliance runs, as a download',
       handler: async ({ principal }, h) => {
         if (!d.databaseFile) throw ApiError.conflict('the database is PostgreSQL: back it up with pg_dump');
         const stamp = d.clock.iso().slice(0, 19).replace(/:/g, '-');
@@ -67,6 +64,11 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
         return h.response(stream).type('application/vnd.sqlite3').bytes(statSync(file).size)
           .header('content-disposition', `attachment; filename="${basename(file)}"`);
       },
+    },
+    {
+      method: 'POST', path: '/auth/ticket', roles: [...ROLES],
+      summary: 'A one-time ticket valid for 30 s, for a download link or the event stream (?ticket=) instead of putting the token in a URL',
+      handler: ({ token }, h) => h.response(d.http.issueTicket(token!)).code(201),
     },
     {
       method: 'GET', path: '/auth/me', roles: [...ROLES], summary: 'The logged-in account',
@@ -107,7 +109,7 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
       handler: ({ query }) => d.audit.list(query),
     },
     {
-      method: 'GET', path: '/events', roles: [...ROLES], summary: 'Server-Sent Events stream of the event bus (?token= allowed)',
+      method: 'GET', path: '/events', roles: [...ROLES], queryToken: true, summary: 'Server-Sent Events stream of the event bus (?token= allowed)',
       handler: (req, h) => {
         const principal = req.principal!;
         const stream = new PassThrough();
@@ -121,13 +123,36 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
           write(event, payload);
         });
         const ping = setInterval(() => stream.write(': ping\n\n'), 25_000);
+        let expiry: NodeJS.Timeout | undefined;
+        let closed = false;
         const close = () => {
+          if (closed) return;
+          closed = true;
           off();
           clearInterval(ping);
+          clearTimeout(expiry);
           offStop();
+          offAccount();
           stream.end();
         };
         const offStop = d.http.onStop(close);
+        // The stream lives only as long as its token: logout, revocation, a password or
+        // role change, disabling or expiry ends it (the browser then logs in again).
+        const token = req.token!;
+        const offAccount = d.accounts.onChange((accountId) => {
+          if (accountId !== principal.userId) return;
+          void d.accounts.authenticate(token).then((now) => {
+            if (!now || now.role !== principal.role) close();
+          }, close);
+        });
+        void d.accounts.expiresAt(token).then((at) => {
+          if (!at || closed) return;
+          // setTimeout holds at most ~24.8 days; a longer-lived token is checked again then.
+          const ms = Math.min(Math.max(0, Date.parse(at) - d.clock.nowMs()), 2 ** 31 - 1);
+          expiry = setTimeout(() => {
+            void d.accounts.authenticate(token).then((now) => { if (!now) close(); }, close);
+          }, ms);
+        });
         req.raw.raw.req.once('close', close);
         stream.write(': connected\n\n');
         return h.response(stream)

@@ -1,3 +1,4 @@
+import { redactUrl } from '../../../core/redact.js';
 import { Type, type StaticDecode, type TObject } from '@sinclair/typebox';
 import { Duration } from '../../../core/schema.js';
 import type { Alert } from '../../../core/events.js';
@@ -100,7 +101,8 @@ export function defineChannel<S extends TObject>(type: {
 /** URL without user info and query (tokens often ride there), for display. */
 export function safeUrl(url: string): string {
   try {
-    const u = new URL(url);
+    // Token-like path segments are where ntfy, Slack and Gotify keep their secret.
+    const u = new URL(redactUrl(url));
     return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
   } catch {
     return '(invalid URL)';

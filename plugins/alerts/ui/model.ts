@@ -51,7 +51,8 @@ export interface AlertDetail extends AlertItem {
 export interface ChannelInfo {
   name: string;
   type: string;
-  target: string;
+  /** Null for roles that may not see where notices go. */
+  target: string | null;
   quietHours: { from: string; to: string } | null;
   waiting: number;
   lastDelivery: { at: string; status: string; kind: string; error: string | null } | null;
