@@ -52,7 +52,8 @@ describe('API access and input', () => {
     const login = (password: string, from: string) => t.api('POST', '/auth/login', {
       body: { username: 'admin', password }, token: null, headers: { 'x-forwarded-for': `${from}, 10.0.0.1` },
     });
-    t = await startApp({ config: { http: { trustProxy: true } } });
+    // The proxy (this loopback client) forwards through an inner hop at 10.0.0.1.
+    t = await startApp({ config: { http: { trustProxy: ['127.0.0.1', '10.0.0.0/8'] } } });
     for (let i = 0; i < 5; i++) expect((await login(`guess-${i}`, '203.0.113.9')).status).toBe(401);
     expect((await login(ADMIN_PASSWORD, '203.0.113.9')).status).toBe(429);
     // The admin at the office, through the same proxy, is not locked out.
