@@ -9,7 +9,7 @@ import { boot } from '../core/boot.js';
 import { meterValues } from '../core/ocpp/v16/meter-values.js';
 const dir = mkdtempSync(join(tmpdir(), 'micro-'));
 writeFileSync(join(dir, 'c.yaml'), 'http: {host: 127.0.0.1, port: 0}\nlog: {level: warn}\n');
-const app = await boot(siteParts, { env: { CHARGEKEEPER_CONFIG: join(dir, 'c.yaml'), CHARGEKEEPER_DATA_DIR: dir, CHARGEKEEPER_ADMIN_PASSWORD: 'x' } });
+const app = await boot(siteParts, { env: { CHARGEKEEPER_CONFIG: join(dir, 'c.yaml'), CHARGEKEEPER_DATA_DIR: dir, CHARGEKEEPER_ADMIN_PASSWORD: 'bench-admin-pw' } });
 // any: a hand-built handler context, only the fields meterValues uses.
 const ctx: any = { db: app.db, writer: app.writer, bus: app.bus, clock: app.clock, log: app.log, config: app.config.core.ocpp, openTransactions: new Map(), authorize: async () => ({ status: 'Accepted' }) };
 const N = 20000, C = 50;

@@ -84,7 +84,7 @@ function startAppliance(dataDir: string, port = 0, plugins: Record<string, unkno
   // As `npm start` runs it: the esbuild-built dist/, no TypeScript loader.
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profile')}`] : [];
   return startProcess('chargekeeper', [...profile, 'dist/app/main.js'], {
-    CHARGEKEEPER_CONFIG: config, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_PORT: String(port), CHARGEKEEPER_ADMIN_PASSWORD: 'bench',
+    CHARGEKEEPER_CONFIG: config, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_PORT: String(port), CHARGEKEEPER_ADMIN_PASSWORD: 'bench-admin-pw',
   });
 }
 

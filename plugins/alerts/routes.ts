@@ -182,6 +182,8 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
     {
       method: 'POST', path: '/alerts/ack/{token}', roles: 'public', summary: 'Confirms a one-time acknowledgement link; answers a small HTML page',
       params: AckToken,
+      // The confirm page's plain HTML form posts here; the link's token is the authority, the body is ignored.
+      rawPayload: { maxBytes: 4096, allow: ['application/x-www-form-urlencoded', 'application/json', 'text/plain'] },
       handler: async ({ params }, h) => {
         const checked = await checkAckLink(params.token);
         if ('page' in checked) return html(h, checked.page.code, checked.page.title, checked.page.lines);

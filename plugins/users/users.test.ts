@@ -100,12 +100,15 @@ describe('user accounts', () => {
     // Someone else's tokens are an admin's business only.
     const other = await createUser(t, 'ivy', 'installer', 'ivy-password');
     expect((await t.api('GET', `/users/${other.id}/tokens`, { token: session })).status).toBe(403);
-    // A password change ends sessions, not the scripts' tokens.
-    await t.api('PATCH', `/users/${hank.id}`, { body: { password: 'hank-password-2' } });
-    expect(await works(made.body.token)).toBe(true);
+    // Revoking ends a token at once.
     expect((await t.api('DELETE', `/users/${hank.id}/tokens/${made.body.id}`)).status).toBe(204);
     expect(await works(made.body.token)).toBe(false);
     expect((await t.api('DELETE', `/users/${hank.id}/tokens/${made.body.id}`)).status).toBe(404);
+    // A password change ends the scripts' tokens too (whoever knew the old password may have made them).
+    const again = await t.api('POST', `/users/${hank.id}/tokens`, { body: { label: 'backup script' } });
+    const reset = await t.api('PATCH', `/users/${hank.id}`, { body: { password: 'hank-password-2' } });
+    expect(reset.body.revokedTokens).toBe(2);
+    expect(await works(again.body.token)).toBe(false);
   });
 });
 
