@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../core/errors.js';
+import { pageAnswer, pageQuery } from '../../core/http/paging.js';
 import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type Role, type RouteSpec } from '../../core/types.js';
 import { isDriver } from './cards.js';
@@ -34,14 +35,18 @@ const ownerFilter = (principal: Principal | null, userId: number | undefined): n
 export function reservationRoutes(d: RouteDeps): RouteSpec[] {
   return [
     {
-      method: 'GET', path: '/reservations', roles: [...ROLES], summary: 'Reservations, newest first; drivers see only their own',
+      method: 'GET', path: '/reservations', roles: [...ROLES], summary: 'Reservations, newest first; drivers see only their own. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
       query: Type.Object({
         userId: Type.Optional(Type.Integer({ minimum: 1 })),
         chargerId: Type.Optional(ChargerId),
         state: Type.Optional(Type.Union(RESERVATION_STATES.map((s) => Type.Literal(s)))),
-        limit: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
+        ...pageQuery(),
       }),
-      handler: ({ query, principal }) => d.store.list({ ...query, userId: ownerFilter(principal, query.userId) }),
+      handler: async ({ query, principal }, h) => {
+        const filter = { ...query, userId: ownerFilter(principal, query.userId) };
+        const [rows, total] = await Promise.all([d.store.list(filter), d.store.count(filter)]);
+        return pageAnswer(h, rows, total);
+      },
     },
     {
       method: 'POST', path: '/reservations', roles: ACTORS,
@@ -95,9 +100,13 @@ export function reservationRoutes(d: RouteDeps): RouteSpec[] {
     },
     {
       method: 'GET', path: '/reservations/queue', roles: [...ROLES],
-      summary: 'The waitlist, first in line first (?all=true: ended entries too, newest first); drivers see only their own entries, with their position',
-      query: Type.Object({ all: Type.Boolean({ default: false }), userId: Type.Optional(Type.Integer({ minimum: 1 })) }),
-      handler: ({ query, principal }) => d.queue.list({ all: query.all, userId: ownerFilter(principal, query.userId) }),
+      summary: 'The waitlist, first in line first (?all=true: ended entries too, newest first); drivers see only their own entries, with their position. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
+      query: Type.Object({ all: Type.Boolean({ default: false }), userId: Type.Optional(Type.Integer({ minimum: 1 })), ...pageQuery() }),
+      handler: async ({ query, principal }, h) => {
+        const filter = { ...query, userId: ownerFilter(principal, query.userId) };
+        const [rows, total] = await Promise.all([d.queue.list(filter), d.queue.count(filter)]);
+        return pageAnswer(h, rows, total);
+      },
     },
     {
       method: 'POST', path: '/reservations/queue', roles: ACTORS,

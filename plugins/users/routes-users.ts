@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Account, AccountInput } from '../../core/accounts.js';
 import { ApiError } from '../../core/errors.js';
+import { pageOf, pageQuery } from '../../core/http/paging.js';
 import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type Role, type RouteSpec } from '../../core/types.js';
 import type { TagStore } from './tag-store.js';
@@ -61,8 +62,11 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
 
   return [
     {
-      method: 'GET', path: '/users', roles: STAFF, summary: 'Operator and driver accounts',
-      handler: () => accounts.list(),
+      method: 'GET', path: '/users', roles: STAFF,
+      summary: 'Operator and driver accounts, oldest first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
+      query: Type.Object(pageQuery()),
+      // The accounts table is read whole (the core keeps no paged query); a site has hundreds of accounts, not millions.
+      handler: async ({ query }, h) => pageOf(h, await accounts.list(), query),
     },
     {
       method: 'GET', path: '/users/me', roles: [...ROLES], summary: 'The signed-in account',
@@ -155,12 +159,15 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/users/{id}/tokens', roles: [...ROLES], summary: 'Sessions and personal API tokens of an account (own, or any for an admin)',
+      method: 'GET', path: '/users/{id}/tokens', roles: [...ROLES],
+      summary: 'Sessions and personal API tokens of an account (own, or any for an admin), oldest first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
       params: IdParam,
-      handler: async ({ params, principal }) => {
+      query: Type.Object(pageQuery()),
+      // Every login adds a session row, so this list grows; the core reads one account's tokens whole.
+      handler: async ({ params, query, principal }, h) => {
         ownOrAdmin(principal, params.id);
         await mustGet(params.id);
-        return accounts.listTokens(params.id);
+        return pageOf(h, await accounts.listTokens(params.id), query);
       },
     },
     {
