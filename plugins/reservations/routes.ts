@@ -1,13 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../core/errors.js';
 import { pageAnswer, pageQuery } from '../../core/http/paging.js';
+import { withChecks } from '../../core/http/validate.js';
 import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type Role, type RouteSpec } from '../../core/types.js';
 import { isDriver } from './cards.js';
 import type { ReservationsConfig } from './config.js';
 import type { Holds } from './holds.js';
 import type { QueueStore } from './queue-store.js';
-import type { ReservationService } from './reserve.js';
+import type { ReservationService, ReserveInput } from './reserve.js';
 import { RESERVATION_STATES, type ReservationStore } from './store.js';
 import type { Waitlist } from './waitlist.js';
 
@@ -48,9 +49,9 @@ export function reservationRoutes(d: RouteDeps): RouteSpec[] {
         return pageAnswer(h, rows, total);
       },
     },
-    {
+    withChecks<ReserveInput>({
       method: 'POST', path: '/reservations', roles: ACTORS,
-      summary: 'Reserve a connector (ReserveNow, or enforced by the appliance for chargers without the Reservation profile); drivers use their own cards',
+      summary: 'Reserve a connector (ReserveNow, or enforced by the appliance for chargers without the Reservation profile); drivers use their own cards; every bad field is named in one 400',
       body: Type.Object({
         chargerId: ChargerId,
         connectorId: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
@@ -59,7 +60,12 @@ export function reservationRoutes(d: RouteDeps): RouteSpec[] {
         expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
       }, { additionalProperties: false }),
       handler: async ({ payload, principal }, h) => h.response(await d.service.reserve(payload, principal!)).code(201),
-    },
+    }, ({ payload, principal }) => (
+      // Staff reserve for someone: the card or the driver must be named (drivers get their own card).
+      !isDriver(principal) && payload.idTag === undefined && payload.userId === undefined
+        ? [{ field: 'idTag', message: 'name the card (idTag) or the driver (userId)' }]
+        : []
+    )),
     {
       method: 'GET', path: '/reservations/settings', roles: [...ROLES], summary: 'The site\'s reservation rules, for the pages: durations in ms',
       handler: () => ({

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Account, AccountInput } from '../../core/accounts.js';
 import { ApiError } from '../../core/errors.js';
 import { pageOf, pageQuery } from '../../core/http/paging.js';
+import { withChecks, type FieldProblem } from '../../core/http/validate.js';
 import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type Role, type RouteSpec } from '../../core/types.js';
 import type { TagStore } from './tag-store.js';
@@ -9,11 +10,13 @@ import type { TagStore } from './tag-store.js';
 const ROLE = Type.Union(ROLES.map((r) => Type.Literal(r)));
 const USERNAME = Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$', description: 'a username of 1-64 letters, digits or . _ @ -' });
 const NAME = Type.Union([Type.String({ maxLength: 100 }), Type.Null()]);
-const EMAIL = Type.Union([Type.String({ maxLength: 200 }), Type.Null()]);
-// Passwords are checked in the handler so a 400 never echoes one back.
+// Blank means "no e-mail"; the spaces around an address are trimmed before it is stored.
+const EMAIL = Type.Union([Type.String({
+  maxLength: 200, pattern: '^\\s*([^\\s@]+@[^\\s@]+\\.[^\\s@]+)?\\s*$', description: 'an e-mail address like ops@example.org',
+}), Type.Null()]);
+// Passwords are checked by the route's own checks so a 400 never echoes one back.
 const PASSWORD = Type.String();
 const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD = 8;
 
 interface UserBody { username?: string; name?: string | null; email?: string | null; role?: Role; password?: string; disabled?: boolean }
@@ -31,15 +34,15 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
     return a;
   };
 
-  const check = async (body: UserBody, self?: Account) => {
-    const errors: Array<{ field: string; message: string }> = [];
-    if (body.username !== undefined) {
+  // What the schema cannot see, reported in the same 400 as the schema's problems (withChecks).
+  const check = async (body: Partial<UserBody>, self?: Account | null): Promise<FieldProblem[]> => {
+    const errors: FieldProblem[] = [];
+    if (typeof body.username === 'string') {
       const other = await accounts.findByUsername(body.username);
       if (other && other.id !== self?.id) errors.push({ field: 'username', message: `"${body.username}" is already taken` });
     }
-    if (body.email && !EMAIL_RE.test(body.email)) errors.push({ field: 'email', message: `expected an e-mail address like ops@example.org, got "${body.email}"` });
-    if (body.password !== undefined && body.password.length < MIN_PASSWORD) errors.push({ field: 'password', message: `must be at least ${MIN_PASSWORD} characters` });
-    if (errors.length) throw ApiError.badRequest(errors);
+    if (typeof body.password === 'string' && body.password.length < MIN_PASSWORD) errors.push({ field: 'password', message: `must be at least ${MIN_PASSWORD} characters` });
+    return errors;
   };
 
   // Nobody may lock the site out of its own administration.
@@ -94,15 +97,14 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
       params: IdParam,
       handler: ({ params }) => mustGet(params.id),
     },
-    {
-      method: 'POST', path: '/users', roles: [], summary: 'Create an account (password optional: drivers may only use cards)',
+    withChecks<UserBody>({
+      method: 'POST', path: '/users', roles: [], summary: 'Create an account (password optional: drivers may only use cards); every bad field is named in one 400',
       body: Type.Object({
         username: USERNAME, role: ROLE, name: Type.Optional(NAME), email: Type.Optional(EMAIL),
         password: Type.Optional(PASSWORD), disabled: Type.Optional(Type.Boolean()),
       }, { additionalProperties: false }),
       handler: async ({ payload, principal }, h) => {
         const body = clean(payload as UserBody);
-        await check(body);
         let created: Account;
         try {
           created = await accounts.create(body as AccountInput);
@@ -114,10 +116,10 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
         await audit.record(actor(principal), 'user.create', `user:${created.username}`, { id: created.id, role: created.role, password: body.password ? 'set' : 'none' });
         return h.response(created).code(201);
       },
-    },
-    {
+    }, ({ payload }) => check(payload)),
+    withChecks<UserBody>({
       method: 'PATCH', path: '/users/{id}', roles: [],
-      summary: 'Change an account; a new password, role or disabling ends its sessions',
+      summary: 'Change an account; a new password, role or disabling ends its sessions; every bad field is named in one 400',
       params: IdParam,
       body: Type.Object({
         username: Type.Optional(USERNAME), role: Type.Optional(ROLE), name: Type.Optional(NAME), email: Type.Optional(EMAIL),
@@ -126,7 +128,6 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
       handler: async ({ params, payload, principal }) => {
         const before = await mustGet(params.id);
         const body = clean(payload as UserBody);
-        await check(body, before);
         if ((body.role && body.role !== 'admin') || body.disabled === true) await keepAnAdmin(before, body.disabled ? 'disable' : 'demote');
         let after: Account;
         try {
@@ -144,7 +145,7 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
         if (body.disabled !== undefined && body.disabled !== before.disabled) await tags.ownerChanged(after.id);
         return after;
       },
-    },
+    }, async ({ payload, raw }) => check(payload, await accounts.get(Number(raw.params.id)))),
     {
       method: 'DELETE', path: '/users/{id}', roles: [],
       summary: 'Delete an account: its tokens end, its cards are blocked and unassigned',
