@@ -68,6 +68,9 @@ function expected(schema: TSchema, error: ValueError): string {
   if (anyOf && anyOf.every((b) => 'const' in b)) {
     return `one of ${anyOf.map((b) => String((b as unknown as { const: unknown }).const)).join(', ')}`;
   }
+  // "a value or null" (optional-and-clearable fields) says what the value should be.
+  const some = anyOf?.filter((b) => (b as { type?: string }).type !== 'null');
+  if (anyOf && some?.length === 1 && anyOf.length === 2) return `${expected(some[0]!, error)} or null`;
   if (s['x-kind'] === 'duration') return 'a duration like 90s, 15m or 2h';
   if (s.format === 'time-hhmm') return 'a time HH:MM';
   if (s.format === 'date-time') return 'an ISO 8601 date-time like 2026-05-01T08:00:00Z';

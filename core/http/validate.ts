@@ -1,7 +1,18 @@
+import type { ResponseToolkit } from '@hapi/hapi';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ApiError } from '../errors.js';
 import { problems } from '../schema.js';
+import type { RouteRequest, RouteSpec } from '../types.js';
+
+/** One bad field of a request: its path and what is wrong with it. */
+export interface FieldProblem { field: string; message: string }
+
+// Body schemas whose problems the route reports itself, together with its hand checks (see withChecks).
+const deferred = new WeakSet<TSchema>();
+
+const schemaProblems = (schema: TSchema, value: unknown, part: string): FieldProblem[] =>
+  problems(schema, value).map((p) => ({ field: p.path === '(root)' ? part : p.path, message: p.message }));
 
 /**
  * Checks one part of a request against its TypeBox schema and returns the
@@ -13,12 +24,38 @@ export function checkPart<T>(schema: TSchema | undefined, value: unknown, part: 
   let v: unknown = Value.Clone(value ?? (part === 'body' ? undefined : {}));
   if (part !== 'body') v = Value.Convert(schema, v);
   v = Value.Default(schema, v);
-  const found = problems(schema, v);
-  if (found.length) {
-    throw ApiError.badRequest(found.map((p) => ({
-      field: p.path === '(root)' ? part : p.path,
-      message: p.message,
-    })));
-  }
+  if (part === 'body' && deferred.has(schema)) return v as T;
+  const found = schemaProblems(schema, v, part);
+  if (found.length) throw ApiError.badRequest(found);
   return Value.Decode(schema, v) as T;
+}
+
+/**
+ * A route whose hand checks (stored state, the caller's role, secrets that a
+ * 400 must not echo) are answered in the same 400 as its body schema's
+ * problems, so a client learns every bad field at once. The checks see the
+ * body as sent, defaults applied: where the schema complains it may be malformed.
+ */
+export function withChecks<B>(
+  spec: RouteSpec,
+  check: (req: RouteRequest<Record<string, never>, Record<string, unknown>, Partial<B>>) => FieldProblem[] | Promise<FieldProblem[]>,
+): RouteSpec {
+  const body = spec.body;
+  if (!body) throw new Error(`${spec.method} ${spec.path}: withChecks needs a body schema`);
+  // A copy keeps the OpenAPI document as it was while this route alone reports its schema's problems.
+  const own = { ...body } as TSchema;
+  deferred.add(own);
+  return {
+    ...spec,
+    body: own,
+    // any: RouteHandler's request is any-typed by design (core/types.ts); each route narrows its own.
+    handler: async (req: RouteRequest<any, any, any>, h: ResponseToolkit) => {
+      const found = schemaProblems(body, req.payload, 'body');
+      const named = new Set(found.map((p) => p.field));
+      const isObject = typeof req.payload === 'object' && req.payload !== null && !Array.isArray(req.payload);
+      const more = isObject ? (await check(req)).filter((p) => !named.has(p.field)) : [];
+      if (found.length || more.length) throw ApiError.badRequest([...found, ...more]);
+      return spec.handler({ ...req, payload: Value.Decode(body, req.payload) }, h);
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { dateFormat } from '../../core/clock.js';
-import { text, toCsv, type Cell } from './csv.js';
+import { toCsv, type Cell } from '../../core/csv.js';
 import type { Statement, StatementSession, Total } from './statements.js';
 import { isoLocal } from './time.js';
 
@@ -10,9 +10,9 @@ const local = (iso: string | null, tz: string) => (iso ? isoLocal(Date.parse(iso
 
 function sessionCells(s: StatementSession, tz: string): Cell[] {
   return [
-    s.id, text(s.chargerId), s.connectorId, text(s.idTag), local(s.startedAt, tz), local(s.stoppedAt, tz), minutes(s), s.energyWh,
-    text(s.tariff ? `${s.tariff.name} v${s.tariff.version}` : ''), s.cost?.currency ?? '', s.cost?.amount ?? '', s.vatAmount ?? '', s.netAmount ?? '',
-    text(s.calculation),
+    s.id, s.chargerId, s.connectorId, s.idTag, local(s.startedAt, tz), local(s.stoppedAt, tz), minutes(s), s.energyWh,
+    s.tariff ? `${s.tariff.name} v${s.tariff.version}` : '', s.cost?.currency ?? '', s.cost?.amount ?? '', s.vatAmount ?? '', s.netAmount ?? '',
+    s.calculation,
   ];
 }
 
@@ -41,7 +41,7 @@ export interface ExportGroup {
 export function exportCsv(groups: ExportGroup[], totals: Total[], tz: string): string {
   const rows: Cell[][] = [];
   for (const g of groups) {
-    const who: Cell[] = [g.userId ?? '', text(g.username), text(g.name)];
+    const who: Cell[] = [g.userId ?? '', g.username, g.name];
     for (const s of g.sessions) rows.push(['session', ...who, ...sessionCells(s, tz)]);
     for (const t of g.totals) rows.push(['user-total', ...who, ...totalCells(t)]);
   }

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { ApiError } from '../../core/errors.js';
+import { countRows, type Page } from '../../core/http/paging.js';
 import type { CoreServices } from '../../core/services.js';
 import { parseMultipart } from './multipart.js';
 
@@ -127,10 +128,12 @@ export class DiagnosticsFiles {
     await this.#db('diagnostics_files').where({ id: row.id }).update(changes);
   }
 
-  async list(filter: { chargerId?: string; limit: number }): Promise<DiagnosticsFile[]> {
-    const q = this.#db('diagnostics_files').orderBy('id', 'desc').limit(filter.limit);
+  /** One page of requested logs, newest first, and how many there are in all. */
+  async list(filter: { chargerId?: string } & Page): Promise<{ rows: DiagnosticsFile[]; total: number }> {
+    const q = this.#db('diagnostics_files');
     if (filter.chargerId) q.where({ charger_id: filter.chargerId });
-    return (await q as Row[]).map((r) => this.view(r));
+    const [rows, total] = await Promise.all([q.clone().orderBy('id', 'desc').limit(filter.limit).offset(filter.offset), countRows(q)]);
+    return { rows: (rows as Row[]).map((r) => this.view(r)), total };
   }
 
   /** The stored file of an upload, for download. */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { countRows, type Page } from '../../core/http/paging.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
 import type { CoreServices } from '../../core/services.js';
 import type { Logger } from '../../core/types.js';
@@ -181,9 +182,14 @@ export class Prober {
     return result;
   }
 
-  async list(filter: { chargerId?: string; limit: number }): Promise<ProbeResult[]> {
-    const q = this.#d.db('diagnostics_probes').orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
+  /** One page of probe results, newest first, and how many there are in all. */
+  async list(filter: { chargerId?: string } & Page): Promise<{ rows: ProbeResult[]; total: number }> {
+    const q = this.#d.db('diagnostics_probes');
     if (filter.chargerId) q.where({ charger_id: filter.chargerId });
-    return (await q as Row[]).map(probeView);
+    const [rows, total] = await Promise.all([
+      q.clone().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset),
+      countRows(q),
+    ]);
+    return { rows: (rows as Row[]).map(probeView), total };
   }
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { ResponseToolkit } from '@hapi/hapi';
 import { ApiError } from '../../core/errors.js';
+import { pageAnswer, pageQuery } from '../../core/http/paging.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { STAFF, type Role, type RouteRequest, type RouteSpec } from '../../core/types.js';
@@ -12,7 +13,6 @@ import type { FindingStore } from './store.js';
 
 const OPERATE: Role[] = ['installer', 'technician'];
 const ChargerParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const Limit = Type.Integer({ minimum: 1, maximum: 5000, default: 500 });
 
 export interface RouteDeps {
   ctx: PluginContext<{ checks: Record<string, { enabled: boolean } | undefined>; uploadBaseUrl?: string }>;
@@ -54,12 +54,15 @@ export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteS
   return [
     {
       method: 'GET', path: '/diagnostics/findings', roles: STAFF,
-      summary: 'Findings of the checks: active first, then newest first',
+      summary: 'Findings of the checks: active first, then newest first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
       query: Type.Object({
         chargerId: Type.Optional(Type.String()), state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('cleared')])),
-        check: Type.Optional(Type.String()), limit: Limit,
+        check: Type.Optional(Type.String()), ...pageQuery(),
       }),
-      handler: ({ query }) => store.list(query),
+      handler: async ({ query }, h) => {
+        const { rows, total } = await store.list(query);
+        return pageAnswer(h, rows, total);
+      },
     },
     {
       method: 'GET', path: '/diagnostics/findings/{id}', roles: STAFF, summary: 'One finding',
@@ -97,9 +100,12 @@ export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteS
       },
     },
     {
-      method: 'GET', path: '/diagnostics/probes', roles: STAFF, summary: 'Maintenance probe results, newest first',
-      query: Type.Object({ chargerId: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
-      handler: ({ query }) => prober.list(query),
+      method: 'GET', path: '/diagnostics/probes', roles: STAFF, summary: 'Maintenance probe results, newest first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
+      query: Type.Object({ chargerId: Type.Optional(Type.String()), ...pageQuery() }),
+      handler: async ({ query }, h) => {
+        const { rows, total } = await prober.list(query);
+        return pageAnswer(h, rows, total);
+      },
     },
     {
       method: 'POST', path: '/diagnostics/chargers/{id}/run', roles: OPERATE,
@@ -152,9 +158,13 @@ export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteS
       handler: upload,
     },
     {
-      method: 'GET', path: '/diagnostics/files', roles: STAFF, summary: 'Diagnostics logs asked of chargers and the files they uploaded, newest first',
-      query: Type.Object({ chargerId: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) }),
-      handler: ({ query }) => files.list(query),
+      method: 'GET', path: '/diagnostics/files', roles: STAFF,
+      summary: 'Diagnostics logs asked of chargers and the files they uploaded, newest first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
+      query: Type.Object({ chargerId: Type.Optional(Type.String()), ...pageQuery() }),
+      handler: async ({ query }, h) => {
+        const { rows, total } = await files.list(query);
+        return pageAnswer(h, rows, total);
+      },
     },
     {
       method: 'GET', path: '/diagnostics/files/{id}', roles: STAFF, queryToken: true, summary: 'Download an uploaded diagnostics file (?token= allowed, for links)',

@@ -1,11 +1,15 @@
 import type { Knex } from 'knex';
 import type { Finding, Severity } from '../../core/events.js';
 import type { Clock } from '../../core/clock.js';
+import { countRows, type Page } from '../../core/http/paging.js';
 import type { ActiveFinding, FindingKey, RaiseInput } from './check.js';
 
 type Row = Record<string, unknown>;
 
 /** A finding as the API shows it: the spec's fields plus the parts of the message and the counters. */
+/** Which findings a list shows. */
+export interface FindingFilter { chargerId?: string; state?: 'active' | 'cleared'; check?: string }
+
 export interface FindingView extends Finding {
   /** What is wrong, without the cause. */
   problem: string;
@@ -170,15 +174,18 @@ export class FindingStore {
     return findingView(await this.#db('diagnostics_findings').where({ id }).first());
   }
 
-  async list(filter: { chargerId?: string; state?: 'active' | 'cleared'; check?: string; limit: number }): Promise<FindingView[]> {
-    const q = this.#db('diagnostics_findings')
-      // Active first, then newest first.
-      .orderByRaw("case when state = 'active' then 0 else 1 end")
-      .orderBy('since', 'desc').orderBy('id', 'desc').limit(filter.limit);
+  /** One page of findings, active first, then newest first, and how many match in all. */
+  async list(filter: FindingFilter & Page): Promise<{ rows: FindingView[]; total: number }> {
+    const q = this.#db('diagnostics_findings');
     if (filter.chargerId) q.where({ charger_id: filter.chargerId });
     if (filter.state) q.where({ state: filter.state });
     if (filter.check) q.where({ check: filter.check });
-    return (await q as Row[]).map((r) => this.#live(findingView(r)));
+    const [rows, total] = await Promise.all([
+      q.clone().orderByRaw("case when state = 'active' then 0 else 1 end")
+        .orderBy('since', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset),
+      countRows(q),
+    ]);
+    return { rows: (rows as Row[]).map((r) => this.#live(findingView(r))), total };
   }
 
   // Repeats are counted in memory and written at most once a minute; show the live count.

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../../core/clock.js';
+import { countRows } from '../../core/http/paging.js';
 
 export type QueueState = 'waiting' | 'offered' | 'used' | 'skipped' | 'cancelled' | 'expired';
 
@@ -38,6 +39,9 @@ const view = (r: Row, position: number | null = null): QueueEntry => ({
 
 const OPEN: QueueState[] = ['waiting', 'offered'];
 
+/** Which waitlist entries a list shows: open ones (or all), of one driver (or everyone's). */
+export interface QueueFilter { userId?: number; all?: boolean; limit?: number; offset?: number }
+
 /** The waitlist, first come first served. */
 export class QueueStore {
   readonly #db: Knex;
@@ -55,11 +59,21 @@ export class QueueStore {
   }
 
   /** Open entries (waiting or offered), first in line first; ended ones too with all = true. */
-  async list(f: { userId?: number; all?: boolean; limit?: number } = {}): Promise<QueueEntry[]> {
-    const q = this.#db<Row>('reservations_queue').orderBy('id', f.all ? 'desc' : 'asc').limit(f.limit ?? 500);
+  async list(f: QueueFilter = {}): Promise<QueueEntry[]> {
+    const q = this.#filtered(f).orderBy('id', f.all ? 'desc' : 'asc').limit(f.limit ?? 500).offset(f.offset ?? 0);
+    return this.#withPositions(await q);
+  }
+
+  /** How many entries the filter matches, all pages together. */
+  count(f: QueueFilter): Promise<number> {
+    return countRows(this.#filtered(f));
+  }
+
+  #filtered(f: QueueFilter): Knex.QueryBuilder {
+    const q = this.#db<Row>('reservations_queue');
     if (!f.all) q.whereIn('state', OPEN);
     if (f.userId !== undefined) q.where({ user_id: f.userId });
-    return this.#withPositions(await q);
+    return q;
   }
 
   /** Open entries waiting for this charger, or offered a connector of it. */

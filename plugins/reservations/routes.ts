@@ -1,12 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../core/errors.js';
+import { pageAnswer, pageQuery } from '../../core/http/paging.js';
+import { withChecks } from '../../core/http/validate.js';
 import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type Role, type RouteSpec } from '../../core/types.js';
 import { isDriver } from './cards.js';
 import type { ReservationsConfig } from './config.js';
 import type { Holds } from './holds.js';
 import type { QueueStore } from './queue-store.js';
-import type { ReservationService } from './reserve.js';
+import type { ReservationService, ReserveInput } from './reserve.js';
 import { RESERVATION_STATES, type ReservationStore } from './store.js';
 import type { Waitlist } from './waitlist.js';
 
@@ -34,18 +36,22 @@ const ownerFilter = (principal: Principal | null, userId: number | undefined): n
 export function reservationRoutes(d: RouteDeps): RouteSpec[] {
   return [
     {
-      method: 'GET', path: '/reservations', roles: [...ROLES], summary: 'Reservations, newest first; drivers see only their own',
+      method: 'GET', path: '/reservations', roles: [...ROLES], summary: 'Reservations, newest first; drivers see only their own. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
       query: Type.Object({
         userId: Type.Optional(Type.Integer({ minimum: 1 })),
         chargerId: Type.Optional(ChargerId),
         state: Type.Optional(Type.Union(RESERVATION_STATES.map((s) => Type.Literal(s)))),
-        limit: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
+        ...pageQuery(),
       }),
-      handler: ({ query, principal }) => d.store.list({ ...query, userId: ownerFilter(principal, query.userId) }),
+      handler: async ({ query, principal }, h) => {
+        const filter = { ...query, userId: ownerFilter(principal, query.userId) };
+        const [rows, total] = await Promise.all([d.store.list(filter), d.store.count(filter)]);
+        return pageAnswer(h, rows, total);
+      },
     },
-    {
+    withChecks<ReserveInput>({
       method: 'POST', path: '/reservations', roles: ACTORS,
-      summary: 'Reserve a connector (ReserveNow, or enforced by the appliance for chargers without the Reservation profile); drivers use their own cards',
+      summary: 'Reserve a connector (ReserveNow, or enforced by the appliance for chargers without the Reservation profile); drivers use their own cards; every bad field is named in one 400',
       body: Type.Object({
         chargerId: ChargerId,
         connectorId: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
@@ -54,7 +60,12 @@ export function reservationRoutes(d: RouteDeps): RouteSpec[] {
         expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
       }, { additionalProperties: false }),
       handler: async ({ payload, principal }, h) => h.response(await d.service.reserve(payload, principal!)).code(201),
-    },
+    }, ({ payload, principal }) => (
+      // Staff reserve for someone: the card or the driver must be named (drivers get their own card).
+      !isDriver(principal) && payload.idTag === undefined && payload.userId === undefined
+        ? [{ field: 'idTag', message: 'name the card (idTag) or the driver (userId)' }]
+        : []
+    )),
     {
       method: 'GET', path: '/reservations/settings', roles: [...ROLES], summary: 'The site\'s reservation rules, for the pages: durations in ms',
       handler: () => ({
@@ -95,9 +106,13 @@ export function reservationRoutes(d: RouteDeps): RouteSpec[] {
     },
     {
       method: 'GET', path: '/reservations/queue', roles: [...ROLES],
-      summary: 'The waitlist, first in line first (?all=true: ended entries too, newest first); drivers see only their own entries, with their position',
-      query: Type.Object({ all: Type.Boolean({ default: false }), userId: Type.Optional(Type.Integer({ minimum: 1 })) }),
-      handler: ({ query, principal }) => d.queue.list({ all: query.all, userId: ownerFilter(principal, query.userId) }),
+      summary: 'The waitlist, first in line first (?all=true: ended entries too, newest first); drivers see only their own entries, with their position. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
+      query: Type.Object({ all: Type.Boolean({ default: false }), userId: Type.Optional(Type.Integer({ minimum: 1 })), ...pageQuery() }),
+      handler: async ({ query, principal }, h) => {
+        const filter = { ...query, userId: ownerFilter(principal, query.userId) };
+        const [rows, total] = await Promise.all([d.queue.list(filter), d.queue.count(filter)]);
+        return pageAnswer(h, rows, total);
+      },
     },
     {
       method: 'POST', path: '/reservations/queue', roles: ACTORS,

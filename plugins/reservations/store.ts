@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../../core/clock.js';
+import { countRows } from '../../core/http/paging.js';
 
 export type ReservationState = 'active' | 'used' | 'expired' | 'cancelled';
 export const RESERVATION_STATES: ReservationState[] = ['active', 'used', 'expired', 'cancelled'];
@@ -49,6 +50,7 @@ export interface ReservationFilter {
   chargerId?: string;
   state?: ReservationState;
   limit?: number;
+  offset?: number;
 }
 
 export interface NewReservation {
@@ -72,11 +74,21 @@ export class ReservationStore {
   }
 
   async list(f: ReservationFilter = {}): Promise<Reservation[]> {
-    const q = this.#db<Row>('reservations_reservations').orderBy('id', 'desc').limit(f.limit ?? 500);
+    const q = this.#filtered(f).orderBy('id', 'desc').limit(f.limit ?? 500).offset(f.offset ?? 0);
+    return (await q).map(view);
+  }
+
+  /** How many reservations the filter matches, all pages together. */
+  count(f: ReservationFilter): Promise<number> {
+    return countRows(this.#filtered(f));
+  }
+
+  #filtered(f: ReservationFilter): Knex.QueryBuilder {
+    const q = this.#db<Row>('reservations_reservations');
     if (f.userId !== undefined) q.where({ user_id: f.userId });
     if (f.chargerId) q.where({ charger_id: f.chargerId });
     if (f.state) q.where({ state: f.state });
-    return (await q).map(view);
+    return q;
   }
 
   /** Active reservations that have not run out yet (the expiry job may not have run). */

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../core/errors.js';
+import { pageAnswer, pageQuery } from '../../core/http/paging.js';
 import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type RouteSpec } from '../../core/types.js';
 import type { LocalLists } from './local-list.js';
@@ -29,15 +30,19 @@ export function tagRoutes({ core, tags, unknown, lists }: TagRouteDeps): RouteSp
 
   return [
     {
-      method: 'GET', path: '/tags', roles: [...ROLES], summary: 'RFID tags; ?q= searches idTag, note and owner; drivers see only their own',
+      method: 'GET', path: '/tags', roles: [...ROLES],
+      summary: 'RFID tags by idTag; ?q= searches idTag, note and owner; drivers see only their own. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
       query: Type.Object({
         q: Type.Optional(Type.String({ maxLength: 100 })),
         userId: Type.Optional(Type.Integer({ minimum: 1 })),
         status: Type.Optional(Type.Union([Type.Literal('Accepted'), Type.Literal('Blocked')])),
         parentIdTag: Type.Optional(Type.String()),
-        limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+        ...pageQuery(),
       }),
-      handler: ({ query, principal }) => tags.list({ ...query, ...(isDriver(principal) ? { userId: principal!.userId } : {}) }),
+      handler: async ({ query, principal }, h) => {
+        const { rows, total } = await tags.page({ ...query, ...(isDriver(principal) ? { userId: principal!.userId } : {}) });
+        return pageAnswer(h, rows, total);
+      },
     },
     {
       method: 'GET', path: '/tags/export', roles: STAFF, queryToken: true, summary: 'All tags as CSV (the columns the import takes)',
@@ -59,8 +64,13 @@ export function tagRoutes({ core, tags, unknown, lists }: TagRouteDeps): RouteSp
       },
     },
     {
-      method: 'GET', path: '/tags/unknown', roles: STAFF, summary: 'Cards presented at chargers that no tag matches, last seen first',
-      handler: () => unknown.list(),
+      method: 'GET', path: '/tags/unknown', roles: STAFF,
+      summary: 'Cards presented at chargers that no tag matches, last seen first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
+      query: Type.Object(pageQuery()),
+      handler: async ({ query }, h) => {
+        const { rows, total } = await unknown.list(query);
+        return pageAnswer(h, rows, total);
+      },
     },
     {
       method: 'POST', path: '/tags/unknown/{idTag}/adopt', roles: [], summary: 'Turn an unknown card into a tag (body: the tag\'s other fields)',

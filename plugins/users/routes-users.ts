@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { Account, AccountInput } from '../../core/accounts.js';
 import { ApiError } from '../../core/errors.js';
+import { pageOf, pageQuery } from '../../core/http/paging.js';
+import { withChecks, type FieldProblem } from '../../core/http/validate.js';
 import { MIN_ADMIN_PASSWORD } from '../../core/passwords.js';
 import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type Role, type RouteSpec } from '../../core/types.js';
@@ -9,11 +11,13 @@ import type { TagStore } from './tag-store.js';
 const ROLE = Type.Union(ROLES.map((r) => Type.Literal(r)));
 const USERNAME = Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$', description: 'a username of 1-64 letters, digits or . _ @ -' });
 const NAME = Type.Union([Type.String({ maxLength: 100 }), Type.Null()]);
-const EMAIL = Type.Union([Type.String({ maxLength: 200 }), Type.Null()]);
-// Passwords are checked in the handler so a 400 never echoes one back.
+// Blank means "no e-mail"; the spaces around an address are trimmed before it is stored.
+const EMAIL = Type.Union([Type.String({
+  maxLength: 200, pattern: '^\\s*([^\\s@]+@[^\\s@]+\\.[^\\s@]+)?\\s*$', description: 'an e-mail address like ops@example.org',
+}), Type.Null()]);
+// Passwords are checked by the route's own checks so a 400 never echoes one back.
 const PASSWORD = Type.String();
 const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD = 8;
 // Who can change the site needs a password that survives guessing from the LAN.
 const minPassword = (role: Role | undefined) => (role === 'admin' || role === 'installer' ? MIN_ADMIN_PASSWORD : MIN_PASSWORD);
@@ -33,16 +37,16 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
     return a;
   };
 
-  const check = async (body: UserBody, self?: Account) => {
-    const errors: Array<{ field: string; message: string }> = [];
-    if (body.username !== undefined) {
+  // What the schema cannot see, reported in the same 400 as the schema's problems (withChecks).
+  const check = async (body: Partial<UserBody>, self?: Account | null): Promise<FieldProblem[]> => {
+    const errors: FieldProblem[] = [];
+    if (typeof body.username === 'string') {
       const other = await accounts.findByUsername(body.username);
       if (other && other.id !== self?.id) errors.push({ field: 'username', message: `"${body.username}" is already taken` });
     }
-    if (body.email && !EMAIL_RE.test(body.email)) errors.push({ field: 'email', message: `expected an e-mail address like ops@example.org, got "${body.email}"` });
     const min = minPassword(body.role ?? self?.role);
-    if (body.password !== undefined && body.password.length < min) errors.push({ field: 'password', message: `must be at least ${min} characters` });
-    if (errors.length) throw ApiError.badRequest(errors);
+    if (typeof body.password === 'string' && body.password.length < min) errors.push({ field: 'password', message: `must be at least ${min} characters` });
+    return errors;
   };
 
   // Nobody may lock the site out of its own administration.
@@ -65,8 +69,11 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
 
   return [
     {
-      method: 'GET', path: '/users', roles: STAFF, summary: 'Operator and driver accounts',
-      handler: () => accounts.list(),
+      method: 'GET', path: '/users', roles: STAFF,
+      summary: 'Operator and driver accounts, oldest first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
+      query: Type.Object(pageQuery()),
+      // The accounts table is read whole (the core keeps no paged query); a site has hundreds of accounts, not millions.
+      handler: async ({ query }, h) => pageOf(h, await accounts.list(), query),
     },
     {
       method: 'GET', path: '/users/me', roles: [...ROLES], summary: 'The signed-in account',
@@ -95,15 +102,14 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
       params: IdParam,
       handler: ({ params }) => mustGet(params.id),
     },
-    {
-      method: 'POST', path: '/users', roles: [], summary: 'Create an account (password optional: drivers may only use cards)',
+    withChecks<UserBody>({
+      method: 'POST', path: '/users', roles: [], summary: 'Create an account (password optional: drivers may only use cards); every bad field is named in one 400',
       body: Type.Object({
         username: USERNAME, role: ROLE, name: Type.Optional(NAME), email: Type.Optional(EMAIL),
         password: Type.Optional(PASSWORD), disabled: Type.Optional(Type.Boolean()),
       }, { additionalProperties: false }),
       handler: async ({ payload, principal }, h) => {
         const body = clean(payload as UserBody);
-        await check(body);
         let created: Account;
         try {
           created = await accounts.create(body as AccountInput);
@@ -115,10 +121,10 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
         await audit.record(actor(principal), 'user.create', `user:${created.username}`, { id: created.id, role: created.role, password: body.password ? 'set' : 'none' });
         return h.response(created).code(201);
       },
-    },
-    {
+    }, ({ payload }) => check(payload)),
+    withChecks<UserBody>({
       method: 'PATCH', path: '/users/{id}', roles: [],
-      summary: 'Change an account; a new password ends its sessions and personal tokens, a role change or disabling its sessions (revokedTokens says how many)',
+      summary: 'Change an account; a new password ends its sessions and personal tokens, a role change or disabling its sessions (revokedTokens says how many); every bad field is named in one 400',
       params: IdParam,
       body: Type.Object({
         username: Type.Optional(USERNAME), role: Type.Optional(ROLE), name: Type.Optional(NAME), email: Type.Optional(EMAIL),
@@ -127,7 +133,6 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
       handler: async ({ params, payload, principal }) => {
         const before = await mustGet(params.id);
         const body = clean(payload as UserBody);
-        await check(body, before);
         if ((body.role && body.role !== 'admin') || body.disabled === true) await keepAnAdmin(before, body.disabled ? 'disable' : 'demote');
         let after: Account;
         let revokedTokens = 0;
@@ -146,7 +151,7 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
         if (body.disabled !== undefined && body.disabled !== before.disabled) await tags.ownerChanged(after.id);
         return { ...after, revokedTokens };
       },
-    },
+    }, async ({ payload, raw }) => check(payload, await accounts.get(Number(raw.params.id)))),
     {
       method: 'DELETE', path: '/users/{id}', roles: [],
       summary: 'Delete an account: its tokens end, its cards are blocked and unassigned',
@@ -161,12 +166,15 @@ export function userRoutes({ core, tags }: UserRouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/users/{id}/tokens', roles: [...ROLES], summary: 'Sessions and personal API tokens of an account (own, or any for an admin)',
+      method: 'GET', path: '/users/{id}/tokens', roles: [...ROLES],
+      summary: 'Sessions and personal API tokens of an account (own, or any for an admin), oldest first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
       params: IdParam,
-      handler: async ({ params, principal }) => {
+      query: Type.Object(pageQuery()),
+      // Every login adds a session row, so this list grows; the core reads one account's tokens whole.
+      handler: async ({ params, query, principal }, h) => {
         ownOrAdmin(principal, params.id);
         await mustGet(params.id);
-        return accounts.listTokens(params.id);
+        return pageOf(h, await accounts.listTokens(params.id), query);
       },
     },
     {

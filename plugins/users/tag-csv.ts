@@ -1,6 +1,6 @@
 import { ApiError } from '../../core/errors.js';
 import type { Account } from '../../core/accounts.js';
-import { parseCsv, toCsv } from './csv.js';
+import { parseCsv, toCsv, unguardCell } from '../../core/csv.js';
 import { checkTags, type CheckEntry, type FieldError } from './tag-input.js';
 import type { TagStore } from './tag-store.js';
 import { tagKey, type Tag, type TagInput } from './tags.js';
@@ -47,9 +47,10 @@ export async function importTagsCsv(store: TagStore, accounts: Account[], text: 
       err('cells', `has ${cells.length} cells, the header has ${columns.length}`);
       continue;
     }
+    // Our own export defuses spreadsheet formulas with a leading '; take that off so a file imports back as it was.
     const get = (c: Column): string | undefined => {
       const i = columns.indexOf(c);
-      return i < 0 ? undefined : (cells[i] ?? '').trim();
+      return i < 0 ? undefined : unguardCell(cells[i] ?? '').trim();
     };
     const input: TagInput = { idTag: get('idTag') ?? '' };
     const status = get('status');

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { ApiError } from '../../core/errors.js';
+import { countRows, type Page } from '../../core/http/paging.js';
 import type { CoreServices } from '../../core/services.js';
 import { checkTags, type CheckEntry, type CheckedTag, type CheckWorld } from './tag-input.js';
 import { effective, narrows, tagKey, toTag, type Effective, type Tag, type TagInput, type TagRow } from './tags.js';
@@ -7,7 +8,7 @@ import { effective, narrows, tagKey, toTag, type Effective, type Tag, type TagIn
 /** Told after every committed change that can alter what a charger should accept. */
 export type OnTagsChanged = (change: { revoked: boolean }) => void;
 
-export interface TagFilter { q?: string; userId?: number; status?: string; parentIdTag?: string; limit?: number }
+export interface TagFilter { q?: string; userId?: number; status?: string; parentIdTag?: string; limit?: number; offset?: number }
 
 /** A tag with what it is worth right now. */
 export interface Valued { tag: Tag; eff: Effective }
@@ -30,7 +31,18 @@ export class TagStore {
   }
 
   async list(f: TagFilter = {}): Promise<Tag[]> {
-    const q = this.#db<TagRow>('users_tags as t').select('t.*').orderBy('t.id_tag_key').limit(f.limit ?? 10_000);
+    const q = this.#filtered(f).select('t.*').orderBy('t.id_tag_key').limit(f.limit ?? 10_000).offset(f.offset ?? 0);
+    return (await q).map(toTag);
+  }
+
+  /** One page of the filtered tags and how many match in all. */
+  async page(f: TagFilter & Page): Promise<{ rows: Tag[]; total: number }> {
+    const [rows, total] = await Promise.all([this.list(f), countRows(this.#filtered(f))]);
+    return { rows, total };
+  }
+
+  #filtered(f: TagFilter): Knex.QueryBuilder {
+    const q = this.#db<TagRow>('users_tags as t');
     if (f.userId !== undefined) q.where('t.user_id', f.userId);
     if (f.status) q.where('t.status', f.status);
     if (f.parentIdTag) q.where('t.parent_key', tagKey(f.parentIdTag));
@@ -43,7 +55,7 @@ export class TagStore {
           .orWhereRaw("lower(coalesce(a.name, '')) like ? escape '\\'", [like]);
       });
     }
-    return (await q).map(toTag);
+    return q;
   }
 
   /** Everything the checks of tag-input.ts compare against. */

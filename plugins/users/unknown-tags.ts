@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { AuthorizeRequest } from '../../core/events.js';
+import type { Page } from '../../core/http/paging.js';
 import type { CoreServices } from '../../core/services.js';
 import { tagKey } from './tags.js';
 
@@ -49,8 +50,13 @@ export class UnknownTags {
     });
   }
 
-  async list(): Promise<UnknownTag[]> {
-    return (await this.#db('users_unknown_tags').orderBy('last_seen_at', 'desc')).map(toUnknown);
+  /** One page, last seen first, and how many unknown cards there are in all. */
+  async list(page: Page): Promise<{ rows: UnknownTag[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.#db('users_unknown_tags').orderBy('last_seen_at', 'desc').orderBy('id_tag_key').limit(page.limit).offset(page.offset),
+      this.#db('users_unknown_tags').count({ n: '*' }).first() as Promise<{ n: number | string } | undefined>,
+    ]);
+    return { rows: rows.map(toUnknown), total: Number(total?.n ?? 0) };
   }
 
   async get(idTag: string): Promise<UnknownTag | null> {

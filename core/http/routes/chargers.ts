@@ -5,6 +5,7 @@ import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayl
 import { INSTALLER_ONLY_COMMANDS, SECURITY_CONFIG_KEYS, commandRefusal } from '../../ocpp/command-roles.js';
 import { commandExamples } from '../../ocpp/v16/examples.js';
 import { ROLES, STAFF, type RouteSpec } from '../../types.js';
+import { countRows, pageAnswer, pageQuery, type Page } from '../paging.js';
 import type { CoreRouteDeps } from './deps.js';
 
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -42,17 +43,22 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/chargers/{id}/status-history', roles: STAFF, summary: 'Status notifications of a charger, newest first',
+      method: 'GET', path: '/chargers/{id}/status-history', roles: STAFF,
+      summary: 'Status notifications of a charger, newest first. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
       params: IdParam,
-      query: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 5000, default: 100 }), connectorId: Type.Optional(Type.Integer({ minimum: 0 })) }),
-      handler: async ({ params, query }: { params: { id: string }; query: { limit: number; connectorId?: number } }) => {
+      query: Type.Object({ ...pageQuery(), connectorId: Type.Optional(Type.Integer({ minimum: 0 })) }),
+      handler: async ({ params, query }: { params: { id: string }; query: Page & { connectorId?: number } }, h) => {
         await mustExist(params.id);
-        const q = d.db('status_notifications').where({ charger_id: params.id }).orderBy('charger_time', 'desc').orderBy('id', 'desc').limit(query.limit);
+        const q = d.db('status_notifications').where({ charger_id: params.id });
         if (query.connectorId !== undefined) q.andWhere({ connector_id: query.connectorId });
-        return (await q).map((r: Record<string, unknown>) => ({
+        const [rows, total] = await Promise.all([
+          q.clone().orderBy('charger_time', 'desc').orderBy('id', 'desc').limit(query.limit).offset(query.offset),
+          countRows(q),
+        ]);
+        return pageAnswer(h, rows.map((r: Record<string, unknown>) => ({
           connectorId: r.connector_id, status: r.status, errorCode: r.error_code, info: r.info ?? null,
           vendorErrorCode: r.vendor_error_code ?? null, at: r.charger_time, receivedAt: r.received_at,
-        }));
+        })), total);
       },
     },
     {

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.js';
+import { countRows, pageAnswer, pageQuery } from '../paging.js';
 import type { TransactionForCost } from '../../events.js';
 import { ROLES, type Principal, type RouteSpec } from '../../types.js';
 import type { CoreRouteDeps } from './deps.js';
@@ -28,15 +29,15 @@ export function transactionRoutes(d: CoreRouteDeps): RouteSpec[] {
   return [
     {
       method: 'GET', path: '/transactions', roles: [...ROLES],
-      summary: 'Charging sessions, newest first; drivers see only their own',
+      summary: 'Charging sessions, newest first; drivers see only their own. Paged: ?limit= (default 100, at most 1000), ?offset=; the total in X-Total-Count',
       query: Type.Object({
         chargerId: Type.Optional(Type.String()), idTag: Type.Optional(Type.String()), userId: Type.Optional(Type.Integer()),
         from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })),
         state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
-        limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+        ...pageQuery(),
       }),
-      handler: async ({ query, principal }) => {
-        const q = d.db('transactions').orderBy('started_at', 'desc').orderBy('id', 'desc').limit(query.limit);
+      handler: async ({ query, principal }, h) => {
+        const q = d.db('transactions');
         if (query.chargerId) q.where({ charger_id: query.chargerId });
         if (query.idTag) q.whereRaw('lower(id_tag) = ?', [String(query.idTag).toLowerCase()]);
         if (ownOnly(principal)) q.where({ user_id: principal!.userId });
@@ -45,7 +46,11 @@ export function transactionRoutes(d: CoreRouteDeps): RouteSpec[] {
         if (query.to) q.where('started_at', '<', new Date(query.to).toISOString());
         if (query.state === 'open') q.whereNull('stopped_at');
         if (query.state === 'closed') q.whereNotNull('stopped_at');
-        return withCost(await q);
+        const [rows, total] = await Promise.all([
+          q.clone().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(query.limit).offset(query.offset),
+          countRows(q),
+        ]);
+        return pageAnswer(h, await withCost(rows), total);
       },
     },
     {

@@ -52,12 +52,37 @@ export function parseCsv(text: string): { records: CsvRecord[]; error?: { line: 
   return { records };
 }
 
+/** A value of one CSV cell; null and undefined write an empty cell. */
+export type Cell = string | number | null | undefined;
+
+// A spreadsheet runs a cell starting with = + - @ (or tab, CR) as a formula; names, card ids and notes come from
+// people and chargers and could be crafted to (OWASP "CSV injection"). Leading quotes count too, so the guard
+// is reversible: a cell that already starts with ' before such a character gets one more.
+const FORMULA = /^'*[=+\-@\t\r]/;
+const GUARDED = /^'+[=+\-@\t\r]/;
+// A plain signed number is no formula: negative amounts stay numbers in the spreadsheet.
+const NUMBER = /^[+-]?\d+(\.\d+)?$/;
+
+/** A text cell defused against spreadsheet formulas with a leading ' (numbers are left alone). */
+export function guardCell(text: string): string {
+  return FORMULA.test(text) && !NUMBER.test(text) ? `'${text}` : text;
+}
+
+/** Undoes guardCell on a cell read back from an exported file. */
+export function unguardCell(text: string): string {
+  return GUARDED.test(text) && !NUMBER.test(text.slice(1)) ? text.slice(1) : text;
+}
+
 const needsQuotes = /[",\r\n]|^\s|\s$/;
 
-/** Writes rows as CSV with a header; cells with delimiters, quotes or line breaks are quoted. */
-export function toCsv(header: string[], rows: Array<Array<string | number | null>>): string {
-  const cell = (v: string | number | null) => {
-    const s = v === null ? '' : String(v);
+/**
+ * Writes rows as RFC 4180 CSV with a header and CRLF line ends. Text cells are defused against spreadsheet
+ * formulas (guardCell); cells with delimiters, quotes, line breaks or edge spaces are quoted.
+ */
+export function toCsv(header: string[], rows: Cell[][]): string {
+  const cell = (v: Cell) => {
+    if (v === null || v === undefined) return '';
+    const s = typeof v === 'number' ? String(v) : guardCell(v);
     return needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
