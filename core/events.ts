@@ -114,8 +114,8 @@ export interface EventMap {
   'command.sent': ChargerRef & {
     action: string; request: unknown; response?: unknown;
     error?: string;
-    /** Why it failed: no socket, no reply in time, a CALLERROR from the charger, or a payload OCPP refuses. */
-    errorKind?: 'offline' | 'timeout' | 'callerror' | 'invalid';
+    /** Why it failed: no socket, no reply in time, a CALLERROR from the charger, a payload OCPP refuses, or a card the site refuses (not sent). */
+    errorKind?: 'offline' | 'timeout' | 'callerror' | 'invalid' | 'refused';
     actor: string;
   };
   'plugin.failed': { plugin: string; hook: string; error: string; at: string };
