@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import ocppRpc from 'ocpp-rpc';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
-import { Admissions, type Refusal } from './admission.js';
+import { Admissions, SUBPROTOCOLS, type Refusal } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
 import { LIMITS, RateLimit, checkBounds, printable } from './limits.js';
 import { allowedWhilePending, v16Commands, v16Handlers } from './v16/index.js';
@@ -66,7 +66,7 @@ interface RpcServerClient {
   once(event: string, fn: (e: never) => void): void;
 }
 
-interface HandshakeInfo { identity: string; password: Buffer | undefined; remoteAddress: string | undefined; endpoint: string }
+interface HandshakeInfo { identity: string; password: Buffer | undefined; remoteAddress: string | undefined; endpoint: string; protocols: Set<string> }
 
 /** How long a connected charger has to answer a ping before a newcomer with its id may replace it. */
 const ALIVE_PING_MS = 3000;
@@ -100,7 +100,7 @@ export class OcppServer {
       authorize: (req) => this.#authorize(req),
     };
     this.#rpc = new RPCServer({
-      protocols: ['ocpp1.6'],
+      protocols: [...SUBPROTOCOLS],
       strictMode: true,
       // Duck-typed: ocpp-rpc only calls .subprotocol and .validate() on it.
       strictModeValidators: [v16Validator as never],
