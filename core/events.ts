@@ -103,6 +103,16 @@ export interface EventMap {
     meterStartWh: number; meterStopWh: number; energyWh: number;
     startedAt: string; stoppedAt: string; reason: string | null;
   };
+  /**
+   * A charger started a session on a connector whose previous session was still open (it forgot it: a power cut,
+   * a reset); the old one was closed as stopReason "Superseded" at its last energy reading (also a session.stopped).
+   */
+  'session.superseded': ChargerRef & {
+    transactionId: number; connectorId: number; byTransactionId: number;
+    /** The last energy register reading of the old session (its meterStart without readings), in Wh. */
+    meterStopWh: number;
+    lastReadingAt: string | null;
+  };
   'token.presented': ChargerRef & {
     idTag: string; connectorId: number | null;
     context: 'Authorize' | 'StartTransaction' | 'StopTransaction';
