@@ -83,6 +83,8 @@ export interface EventMap {
   'charger.booted': ChargerRef & {
     vendor: string; model: string; serialNumber: string | null; firmwareVersion: string | null;
     status: 'Accepted' | 'Pending' | 'Rejected';
+    /** Fields of this boot that lenient mode cut (ocpp.lenient); empty when it was within OCPP's limits. */
+    truncatedFields?: string[];
   };
   /** Any message received from a charger; chargerTime is the charger's own timestamp when it sent one. */
   'charger.seen': ChargerRef & { action: string; chargerTime?: string };
@@ -118,6 +120,8 @@ export interface EventMap {
     context: 'Authorize' | 'StartTransaction' | 'StopTransaction';
     idTagInfo: IdTagInfo; known: boolean;
   };
+  /** Lenient mode stored a charger's over-long string cut to its OCPP maximum (ocpp.lenient). */
+  'field.truncated': ChargerRef & { action: string; field: string; maxLength: number; length: number };
   'firmware.status': ChargerRef & { status: string };
   'diagnostics.status': ChargerRef & { status: string };
   'datatransfer.received': ChargerRef & { vendorId: string; messageId: string | null; data: string | null };
