@@ -18,7 +18,7 @@ const cpu0 = process.cpuUsage(); const t0 = performance.now();
 await Promise.all(Array.from({ length: C }, async (_, c) => {
   for (let i = 0; i < N / C; i++) {
     wh += 10;
-    await meterValues(ctx, { id: 'CP' + c, approved: true, protocol: 'ocpp1.6', transactionOwnership: new Map() }, { connectorId: 1, transactionId: c + 1, meterValue: [{ timestamp: new Date(Date.now() + i).toISOString(), sampledValue: [
+    await meterValues(ctx, { id: 'CP' + c, approved: true, protocol: 'ocpp1.6', transactionOwnership: new Map(), truncatedFields: [] }, { connectorId: 1, transactionId: c + 1, meterValue: [{ timestamp: new Date(Date.now() + i).toISOString(), sampledValue: [
       { value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }, { value: '7400', measurand: 'Power.Active.Import', unit: 'W' },
       { value: '230.1', measurand: 'Voltage', phase: 'L1-N', unit: 'V' }, { value: '32.0', measurand: 'Current.Import', phase: 'L1', unit: 'A' }] }] } as any); // any: the handler takes a schema-checked payload type
   }

@@ -4,9 +4,16 @@ import type { Clock } from './clock.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
 import { redactCommand } from './redact.js';
-import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, type OcppServer } from './ocpp/server.js';
+import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, OcppServer } from './ocpp/server.js';
 import type { ChargerService, ChargerView, SendOptions } from './services.js';
 import { errorMessage } from './errors.js';
+
+/** Thrown by send(): a RemoteStartTransaction names a card the site refuses here; nothing was sent. */
+export class CardRefusedError extends Error {
+  constructor(readonly idTag: string, readonly status: string, chargerId: string) {
+    super(`card ${idTag} is not accepted at ${chargerId} (${status}); RemoteStartTransaction was not sent`);
+  }
+}
 
 type Row = Record<string, unknown>;
 
@@ -81,6 +88,8 @@ export class Chargers implements ChargerService {
   async send(chargerId: string, action: string, payload: unknown, opts: SendOptions): Promise<unknown> {
     const at = this.#clock.iso();
     try {
+      // A remote start is checked like a card at the reader, whoever asks: the charger would start a session for it otherwise.
+      if (action === 'RemoteStartTransaction') await this.#checkRemoteStart(chargerId, payload);
       const response = await this.#ocpp.send(chargerId, action, payload, opts.timeoutMs);
       const shown = { request: redactCommand(payload), response: redactCommand(response) };
       this.#bus.emit('command.sent', { chargerId, at, action, ...shown, actor: opts.actor });
@@ -89,11 +98,20 @@ export class Chargers implements ChargerService {
     } catch (err) {
       const error = errorMessage(err);
       const errorKind = err instanceof ChargerOfflineError ? 'offline' : err instanceof ChargerTimeoutError ? 'timeout'
-        : err instanceof ChargerCallError ? 'callerror' : err instanceof CommandPayloadError ? 'invalid' : undefined;
+        : err instanceof ChargerCallError ? 'callerror' : err instanceof CommandPayloadError ? 'invalid'
+          : err instanceof CardRefusedError ? 'refused' : undefined;
       const request = redactCommand(payload);
       this.#bus.emit('command.sent', { chargerId, at, action, request, error, ...(errorKind ? { errorKind } : {}), actor: opts.actor });
       if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request, error });
       throw err;
     }
+  }
+
+  async #checkRemoteStart(chargerId: string, payload: unknown): Promise<void> {
+    // A payload OCPP refuses is answered field by field first (400), before any card lookup.
+    OcppServer.validateCommand('RemoteStartTransaction', payload);
+    const { idTag, connectorId } = payload as { idTag: string; connectorId?: number };
+    const answer = await this.#ocpp.authorize({ chargerId, connectorId: connectorId ?? null, idTag, context: 'RemoteStart' });
+    if (answer.status !== 'Accepted') throw new CardRefusedError(idTag, answer.status, chargerId);
   }
 }

@@ -61,6 +61,14 @@ export const CoreConfigSchema = Strict({
     callTimeout: Duration({ default: '30s' }),
     /** With no plugin deciding authorization, accept every idTag. */
     freeVend: Type.Boolean({ default: true }),
+    /** Chargers whose firmware sends strings longer than OCPP 1.6 allows: store them cut instead of refusing the message. */
+    lenient: Strict({
+      everyCharger: Type.Boolean({ default: false, description: 'cut over-long fields of every charger (raises a truncated-field finding) instead of answering PropertyConstraintViolation' }),
+      models: Type.Array(Strict({
+        vendor: Type.String({ minLength: 1, description: 'chargePointVendor as the charger boots with it (any case)' }),
+        model: Type.Optional(Type.String({ minLength: 1, description: 'chargePointModel (any case); left out = every model of the vendor' })),
+      }), { default: [], description: 'only chargers of these vendors / models are cut, the others refused' }),
+    }, { default: {}, description: 'lenient mode for over-long fields (idTag is never cut: a cut card id could name another card)' }),
   }, { default: {} }),
   log: Strict({
     level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),

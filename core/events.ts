@@ -83,6 +83,8 @@ export interface EventMap {
   'charger.booted': ChargerRef & {
     vendor: string; model: string; serialNumber: string | null; firmwareVersion: string | null;
     status: 'Accepted' | 'Pending' | 'Rejected';
+    /** Fields of this boot that lenient mode cut (ocpp.lenient); empty when it was within OCPP's limits. */
+    truncatedFields?: string[];
   };
   /** Any message received from a charger; chargerTime is the charger's own timestamp when it sent one. */
   'charger.seen': ChargerRef & { action: string; chargerTime?: string };
@@ -103,19 +105,31 @@ export interface EventMap {
     meterStartWh: number; meterStopWh: number; energyWh: number;
     startedAt: string; stoppedAt: string; reason: string | null;
   };
+  /**
+   * A charger started a session on a connector whose previous session was still open (it forgot it: a power cut,
+   * a reset); the old one was closed as stopReason "Superseded" at its last energy reading (also a session.stopped).
+   */
+  'session.superseded': ChargerRef & {
+    transactionId: number; connectorId: number; byTransactionId: number;
+    /** The last energy register reading of the old session (its meterStart without readings), in Wh. */
+    meterStopWh: number;
+    lastReadingAt: string | null;
+  };
   'token.presented': ChargerRef & {
     idTag: string; connectorId: number | null;
     context: 'Authorize' | 'StartTransaction' | 'StopTransaction';
     idTagInfo: IdTagInfo; known: boolean;
   };
+  /** Lenient mode stored a charger's over-long string cut to its OCPP maximum (ocpp.lenient). */
+  'field.truncated': ChargerRef & { action: string; field: string; maxLength: number; length: number };
   'firmware.status': ChargerRef & { status: string };
   'diagnostics.status': ChargerRef & { status: string };
   'datatransfer.received': ChargerRef & { vendorId: string; messageId: string | null; data: string | null };
   'command.sent': ChargerRef & {
     action: string; request: unknown; response?: unknown;
     error?: string;
-    /** Why it failed: no socket, no reply in time, a CALLERROR from the charger, or a payload OCPP refuses. */
-    errorKind?: 'offline' | 'timeout' | 'callerror' | 'invalid';
+    /** Why it failed: no socket, no reply in time, a CALLERROR from the charger, a payload OCPP refuses, or a card the site refuses (not sent). */
+    errorKind?: 'offline' | 'timeout' | 'callerror' | 'invalid' | 'refused';
     actor: string;
   };
   'plugin.failed': { plugin: string; hook: string; error: string; at: string };

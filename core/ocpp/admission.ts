@@ -9,7 +9,14 @@ import { verifyPassword } from '../passwords.js';
 import type { Logger } from '../types.js';
 import { IDENTITY_RE, RateLimit, printable } from './limits.js';
 
-export interface Handshake { identity: string; password: Buffer | undefined; remoteAddress: string | undefined }
+export interface Handshake {
+  identity: string; password: Buffer | undefined; remoteAddress: string | undefined;
+  /** Sec-WebSocket-Protocol values the charger offered (empty when it sent none). */
+  protocols: ReadonlySet<string>;
+}
+
+/** The OCPP-J subprotocols this server speaks. */
+export const SUBPROTOCOLS = ['ocpp1.6'] as const;
 
 /** The last refused connection under a known charger's id, for its page. */
 export interface Refusal { at: string; reason: string; remoteAddress: string }
@@ -60,6 +67,8 @@ export class Admissions {
   #running = 0;
   readonly #waiting: Array<() => void> = [];
   #digest: Digest | null = null;
+  /** Known chargers refused for their subprotocol, and what they offered: logged once until that changes or they get in. */
+  readonly #wrongProtocol = new Map<string, string>();
 
   constructor(d: AdmissionDeps) {
     this.#d = d;
@@ -73,6 +82,8 @@ export class Admissions {
     if (!IDENTITY_RE.test(h.identity)) return this.#refuseUnknown(h, 400, 'invalid charge point id');
     if (!this.#connectAllowed(h.identity, address)) return { ok: false, code: 429, reason: 'reconnecting too often' };
     const row = await db('chargers').where({ id: h.identity }).first('id', 'approved', 'password_hash');
+    // Checked before anything is registered: the upgrade would fail after admission and leave a charger record behind.
+    if (!SUBPROTOCOLS.some((p) => h.protocols.has(p))) return this.#refuseProtocol(h, Boolean(row));
     if (!row) {
       const mode = this.#d.config.unknownChargers;
       if (mode === 'reject') return this.#refuseUnknown(h, 401, 'unknown charger');
@@ -97,6 +108,7 @@ export class Admissions {
       }
       this.#guard.succeeded(h.identity, address);
     }
+    this.#wrongProtocol.delete(h.identity);
     // A socket that still answers is the real charger; a newcomer with the same id is someone else.
     if (await this.#d.isAlive(h.identity)) {
       return this.#refuse(h, 409, `someone else tried to connect as ${h.identity} while it is connected`);
@@ -129,9 +141,19 @@ export class Admissions {
     this.#digest = null;
   }
 
-  #refuse(h: Handshake, code: number, reason: string, alert = true): Admission {
+  /** A charger that speaks another OCPP version (or sent no subprotocol): it retries forever, so it is logged once. */
+  #refuseProtocol(h: Handshake, known: boolean): Admission {
+    const offered = h.protocols.size ? [...h.protocols].map((p) => `"${printable(p, 24)}"`).slice(0, 5).join(', ') : 'no subprotocol';
+    const reason = `wrong OCPP version: it offered ${offered}, this server speaks ${SUBPROTOCOLS.join(', ')}`;
+    if (!known) return this.#refuseUnknown(h, 400, `wrong OCPP version (this server speaks ${SUBPROTOCOLS.join(', ')})`);
+    const first = this.#wrongProtocol.get(h.identity) !== offered;
+    this.#wrongProtocol.set(h.identity, offered);
+    return this.#refuse(h, 400, reason, first, first);
+  }
+
+  #refuse(h: Handshake, code: number, reason: string, alert = true, log = true): Admission {
     const address = h.remoteAddress ?? '';
-    this.#d.log.warn(`refused charger ${h.identity} from ${address}: ${reason}`);
+    if (log) this.#d.log.warn(`refused charger ${h.identity} from ${address}: ${reason}`);
     this.#refusals.set(h.identity, { at: this.#d.clock.iso(), reason, remoteAddress: address });
     // A locked-out guesser is already known to the operator from its first failures.
     if (alert) this.#d.bus.emit('charger.rejected', { chargerId: h.identity, at: this.#d.clock.iso(), reason, remoteAddress: address });

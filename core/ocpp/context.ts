@@ -13,6 +13,8 @@ export interface ChargerSession {
   protocol: string;
   /** Transaction ids this charger named, and whether each is its own (a foreign one is never stored against it). */
   transactionOwnership: Map<number, boolean>;
+  /** Fields of the message being handled that lenient mode cut to their OCPP maximum (empty for most messages). */
+  truncatedFields: string[];
 }
 
 /** Everything an OCPP message handler may touch. */

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import ocppRpc from 'ocpp-rpc';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
-import { Admissions, type Refusal } from './admission.js';
+import { Admissions, SUBPROTOCOLS, type Refusal } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
 import { LIMITS, RateLimit, checkBounds, printable } from './limits.js';
 import { allowedWhilePending, v16Commands, v16Handlers } from './v16/index.js';
@@ -15,30 +15,79 @@ const require = createRequire(import.meta.url);
 const validators = require('ocpp-rpc/lib/standard-validators.js') as Validator[];
 const standardV16 = validators.find((v) => v.subprotocol === 'ocpp1.6')!;
 
+/** A string field lenient mode cut to its OCPP 1.6 maximum. */
+interface Cut { field: string; maxLength: number; length: number }
+
+/**
+ * Inbound requests whose only faults are strings over their maximum length, with a cut copy; read (once) by
+ * #dispatch, which knows the charger and so whether it is lenient. Weak: a message refused earlier leaves nothing.
+ */
+const overLong = new WeakMap<object, { params: Record<string, unknown>; cuts: Cut[] }>();
+
+/** "/meterValue/0/sampledValue/1/unit" as "meterValue[0].sampledValue[1].unit". */
+const fieldName = (pointer: string) => pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  .reduce((out, p) => (/^\d+$/.test(p) ? `${out}[${p}]` : out ? `${out}.${p}` : p), '');
+
+/** A copy of params with each over-long string cut, or null when another fault remains or a card id is too long. */
+function cutOverLong(schemaId: string, params: object): { params: Record<string, unknown>; cuts: Cut[] } | null {
+  const copy = structuredClone(params) as Record<string, unknown>;
+  const cuts: Cut[] = [];
+  for (let i = 0; i < 50; i++) {
+    try {
+      standardV16.validate(schemaId, copy);
+      return { params: copy, cuts };
+    } catch (err) {
+      const e = (err as { details?: { errors?: Array<{ keyword: string; instancePath: string; params?: { limit?: number } }> } }).details?.errors?.[0];
+      if (!e || e.keyword !== 'maxLength' || typeof e.params?.limit !== 'number') return null;
+      const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+      // A cut card id could name another card: that is always refused.
+      if (/idTag$/i.test(path[path.length - 1] ?? '')) return null;
+      let node: unknown = copy;
+      for (const p of path.slice(0, -1)) node = (node as Record<string, unknown>)[p];
+      const key = path[path.length - 1]!;
+      const value = (node as Record<string, unknown>)[key] as string;
+      cuts.push({ field: fieldName(e.instancePath), maxLength: e.params.limit, length: value.length });
+      (node as Record<string, unknown>)[key] = value.slice(0, e.params.limit);
+    }
+  }
+  return null;
+}
+
 /**
  * The bundled OCPP 1.6 validator, except that a value outside an enumeration
- * is answered PropertyConstraintViolation ("a field contains an invalid
- * value", OCPP-J 1.6 section 4.2.3) instead of FormationViolation, and an
- * unknown action NotImplemented instead of ProtocolError.
+ * or a string over its maximum length is answered PropertyConstraintViolation
+ * ("a field contains an invalid value", OCPP-J 1.6 errata) instead of
+ * FormationViolation, and an unknown action NotImplemented instead of
+ * ProtocolError. A charger's request whose only faults are too-long strings
+ * passes here and is decided in #dispatch (refused, or cut in lenient mode).
  */
-const v16Validator: Validator = {
-  subprotocol: 'ocpp1.6',
-  validate(schemaId, params) {
-    try {
-      return standardV16.validate(schemaId, params);
-    } catch (err) {
-      const details = (err as { details?: { errors?: Array<{ keyword: string }> } }).details;
-      if (details?.errors?.[0]?.keyword === 'enum') {
-        throw createRPCError('PropertyConstraintViolation', (err as Error).message, details);
+function v16Validate(schemaId: string, params: unknown, deferOverLong: boolean): boolean {
+  try {
+    return standardV16.validate(schemaId, params);
+  } catch (err) {
+    const details = (err as { details?: { errors?: Array<{ keyword: string; instancePath?: string; params?: { limit?: number } }> } }).details;
+    const first = details?.errors?.[0];
+    if (first?.keyword === 'maxLength') {
+      const cut = deferOverLong && schemaId.endsWith('.req') && params && typeof params === 'object' ? cutOverLong(schemaId, params) : null;
+      if (cut) {
+        overLong.set(params as object, cut);
+        return true;
       }
-      // No schema means an action OCPP 1.6 does not define.
-      if ((err as { rpcErrorCode?: string }).rpcErrorCode === 'ProtocolError' && /^Schema '/.test((err as Error).message)) {
-        throw createRPCError('NotImplemented', `${schemaId.replace(/^urn:|\.(req|conf)$/g, '')} is not an OCPP 1.6 action`);
-      }
-      throw err;
+      throw createRPCError('PropertyConstraintViolation', `${fieldName(first.instancePath ?? '') || 'a field'} is longer than ${first.params?.limit ?? 'allowed'} characters`, details);
     }
-  },
-};
+    if (first?.keyword === 'enum') {
+      throw createRPCError('PropertyConstraintViolation', (err as Error).message, details);
+    }
+    // No schema means an action OCPP 1.6 does not define.
+    if ((err as { rpcErrorCode?: string }).rpcErrorCode === 'ProtocolError' && /^Schema '/.test((err as Error).message)) {
+      throw createRPCError('NotImplemented', `${schemaId.replace(/^urn:|\.(req|conf)$/g, '')} is not an OCPP 1.6 action`);
+    }
+    throw err;
+  }
+}
+
+/** What ocpp-rpc validates charger traffic with. */
+const v16Validator: Validator = { subprotocol: 'ocpp1.6', validate: (schemaId, params) => v16Validate(schemaId, params, true) };
 
 /** Thrown by send(): the charger has no open socket. */
 export class ChargerOfflineError extends Error {}
@@ -66,7 +115,7 @@ interface RpcServerClient {
   once(event: string, fn: (e: never) => void): void;
 }
 
-interface HandshakeInfo { identity: string; password: Buffer | undefined; remoteAddress: string | undefined; endpoint: string }
+interface HandshakeInfo { identity: string; password: Buffer | undefined; remoteAddress: string | undefined; endpoint: string; protocols: Set<string> }
 
 /** How long a connected charger has to answer a ping before a newcomer with its id may replace it. */
 const ALIVE_PING_MS = 3000;
@@ -100,7 +149,7 @@ export class OcppServer {
       authorize: (req) => this.#authorize(req),
     };
     this.#rpc = new RPCServer({
-      protocols: ['ocpp1.6'],
+      protocols: [...SUBPROTOCOLS],
       strictMode: true,
       // Duck-typed: ocpp-rpc only calls .subprotocol and .validate() on it.
       strictModeValidators: [v16Validator as never],
@@ -146,7 +195,7 @@ export class OcppServer {
     const id = client.identity as string;
     const session: ChargerSession = {
       id, approved: Boolean((client.session as { approved?: boolean }).approved), protocol: client.protocol ?? 'ocpp1.6',
-      transactionOwnership: new Map(),
+      transactionOwnership: new Map(), truncatedFields: [],
     };
     const previous = this.#clients.get(id);
     if (previous && previous !== client) {
@@ -224,6 +273,12 @@ export class OcppServer {
     if (!cp.approved && !allowedWhilePending.has(action)) {
       throw createRPCError('SecurityError', `charger ${cp.id} is not approved yet`);
     }
+    cp.truncatedFields = [];
+    const long = params && typeof params === 'object' ? overLong.get(params) : undefined;
+    if (long) {
+      overLong.delete(params as object);
+      params = await this.#overLong(cp, action, long);
+    }
     checkBounds(action, params);
     const at = this.#ctx.clock.iso();
     this.#lastSeen.set(cp.id, at);
@@ -236,6 +291,28 @@ export class OcppServer {
       this.#ctx.log.error(`${action} from ${cp.id} failed`, { error: String(err), stack: (err as Error).stack });
       throw createRPCError('InternalError', 'the central system could not process this message');
     }
+  }
+
+  /** A request with too-long strings: refused with PropertyConstraintViolation, or cut for a lenient charger (reported). */
+  async #overLong(cp: ChargerSession, action: string, long: { params: Record<string, unknown>; cuts: Cut[] }): Promise<Record<string, unknown>> {
+    const lenient = this.#ctx.config.lenient;
+    let ok = lenient.everyCharger;
+    if (!ok && lenient.models.length) {
+      // The boot that names the model may be the very message that is too long.
+      const named = action === 'BootNotification'
+        ? { vendor: long.params.chargePointVendor, model: long.params.chargePointModel }
+        : await this.#ctx.db('chargers').where({ id: cp.id }).first('vendor', 'model') as { vendor?: unknown; model?: unknown } | undefined;
+      const vendor = String(named?.vendor ?? '').toLowerCase();
+      const model = String(named?.model ?? '').toLowerCase();
+      ok = lenient.models.some((m) => m.vendor.toLowerCase() === vendor && (m.model === undefined || m.model.toLowerCase() === model));
+    }
+    const said = long.cuts.map((c) => `${c.field} is longer than ${c.maxLength} characters (${c.length})`).join('; ');
+    if (!ok) throw createRPCError('PropertyConstraintViolation', said);
+    this.#ctx.log.warn(`${printable(action, 40)} from ${cp.id}: ${printable(said, 300)}; stored cut (lenient mode)`);
+    cp.truncatedFields = long.cuts.map((c) => c.field);
+    const at = this.#ctx.clock.iso();
+    for (const c of long.cuts) this.#ctx.bus.emit('field.truncated', { chargerId: cp.id, at, action, ...c });
+    return long.params;
   }
 
   /** The answer a charger would get for this idTag: the authorize decision, narrowed by restrict, or freeVend. */
@@ -340,7 +417,8 @@ export class OcppServer {
   /** Checks an outbound payload against the OCPP 1.6 schema; throws CommandPayloadError naming each bad field. */
   static validateCommand(action: string, payload: unknown): void {
     try {
-      v16Validator.validate(`urn:${action}.req`, payload);
+      // Operators' payloads are never cut: a too-long field is named in the 400.
+      v16Validate(`urn:${action}.req`, payload, false);
     } catch (err) {
       const errors = ((err as { details?: { errors?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }> } }).details?.errors) ?? [];
       const fields = errors.map((e) => {

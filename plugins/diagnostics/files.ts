@@ -24,6 +24,8 @@ export interface DiagnosticsFile {
   contentType: string | null;
   uploadedAt: string | null;
   error: string | null;
+  /** How the charger was asked to upload: http (PUT/POST to this appliance) or ftp (the embedded FTP server). */
+  via: 'http' | 'ftp';
 }
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -51,8 +53,43 @@ export class DiagnosticsFiles {
       id: r.id as number, chargerId: r.charger_id as string, requestedBy: r.requested_by as string, requestedAt: r.requested_at as string,
       state: expired ? 'expired' : (r.state as DiagnosticsFile['state']), chargerStatus: (r.charger_status as string) ?? null,
       fileName: (r.file_name as string) ?? null, sizeBytes: r.size_bytes == null ? null : Number(r.size_bytes),
-      contentType: (r.content_type as string) ?? null, uploadedAt: (r.uploaded_at as string) ?? null, error: (r.error as string) ?? null,
+      contentType: (r.content_type as string) ?? null, uploadedAt: (r.uploaded_at as string) ?? null,
+      error: expired && !r.error ? this.#noUpload(r) : (r.error as string) ?? null,
+      via: (r.via as 'http' | 'ftp' | null) ?? 'http',
     };
+  }
+
+  /** Why a request expired: in words an operator can act on. */
+  #noUpload(r: Row): string {
+    const within = `no upload arrived within ${Math.round(this.#tokenTtlMs() / 60_000)} min of the request`;
+    if (r.via !== 'ftp') return `${within}; the charger never used the upload link`;
+    return r.contacted_at
+      ? `${within}; the charger logged in to the FTP server at ${r.contacted_at as string} but sent no file`
+      : `${within}; the charger never connected to the FTP server (is diagnostics.ftp.publicUrl reachable from the charger's network?)`;
+  }
+
+  /** Creates a one-time FTP user and password for a charger; the location carries them, as chargers expect. */
+  async requestFtp(chargerId: string, requestedBy: string, ftpBaseUrl: string): Promise<{ id: number; location: string }> {
+    const user = `diag${randomBytes(6).toString('hex')}`;
+    const password = randomBytes(18).toString('base64url');
+    const now = this.#core.clock.nowMs();
+    const [row] = await this.#db('diagnostics_files').insert({
+      charger_id: chargerId, token_hash: hash(`ftp:${user}:${password}`), requested_by: requestedBy, requested_at: new Date(now).toISOString(),
+      expires_at: new Date(now + this.#tokenTtlMs()).toISOString(), state: 'requested', via: 'ftp',
+    }).returning('id');
+    const id = typeof row === 'object' ? (row as { id: number }).id : (row as number);
+    const base = new URL(ftpBaseUrl);
+    return { id, location: `${base.protocol}//${user}:${password}@${base.host}/` };
+  }
+
+  /** The request an FTP login belongs to; throws (the login is refused) for a wrong, used or expired one. */
+  async ftpLogin(user: string, password: string): Promise<Row> {
+    const row = await this.#db('diagnostics_files').where({ token_hash: hash(`ftp:${user}:${password}`) }).first() as Row | undefined;
+    if (!row) throw new Error('unknown user or password');
+    if (row.state !== 'requested') throw new Error('this upload location was already used');
+    if (Date.parse(row.expires_at as string) < this.#core.clock.nowMs()) throw new Error('this upload location has expired');
+    await this.#db('diagnostics_files').where({ id: row.id }).update({ contacted_at: this.#core.clock.iso() });
+    return row;
   }
 
   /** Creates a one-time upload link for a charger; returns the row id and the link. */
@@ -105,13 +142,18 @@ export class DiagnosticsFiles {
       type = file.contentType;
     }
     if (!data.length) throw ApiError.badRequest([{ field: 'body', message: 'the upload is empty' }]);
+    return this.store(row, name, data, type);
+  }
+
+  /** Stores an uploaded file where every diagnostics upload goes and marks its request uploaded (once). */
+  async store(row: Row, name: string | null, data: Buffer, type: string | null): Promise<DiagnosticsFile> {
     const at = this.#core.clock.iso();
     const chargerId = row.charger_id as string;
     const dir = join('diagnostics', safeName(chargerId));
     const stored = join(dir, `${at.replace(/[:.]/g, '-')}-${safeName(name ?? `diagnostics-${chargerId}.log`)}`);
     await mkdir(join(this.#core.dataDir, dir), { recursive: true });
     await writeFile(join(this.#core.dataDir, stored), data);
-    await this.#db('diagnostics_files').where({ id: row.id }).update({
+    await this.#db('diagnostics_files').where({ id: row.id }).whereNot({ state: 'uploaded' }).update({
       state: 'uploaded', file_name: name ?? `diagnostics-${chargerId}.log`, stored_path: stored, size_bytes: data.length,
       content_type: type, uploaded_at: at, error: null,
     });
@@ -124,8 +166,16 @@ export class DiagnosticsFiles {
       .orderBy('id', 'desc').first() as Row | undefined;
     if (!row) return;
     const changes: Row = { charger_status: status };
-    if (status === 'UploadFailed' && row.state === 'requested') Object.assign(changes, { state: 'failed', error: 'the charger reported UploadFailed' });
+    if (status === 'UploadFailed' && row.state === 'requested') Object.assign(changes, { state: 'failed', error: this.#failed(row) });
     await this.#db('diagnostics_files').where({ id: row.id }).update(changes);
+  }
+
+  /** UploadFailed, with what the appliance saw of the attempt. */
+  #failed(r: Row): string {
+    if (r.via !== 'ftp') return 'the charger reported UploadFailed';
+    return r.contacted_at
+      ? 'the charger reported UploadFailed: it logged in to the FTP server but the transfer did not complete (passive data ports blocked by a firewall?)'
+      : 'the charger reported UploadFailed: it never connected to the FTP server (is diagnostics.ftp.publicUrl reachable from the charger\'s network?)';
   }
 
   /** One page of requested logs, newest first, and how many there are in all. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Type, type TProperties } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
 import { Duration, Strict } from '../../core/schema.js';
@@ -5,6 +6,7 @@ import { STAFF } from '../../core/types.js';
 import { checks } from './checks/index.js';
 import { CheckRunner } from './runner.js';
 import { DiagnosticsFiles } from './files.js';
+import { FtpUploads, type FtpConfig } from './ftp.js';
 import { migrations } from './migrations.js';
 import { Prober } from './probes.js';
 import { routes } from './routes.js';
@@ -24,6 +26,16 @@ const configSchema = Strict({
   evaluateEvery: Duration({ default: '15s', description: 'how often time-based conditions (offline, stalls) are evaluated' }),
   uploadBaseUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'a URL like http://192.168.1.10:8080' })),
   uploadTokenTtl: Duration({ default: '2h', description: 'how long a diagnostics upload link stays valid' }),
+  ftp: Strict({
+    enabled: Type.Boolean({ default: false, description: 'run an embedded FTP server for chargers that upload diagnostics over FTP only' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 2121, description: 'FTP control port (passive data ports are picked from 1024-65535)' }),
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the FTP server listens on' }),
+    publicUrl: Type.Optional(Type.String({ pattern: '^ftps?://[^\\s/]+(:\\d+)?/?$', description: 'ftp://<address chargers reach>:<port>; default: the host of http.publicUrl and ftp.port' })),
+    tls: Type.Optional(Strict({
+      cert: Type.String({ minLength: 1, description: 'PEM certificate file for explicit FTPS (AUTH TLS)' }),
+      key: Type.String({ minLength: 1, description: 'PEM key file' }),
+    })),
+  }, { default: {}, description: 'FTP/FTPS upload location for GetDiagnostics (one-time user and password per request)' }),
   checks: Strict(
     Object.fromEntries(Object.keys(checks).map((id) => [id, Type.Optional(Strict({ enabled: Type.Boolean({ default: true }) }))])),
     { default: {} },
@@ -52,9 +64,17 @@ export default definePlugin({
       onResult: (r) => runner.probed(r),
     });
     const files = new DiagnosticsFiles(ctx.db, ctx.core, () => ctx.config.uploadTokenTtl);
+    const ftpConfig = ctx.config.ftp;
+    const ftp = ftpConfig.enabled ? new FtpUploads({
+      config: {
+        ...ftpConfig,
+        ...(ftpConfig.tls ? { tls: { cert: readFileSync(ftpConfig.tls.cert, 'utf8'), key: readFileSync(ftpConfig.tls.key, 'utf8') } } : {}),
+      } as FtpConfig,
+      files, log: ctx.log, publicHost: new URL(ctx.config.uploadBaseUrl ?? ctx.core.publicUrl).hostname,
+    }) : null;
     ctx.on('diagnostics.status', (e) => files.onStatus(e.chargerId, e.status));
 
-    for (const spec of routes({ ctx: ctx as never, store, prober, files, checks })) ctx.route(spec);
+    for (const spec of routes({ ctx: ctx as never, store, prober, files, checks, ftp })) ctx.route(spec);
     ctx.page({ path: 'diagnostics', title: 'Diagnostics', component: 'DiagnosticsPage', roles: STAFF, icon: '⚕' });
     ctx.every('evaluate', ctx.config.evaluateEvery, () => runner.tick());
     ctx.every('maintenance', Math.min(60_000, ctx.config.maintenanceInterval), () => prober.runDue(ctx.config.maintenanceInterval));
@@ -71,8 +91,10 @@ export default definePlugin({
         runId = Number(typeof row === 'object' && row !== null ? (row as { id: unknown }).id : row);
         await store.load();
         await runner.start();
+        await ftp?.start();
       },
       async stop() {
+        await ftp?.stop();
         await prober.idle();
         await store.idle();
         await alive();

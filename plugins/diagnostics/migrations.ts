@@ -86,4 +86,21 @@ export const migrations: Migration[] = [
       await db.schema.alterTable('diagnostics_runs', (t) => t.string('alive_at'));
     },
   },
+  {
+    id: '006-files-ftp',
+    async up(db) {
+      await db.schema.alterTable('diagnostics_files', (t) => {
+        // http or ftp; old rows are http.
+        t.string('via');
+        // When the charger logged in to the FTP server with the request's one-time user: tells "unreachable" from "transfer failed".
+        t.string('contacted_at');
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('diagnostics_files', (t) => {
+        t.dropColumn('via');
+        t.dropColumn('contacted_at');
+      });
+    },
+  },
 ];

@@ -7,6 +7,7 @@ import type { PluginContext } from '../../core/plugin.js';
 import { STAFF, type Role, type RouteRequest, type RouteSpec } from '../../core/types.js';
 import type { AnyCheck } from './check.js';
 import type { DiagnosticsFiles } from './files.js';
+import type { FtpUploads } from './ftp.js';
 import { byHealth, chargerHealth, history } from './health.js';
 import type { Prober } from './probes.js';
 import type { FindingStore } from './store.js';
@@ -20,6 +21,8 @@ export interface RouteDeps {
   prober: Prober;
   files: DiagnosticsFiles;
   checks: Record<string, AnyCheck>;
+  /** The embedded FTP server, when diagnostics.ftp.enabled. */
+  ftp: FtpUploads | null;
 }
 
 /** Turns a failed OCPP call into the answer the core's command route gives. */
@@ -30,7 +33,7 @@ function callError(err: unknown): never {
   throw err;
 }
 
-export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteSpec[] {
+export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): RouteSpec[] {
   const mustExist = async (id: string) => {
     const row = await ctx.db('chargers').where({ id }).first();
     if (!row) throw ApiError.notFound(`charger ${id}`);
@@ -125,16 +128,21 @@ export function routes({ ctx, store, prober, files, checks }: RouteDeps): RouteS
         retryInterval: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
         startTime: Type.Optional(Type.String({ minLength: 1, description: 'ISO time of the oldest log entry wanted' })),
         stopTime: Type.Optional(Type.String({ minLength: 1, description: 'ISO time of the newest log entry wanted' })),
+        via: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('ftp')], { description: 'upload over HTTP (default) or to the embedded FTP server (diagnostics.ftp)' })),
       }, { additionalProperties: false }),
       handler: async ({ params, payload, principal }) => {
         await mustBeOnline(params.id);
         for (const k of ['startTime', 'stopTime'] as const) {
           if (payload[k] !== undefined && Number.isNaN(Date.parse(payload[k]))) throw ApiError.badRequest([{ field: k, message: 'expected an ISO 8601 time' }]);
         }
-        const { id, location } = await files.request(params.id, principal!.username, ctx.config.uploadBaseUrl ?? ctx.core.publicUrl);
+        const { via, ...request } = payload;
+        if (via === 'ftp' && !ftp) throw ApiError.badRequest([{ field: 'via', message: 'the FTP upload server is off (set diagnostics.ftp.enabled)' }]);
+        const { id, location } = via === 'ftp'
+          ? await files.requestFtp(params.id, principal!.username, ftp!.baseUrl())
+          : await files.request(params.id, principal!.username, ctx.config.uploadBaseUrl ?? ctx.core.publicUrl);
         let response: { fileName?: string };
         try {
-          response = await ctx.core.chargers.send(params.id, 'GetDiagnostics', { location, ...payload }, { actor: principal!.username }) as { fileName?: string };
+          response = await ctx.core.chargers.send(params.id, 'GetDiagnostics', { location, ...request }, { actor: principal!.username }) as { fileName?: string };
         } catch (err) {
           await files.settle(id, { state: 'failed', error: err instanceof Error ? err.message : String(err) });
           callError(err);

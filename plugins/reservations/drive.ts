@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Knex } from 'knex';
+import { CardRefusedError } from '../../core/chargers.js';
 import { ApiError } from '../../core/errors.js';
 import type { TransactionCost } from '../../core/events.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
@@ -47,6 +48,8 @@ const fail = (err: unknown, chargerId: string, action: string): never => {
   if (err instanceof ChargerOfflineError) throw ApiError.conflict(`charger ${chargerId} is offline`);
   if (err instanceof ChargerTimeoutError) throw new ApiError(504, `charger ${chargerId} did not answer ${action} in time`);
   if (err instanceof ChargerCallError) throw new ApiError(502, `charger ${chargerId} answered ${action} with ${err.code}`);
+  // The card changed (blocked, expired) between the check above and the send.
+  if (err instanceof CardRefusedError) throw ApiError.conflict(err.message);
   throw err;
 };
 

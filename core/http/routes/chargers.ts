@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { CardRefusedError } from '../../chargers.js';
 import { ApiError } from '../../errors.js';
 import { hashPassword } from '../../passwords.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, OcppServer } from '../../ocpp/server.js';
@@ -148,6 +149,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
           if (err instanceof ChargerOfflineError) throw new ApiError(409, err.message);
           if (err instanceof ChargerTimeoutError) throw new ApiError(504, err.message);
           if (err instanceof ChargerCallError) throw new ApiError(502, `charger answered ${err.code}: ${err.message}`);
+          if (err instanceof CardRefusedError) throw ApiError.conflict(err.message);
           throw err;
         }
       },

@@ -22,7 +22,7 @@ export const bootNotification: Handler<BootNotificationReq, { status: string; cu
   });
   ctx.bus.emit('charger.booted', {
     chargerId: cp.id, at, vendor: p.chargePointVendor, model: p.chargePointModel, serialNumber,
-    firmwareVersion: p.firmwareVersion ?? null, status,
+    firmwareVersion: p.firmwareVersion ?? null, status, truncatedFields: cp.truncatedFields,
   });
   const heartbeatS = Math.round(ctx.config.heartbeatInterval / 1000);
   // A pending charger retries its boot at this interval, so keep it short enough for a quick approval.

@@ -10,10 +10,12 @@ import meterUnreachable from './meter-unreachable.js';
 import offline from './offline.js';
 import stuckTransaction from './stuck-transaction.js';
 import suspendedEv from './suspended-ev.js';
+import supersededSession from './superseded-session.js';
+import truncatedField from './truncated-field.js';
 import unresponsive from './unresponsive.js';
 
 /** Every check, by its stable id. Adding a check = one file here + its test. */
 export const checks: Record<string, AnyCheck> = Object.fromEntries([
   offline, connectorFault, bootLoop, stuckTransaction, energyStall, meterRegression, meterDiscrepancy,
-  meterUnreachable, firmwareFailed, clockDrift, suspendedEv, unresponsive,
+  meterUnreachable, firmwareFailed, clockDrift, suspendedEv, unresponsive, supersededSession, truncatedField,
 ].map((c) => [c.id, c]));
