@@ -11,6 +11,8 @@ export interface Mail {
   subject: string;
   /** The message with quoted-printable undone, to search for words and links. */
   text: string;
+  /** Date.now() when the server accepted it, for latency bounds. */
+  receivedAt: number;
 }
 
 /** A port nothing listens on (yet). */
@@ -55,7 +57,7 @@ export async function startSmtp(opts: { port?: number; auth?: { user: string; pa
         mails.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
-          subject, text: decodeQuotedPrintable(raw),
+          subject, text: decodeQuotedPrintable(raw), receivedAt: Date.now(),
         });
         cb();
       });
