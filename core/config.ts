@@ -57,6 +57,8 @@ export const CoreConfigSchema = Strict({
     /** Messages per second one charger may send (bursts of five times as many); more get a CALLERROR. */
     maxMessageRate: Type.Integer({ minimum: 1, maximum: 10_000, default: 50 }),
     heartbeatInterval: Duration({ default: '300s' }),
+    /** WebSocket ping to every charger this often; a socket that has not answered by the next ping is closed (so a dead link counts as offline after at most twice this). 0s = no pings. */
+    pingInterval: Duration({ default: '60s', description: 'how often each charger socket is pinged; one unanswered ping closes it (0s = never)' }),
     /** How long a remote command waits for the charger's reply before the API answers 504. */
     callTimeout: Duration({ default: '30s' }),
     /** With no plugin deciding authorization, accept every idTag. */

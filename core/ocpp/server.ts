@@ -154,7 +154,8 @@ export class OcppServer {
       // Duck-typed: ocpp-rpc only calls .subprotocol and .validate() on it.
       strictModeValidators: [v16Validator as never],
       callTimeoutMs: ctx.config.callTimeout,
-      pingIntervalMs: 60_000,
+      // A dead link (power cut at a router, a charger hung below OCPP) shows as no pong: ocpp-rpc then closes it.
+      pingIntervalMs: ctx.config.pingInterval,
       deferPingsOnActivity: true,
       respondWithDetailedErrors: false,
       wssOptions: { maxPayload: LIMITS.maxFrameBytes },

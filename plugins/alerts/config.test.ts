@@ -22,7 +22,7 @@ describe('alerts config', () => {
   it('names an unknown channel type with the known ones', async () => {
     expect(await bootError({ channels: [mail, mail, { name: 'p', type: 'pager' }] })).toEqual([
       'plugins.alerts.channels[1].name: channel name "ops-mail" is used twice',
-      'plugins.alerts.channels[2].type: expected one of email, mqtt, webhook, sms, got "pager"',
+      'plugins.alerts.channels[2].type: expected one of email, mqtt, webhook, sms, webpush, got "pager"',
     ]);
   });
 

@@ -23,7 +23,8 @@ export interface Problem {
   since: string;
 }
 
-const visible = (r: Row) => !r.held && (r.folded_into === null || r.folded_into === undefined);
+// Every alert is shown from the moment it is raised; `held` only survives in rows written by older versions.
+const visible = (r: Row) => !r.held;
 
 /**
  * Turns problems into alerts: one problem = one alert (repeats update it,
@@ -41,7 +42,8 @@ export function createEngine(rt: Runtime) {
   async function create(p: Problem, severity: Severity, hold: boolean): Promise<Row> {
     const now = clock.iso();
     const muted = await mutedUntil(db, p.chargerId, now);
-    // Held offline alerts wait hidden for the outage window; an outage waits it visibly, gathering its chargers before the notice.
+    // Shown at once; only the notice may wait: a charger that falls right after another one waits the outage
+    // window (it may be the same outage), and the outage's own notice waits it to count the chargers it gathers.
     const wait = hold || p.kind === 'power-outage' ? cfg.outage.within : 0;
     const holdUntil = new Date(clock.nowMs() + wait).toISOString();
     const notifyFrom = muted && muted > holdUntil ? muted : holdUntil;
@@ -49,11 +51,11 @@ export function createEngine(rt: Runtime) {
       problem_key: p.key, kind: p.kind, severity, charger_id: p.chargerId, connector_id: p.connectorId,
       finding_id: p.findingId, message: p.message, action: p.action, details: null, state: 'open', since: p.since,
       raised_at: now, last_raised_at: now, raise_count: 1, flaps: 0, episode: 0, notify_from: notifyFrom,
-      level: -1, repeats: 0, held: hold, announced: !hold, folded_into: null,
+      level: -1, repeats: 0, held: false, announced: true, folded_into: null,
     });
-    await addHistory(db, id, now, 'raised', { severity, message: p.message, ...(hold ? { heldUntil: holdUntil } : {}), ...(muted ? { mutedUntil: muted } : {}) });
+    await addHistory(db, id, now, 'raised', { severity, message: p.message, ...(hold ? { noticeWaitsUntil: holdUntil } : {}), ...(muted ? { mutedUntil: muted } : {}) });
     const row = (await alertRow(db, id))!;
-    if (!hold) emitAlert(row, 'alert.raised');
+    emitAlert(row, 'alert.raised');
     return row;
   }
 
@@ -110,16 +112,27 @@ export function createEngine(rt: Runtime) {
     return create(p, severity, hold);
   }
 
-  /** Whether grouping into an outage is possible at all: the site must have enough chargers. */
-  async function mayBeOutage(): Promise<boolean> {
+  /**
+   * Whether this charger's offline notice should wait the outage window: the site is big enough for an outage
+   * and another charger (not in maintenance) fell within the window, so this one may be part of it. The first
+   * charger to fall is never delayed.
+   */
+  async function mayBeOutage(p: Problem): Promise<boolean> {
     const min = cfg.outage.minChargers;
-    if (!min) return false;
-    return (await ctx.core.chargers.list()).length >= min;
+    if (!min || (await ctx.core.chargers.list()).length < min) return false;
+    const now = clock.iso();
+    const after = new Date(clock.nowMs() - cfg.outage.within).toISOString();
+    const others = (await db('alerts_alerts').where({ kind: 'offline' }).whereNot({ state: 'resolved' })
+      .whereNot({ problem_key: p.key }).andWhere('last_raised_at', '>=', after).select('charger_id')) as Row[];
+    for (const r of others) if (!(await mutedUntil(db, r.charger_id as string | null, now))) return true;
+    return false;
   }
 
-  function outageMessage(chargers: string[]): string {
+  async function outageMessage(chargers: string[]): Promise<string> {
+    const total = (await ctx.core.chargers.list()).length;
     const list = chargers.length > 30 ? `${chargers.slice(0, 30).join(', ')} and ${chargers.length - 30} more` : chargers.join(', ');
-    return `${chargers.length} chargers went offline within ${formatSpan(cfg.outage.within)}: ${list}. Likely a power cut or a network outage at the site.`;
+    return `Site outage: ${chargers.length} of ${total} chargers offline, likely power or network. `
+      + `Their offline alerts are grouped into this one (one notice for all): ${list}.`;
   }
 
   async function fold(outage: Row, members: Row[]): Promise<void> {
@@ -127,14 +140,15 @@ export function createEngine(rt: Runtime) {
     const oid = Number(outage.id);
     for (const m of members) {
       await db('alerts_alerts').where({ id: m.id }).update({ folded_into: oid, held: false });
-      await cancelPending(db, Number(m.id), ['raised', 'repeat']);
+      // The first charger's notice stays (it was not delayed); the others' waiting notices are replaced by the outage's.
+      if ((m.notify_from as string) > (m.raised_at as string)) await cancelPending(db, Number(m.id), ['raised', 'repeat']);
       await addHistory(db, Number(m.id), now, 'folded', { into: oid });
     }
     const all = (await db('alerts_alerts').where({ folded_into: oid }).select('charger_id')) as Row[];
     const chargers = [...new Set(all.map((r) => r.charger_id as string).filter(Boolean))].sort();
     const since = (await db('alerts_alerts').where({ folded_into: oid }).min({ s: 'since' }).first()) as { s?: string } | undefined;
     await db('alerts_alerts').where({ id: oid }).update({
-      message: outageMessage(chargers), details: JSON.stringify({ chargers }), ...(since?.s ? { since: since.s } : {}),
+      message: await outageMessage(chargers), details: JSON.stringify({ chargers }), ...(since?.s ? { since: since.s } : {}),
     });
     await addHistory(db, oid, now, 'updated', { chargers });
     emitAlert((await alertRow(db, oid))!, 'alert.updated');
@@ -158,7 +172,7 @@ export function createEngine(rt: Runtime) {
     if (chargers.length < min) return;
     const outage = await openProblem({
       key: 'power-outage', kind: 'power-outage', severity: 'critical', chargerId: null, connectorId: null, findingId: null,
-      message: outageMessage(chargers.sort()), action: null,
+      message: await outageMessage(chargers.sort()), action: null,
       since: group.map((r) => r.since as string).sort()[0] ?? clock.iso(),
     });
     if (outage) await fold(outage, group);
@@ -171,7 +185,12 @@ export function createEngine(rt: Runtime) {
     await addHistory(db, id, now, 'resolved', { by });
     await cancelPending(db, id, ['raised', 'repeat']);
     // A resolved notice goes to each channel that was told, after the resolve delay (a flapping alert waits the flap window).
-    const told = (await db('alerts_outbox').where({ alert_id: id, episode: row.episode, status: 'sent' }).whereIn('kind', ['raised', 'repeat'])
+    // A charger grouped into an outage gets none of its own: the outage's one all-clear speaks for every charger in it,
+    // including the first one, whose own notice went out before the outage was known.
+    const members = row.kind === 'power-outage' ? ((await db('alerts_alerts').where({ folded_into: id }).select('id')) as Row[]).map((r) => Number(r.id)) : [];
+    const told = row.folded_into ? [] : (await db('alerts_outbox')
+      .where((w) => w.where({ alert_id: id, episode: row.episode }).orWhereIn('alert_id', members))
+      .where({ status: 'sent' }).whereIn('kind', ['raised', 'repeat'])
       .groupBy('channel').select('channel').max({ level: 'level' })) as Array<{ channel: string; level: number }>;
     const delay = Number(row.flaps) > 0 ? Math.max(cfg.resolveDelay, cfg.flapWindow) : cfg.resolveDelay;
     const at = new Date(clock.nowMs() + delay).toISOString();
@@ -188,7 +207,7 @@ export function createEngine(rt: Runtime) {
       }
     }
     const after = (await alertRow(db, id))!;
-    if (row.announced && visible(row)) emitAlert(after, 'alert.resolved');
+    emitAlert(after, 'alert.resolved');
 
     // The outage is over once fewer than minChargers of its chargers are still offline; those left become alerts of their own.
     if (row.folded_into) {
@@ -197,9 +216,9 @@ export function createEngine(rt: Runtime) {
         const left = (await db('alerts_alerts').where({ folded_into: outage.id }).whereNot({ state: 'resolved' })) as Row[];
         if (left.length < cfg.outage.minChargers) {
           await resolveRow(outage, 'power back');
-          const holdUntil = new Date(clock.nowMs() + cfg.outage.within).toISOString();
+          // Still offline after the power came back: each is its own problem now, and its escalation starts over.
           for (const m of left) {
-            await db('alerts_alerts').where({ id: m.id }).update({ folded_into: null, held: true, notify_from: holdUntil });
+            await db('alerts_alerts').where({ id: m.id }).update({ folded_into: null, held: false, notify_from: now, level: -1, repeats: 0 });
             await addHistory(db, Number(m.id), now, 'unfolded', { from: Number(outage.id) });
           }
         }
@@ -211,7 +230,7 @@ export function createEngine(rt: Runtime) {
     /** A finding or event says the problem is (still) there. */
     async raise(p: Problem): Promise<void> {
       await rt.serial(async () => {
-        const hold = p.kind === 'offline' && (await mayBeOutage());
+        const hold = p.kind === 'offline' && (await mayBeOutage(p));
         const row = await openProblem(p, hold);
         if (row && p.kind === 'offline' && row.state !== 'resolved') await checkOutage(row);
       });

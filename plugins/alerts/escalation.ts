@@ -24,7 +24,10 @@ export async function escalate(rt: Runtime): Promise<void> {
     ctx.emit(row.announced ? 'alert.updated' : 'alert.raised', toAlert({ ...row, held: false }));
   }
 
-  const open = (await db('alerts_alerts').where({ state: 'open', held: false }).whereNull('folded_into')) as Row[];
+  // A charger grouped into an outage is told about no more, except the first to fall: its first notice is
+  // not held back by the outage that formed after it (notify_from = raised_at marks a notice that did not wait).
+  const open = (await db('alerts_alerts').where({ state: 'open', held: false })
+    .andWhere((w) => w.whereNull('folded_into').orWhere((f) => f.where({ level: -1 }).andWhereRaw('notify_from <= raised_at')))) as Row[];
   for (const row of open) {
     const id = Number(row.id);
     const muted = await mutedUntil(db, row.charger_id as string | null, now);
@@ -40,13 +43,14 @@ export async function escalate(rt: Runtime): Promise<void> {
     let level = Number(row.level);
     let repeats = Number(row.repeats);
     const queue: Array<{ level: number; kind: 'raised' | 'repeat'; n: number }> = [];
-    while (level + 1 < levels.length && start + levels[level + 1]!.after <= nowMs) {
+    const top = row.folded_into ? 0 : levels.length - 1;
+    while (level + 1 <= top && start + levels[level + 1]!.after <= nowMs) {
       level += 1;
       repeats = 0;
       queue.push({ level, kind: 'raised', n: 0 });
     }
     const at = levels[level];
-    if (rt.config.repeat && at) {
+    if (rt.config.repeat && at && !row.folded_into) {
       // Only the latest reminder: after downtime one reminder says enough.
       const n = Math.floor((nowMs - start - at.after) / rt.config.repeat);
       if (n > repeats) {

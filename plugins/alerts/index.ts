@@ -8,6 +8,8 @@ import { createEngine } from './engine.js';
 import { escalate } from './escalation.js';
 import { migrations } from './migrations.js';
 import { createDelivery } from './outbox.js';
+import { loadVapid, pushStore, type VapidKeys } from './push.js';
+import { pushRoutes } from './push-routes.js';
 import { alertRoutes } from './routes.js';
 import type { LiveChannel, Row, Runtime } from './store.js';
 
@@ -33,6 +35,11 @@ export default definePlugin({
       channels.set(raw.name, { config: decoded, target: channelTypes[raw.type]!.describe(decoded as never), sender: null });
     }
     let secret: string | null = null;
+    let vapid: VapidKeys | null = null;
+    const push = pushStore(ctx.db, () => {
+      if (!vapid) throw new Error('alerts plugin is not started');
+      return vapid;
+    });
     let started = false;
     let chain: Promise<unknown> = Promise.resolve();
 
@@ -107,6 +114,7 @@ export default definePlugin({
     }));
 
     for (const spec of alertRoutes(rt, engine, delivery)) ctx.route(spec);
+    for (const spec of pushRoutes(ctx.db, () => push, () => ctx.core.clock.iso())) ctx.route(spec);
     ctx.page({ path: 'alerts', title: 'Alerts', component: 'AlertsPage', roles: STAFF, icon: '⚠' });
     ctx.every('escalate', ESCALATE_EVERY_MS, () => rt.serial(() => escalate(rt)));
     ctx.every('deliver', DELIVER_EVERY_MS, () => delivery.deliver());
@@ -121,8 +129,10 @@ export default definePlugin({
           await ctx.db('alerts_settings').insert({ key: 'ack-secret', value: secret }).onConflict('key').ignore();
           secret = ((await ctx.db('alerts_settings').where({ key: 'ack-secret' }).first()) as Row).value as string;
         }
+        // Web Push keys are made once and kept: browsers subscribed with this public key.
+        vapid = await loadVapid(ctx.db);
         for (const [name, ch] of channels) {
-          ch.sender = channelTypes[ch.config.type]!.create(ch.config as never, { log: ctx.log.child(name), site: ctx.core.site.name });
+          ch.sender = channelTypes[ch.config.type]!.create(ch.config as never, { log: ctx.log.child(name), site: ctx.core.site.name, push });
         }
         started = true;
         // Notices left pending by a restart or a crash go out now.

@@ -8,6 +8,7 @@ const WHAT: Record<string, string> = {
   'offline': 'is offline',
   'connector-fault': 'reports a connector fault',
   'boot-loop': 'keeps rebooting',
+  'flapping': 'keeps dropping off the network and coming back (flapping)',
   'stuck-transaction': 'has a stuck charging session',
   'energy-stall': 'is charging but delivers no energy',
   'meter-regression': 'reports an energy meter going backwards',

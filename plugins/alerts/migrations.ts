@@ -95,4 +95,18 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    id: '002-push-subscriptions',
+    async up(db) {
+      // Browsers (operator pages, installed PWAs) that asked for Web Push, per account.
+      await db.schema.createTable('alerts_push_subscriptions', (t) => {
+        t.increments('id');
+        t.string('username').notNullable().index();
+        t.string('endpoint', 2048).notNullable().unique();
+        t.string('p256dh').notNullable();
+        t.string('auth').notNullable();
+        t.string('created_at').notNullable();
+      });
+    },
+  },
 ];

@@ -57,3 +57,25 @@ describe('alerts with the diagnostics plugin', () => {
     expect(hook.calls[1]!.json).toMatchObject({ state: 'resolved', notice: 'resolved' });
   });
 });
+
+describe('alerts on time', () => {
+  it('delivers the first e-mail about a charger whose socket closed within offlineAfter + 2 s, with the evaluation job a minute away', async () => {
+    const smtp = await startSmtp();
+    cleanup.push(smtp.close);
+    t = await startApp({ config: { plugins: {
+      diagnostics: { offlineAfter: '1s', evaluateEvery: '60s' },
+      alerts: { channels: [
+        { name: 'ops-mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },
+      ] },
+    } } });
+    const cp = await t.chargePoint('CP1');
+    await cp.boot();
+    const closedAt = Date.now();
+    await cp.close({ code: 1000 });
+    await eventually(() => smtp.mails.length >= 1, 5000);
+    const tookMs = smtp.mails[0]!.receivedAt - closedAt;
+    expect(smtp.mails[0]!.subject).toMatch(/Charger CP1 is offline/);
+    expect(tookMs).toBeGreaterThanOrEqual(900);
+    expect(tookMs).toBeLessThanOrEqual(1000 + 2000);
+  });
+});

@@ -14,6 +14,10 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** The first notice of the first charger of an outage: it went (or goes) out before the outage was known, undelayed. */
+const firstOfOutage = (row: Row, alert: Row) =>
+  row.kind === 'raised' && Number(row.level) === 0 && (alert.notify_from as string) <= (alert.raised_at as string);
+
 /**
  * The sender: delivers due outbox rows, one channel's rows in order and the
  * channels side by side; a failure backs off exponentially (per channel, so
@@ -50,7 +54,7 @@ export function createDelivery(rt: Runtime) {
     const alert = row.alert_id === null ? undefined : await alertRow(db, Number(row.alert_id));
     // An ack or a resolve since queuing makes a raise notice moot.
     const moot = !alert
-      || ((row.kind === 'raised' || row.kind === 'repeat') && (alert.state !== 'open' || Boolean(alert.folded_into)))
+      || ((row.kind === 'raised' || row.kind === 'repeat') && (alert.state !== 'open' || (Boolean(alert.folded_into) && !firstOfOutage(row, alert))))
       || (row.kind === 'resolved' && alert.state !== 'resolved');
     if (!alert || moot) {
       await db('alerts_outbox').where({ id: row.id }).update({ status: 'cancelled', next_attempt_at: null });

@@ -85,6 +85,6 @@ describe('alerts across a crash', () => {
     ] } } }, port);
     child = app.proc;
     expect(await app.exited).toBe(2);
-    expect(app.stderr()).toContain('plugins.alerts.channels[2].type: expected one of email, mqtt, webhook, sms, got "pager"');
+    expect(app.stderr()).toContain('plugins.alerts.channels[2].type: expected one of email, mqtt, webhook, sms, webpush, got "pager"');
   }, SPAWN_TIMEOUT_MS);
 });

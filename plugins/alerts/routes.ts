@@ -60,15 +60,16 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
         limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
       }),
       handler: async ({ query }) => {
-        const q = db('alerts_alerts').whereNull('folded_into')
-          // Held offline alerts are not shown until their outage window has passed.
-          .andWhere((w) => w.where('held', false).orWhere('state', 'resolved'))
+        // Every alert, from the moment it is raised; a charger grouped into an outage says so (groupedInto).
+        const q = db('alerts_alerts')
           .orderByRaw("case state when 'open' then 0 when 'acknowledged' then 1 else 2 end")
           .orderBy('id', 'desc').limit(query.limit);
         if (query.state) q.andWhere({ state: query.state });
         if (query.chargerId) q.andWhere({ charger_id: query.chargerId });
         if (query.kind) q.andWhere({ kind: query.kind });
-        return ((await q) as Row[]).map((r) => ({ ...toView(r), chargers: engine.members(r) }));
+        return ((await q) as Row[]).map((r) => ({
+          ...toView(r), chargers: engine.members(r), groupedInto: r.folded_into === null || r.folded_into === undefined ? null : Number(r.folded_into),
+        }));
       },
     },
     {

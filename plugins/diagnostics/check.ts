@@ -60,6 +60,12 @@ export interface CheckContext<C, S> {
   clearWhere(match: (f: ActiveFinding) => boolean): Promise<void>;
   /** This check's active findings. */
   active(): ActiveFinding[];
+  /**
+   * Runs this check's tick at server time atMs: the known deadline of one of its conditions
+   * (a closed socket's offlineAfter), so it is raised on time rather than at the next evaluation job.
+   * A later call with the same key replaces the earlier deadline.
+   */
+  wakeAt(key: string, atMs: number): void;
   /** Asks for a maintenance probe of this charger on the next maintenance run (within a minute) instead of at its due time. */
   probeSoon(chargerId: string): void;
 }
@@ -82,7 +88,7 @@ export interface Check<P extends TProperties = TProperties, S = unknown> {
   state(): S;
   /** Bus events it reads. */
   on: EventHandlers<StaticDecode<TObject<P>>, S>;
-  /** Runs on the evaluation job (every evaluateEvery): conditions that depend on time passing. */
+  /** Conditions that depend on time passing: run at each deadline a check asked for (wakeAt) and on the evaluation job (every evaluateEvery) as a backstop. */
   tick?(cx: CheckContext<StaticDecode<TObject<P>>, S>): Promise<void>;
   /** Runs once at start: re-evaluates the stored active findings against what the core knows now. */
   start?(cx: CheckContext<StaticDecode<TObject<P>>, S>): Promise<void>;

@@ -15,7 +15,7 @@ afterEach(async () => { await t?.stop(); t = undefined; });
 describe('the diagnostics plugin', () => {
   it('registers every check the spec names, each with its own config keys and no key twice', () => {
     expect(Object.keys(checks).sort()).toEqual([
-      'boot-loop', 'clock-drift', 'connector-fault', 'energy-stall', 'firmware-failed', 'meter-discrepancy',
+      'boot-loop', 'clock-drift', 'connector-fault', 'energy-stall', 'firmware-failed', 'flapping', 'meter-discrepancy',
       'meter-regression', 'meter-unreachable', 'offline', 'stuck-transaction', 'superseded-session', 'suspended-ev', 'truncated-field', 'unresponsive',
     ]);
     const keys = Object.values(checks).flatMap((c) => Object.keys(c.config));
@@ -40,7 +40,7 @@ describe('the diagnostics plugin', () => {
       const boot = startApp({ dataDir, config: { plugins: { diagnostics: { offlineAfter: 'soon', checks: { 'no-such-check': { enabled: false } }, bootLoop: { count: 1 } } } } });
       const err = await boot.then(() => null, (e: unknown) => e as Error);
       expect(err?.message).toMatch(/plugins\.diagnostics\.offlineAfter: expected a duration like 90s, 15m or 2h, got "soon"/);
-      expect(err?.message).toMatch(/plugins\.diagnostics\.checks\.no-such-check: unknown key; expected one of offline, connector-fault/);
+      expect(err?.message).toMatch(/plugins\.diagnostics\.checks\.no-such-check: unknown key; expected one of offline, flapping, connector-fault/);
       expect(err?.message).toMatch(/plugins\.diagnostics\.bootLoop\.count: expected an integer >= 2, got 1/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -51,7 +51,7 @@ describe('the diagnostics plugin', () => {
     t = await startDiagnostics({ offlineAfter: '5m', checks: { 'clock-drift': { enabled: false } } });
     const res = await t.api('GET', '/diagnostics/checks');
     expect(res.status).toBe(200);
-    expect(res.body).toHaveLength(14);
+    expect(res.body).toHaveLength(15);
     expect(res.body.find((c: { id: string }) => c.id === 'offline')).toMatchObject({
       enabled: true, config: { offlineAfter: 300_000, silentAfter: 600_000 }, description: expect.stringMatching(/socket/),
       events: ['charger.connected', 'charger.seen', 'charger.disconnected'],

@@ -23,7 +23,7 @@ const configSchema = Strict({
       'AuthorizationCacheEnabled', 'LocalAuthListEnabled', 'LocalAuthorizeOffline', 'ConnectionTimeOut', 'WebSocketPingInterval'],
     description: 'configuration keys read by the probe (GetConfiguration)',
   }),
-  evaluateEvery: Duration({ default: '15s', description: 'how often time-based conditions (offline, stalls) are evaluated' }),
+  evaluateEvery: Duration({ default: '15s', description: 'backstop: how often every time-based condition is evaluated again (each is also evaluated at its own deadline)' }),
   uploadBaseUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'a URL like http://192.168.1.10:8080' })),
   uploadTokenTtl: Duration({ default: '2h', description: 'how long a diagnostics upload link stays valid' }),
   ftp: Strict({
@@ -94,6 +94,7 @@ export default definePlugin({
         await ftp?.start();
       },
       async stop() {
+        runner.stop();
         await ftp?.stop();
         await prober.idle();
         await store.idle();

@@ -3,6 +3,7 @@ import { Type, type StaticDecode, type TObject } from '@sinclair/typebox';
 import { Duration } from '../../../core/schema.js';
 import type { Alert } from '../../../core/events.js';
 import type { Logger } from '../../../core/types.js';
+import type { PushStore } from '../push.js';
 
 /** What a notice is about: a raised alert, a reminder, its resolution, or a test from the UI. */
 export type NoticeKind = 'raised' | 'repeat' | 'resolved' | 'test';
@@ -70,6 +71,8 @@ export interface ChannelDeps {
   log: Logger;
   /** Site name, for message titles. */
   site: string;
+  /** Push subscriptions and VAPID keys, for the webpush channel. */
+  push?: PushStore;
 }
 
 /** A live channel: sends one notice or throws why it could not. */

@@ -3,6 +3,7 @@ import email from './email.js';
 import mqtt from './mqtt.js';
 import sms from './sms.js';
 import webhook from './webhook.js';
+import webpush from './webpush.js';
 
 /** Every channel type a site can configure under plugins.alerts.channels, by `type`. Add one file and one line. */
 export const channelTypes: Record<string, ChannelType> = {
@@ -10,4 +11,5 @@ export const channelTypes: Record<string, ChannelType> = {
   mqtt,
   webhook,
   sms,
+  webpush,
 };

@@ -43,10 +43,10 @@ export default defineCheck({
       w.lastEnergyWh = e.energyImportWh;
       if (e.powerW !== undefined) w.lastPowerW = e.powerW;
       if (w.charging) w.samples += 1;
-      if (rose) {
-        w.lastRiseMs = cx.now();
-        await cx.clear({ chargerId: e.chargerId, connectorId: e.connectorId });
-      }
+      if (rose) w.lastRiseMs = cx.now();
+      // A stall is known to be due energyStallAfter after the last rise (once a reading has come in).
+      if (w.charging) cx.wakeAt(k, w.lastRiseMs + cx.config.energyStallAfter);
+      if (rose) await cx.clear({ chargerId: e.chargerId, connectorId: e.connectorId });
     },
   },
   async start(cx) {

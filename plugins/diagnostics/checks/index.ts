@@ -4,6 +4,7 @@ import clockDrift from './clock-drift.js';
 import connectorFault from './connector-fault.js';
 import energyStall from './energy-stall.js';
 import firmwareFailed from './firmware-failed.js';
+import flapping from './flapping.js';
 import meterDiscrepancy from './meter-discrepancy.js';
 import meterRegression from './meter-regression.js';
 import meterUnreachable from './meter-unreachable.js';
@@ -16,6 +17,6 @@ import unresponsive from './unresponsive.js';
 
 /** Every check, by its stable id. Adding a check = one file here + its test. */
 export const checks: Record<string, AnyCheck> = Object.fromEntries([
-  offline, connectorFault, bootLoop, stuckTransaction, energyStall, meterRegression, meterDiscrepancy,
+  offline, flapping, connectorFault, bootLoop, stuckTransaction, energyStall, meterRegression, meterDiscrepancy,
   meterUnreachable, firmwareFailed, clockDrift, suspendedEv, unresponsive, supersededSession, truncatedField,
 ].map((c) => [c.id, c]));

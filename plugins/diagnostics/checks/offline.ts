@@ -27,24 +27,31 @@ export default defineCheck({
     'charger.connected': async (e, cx) => {
       const now = cx.now();
       cx.state.links.set(e.chargerId, { online: true, sinceMs: now, lastSeenMs: now });
+      cx.wakeAt(e.chargerId, now + cx.config.silentAfter);
       await cx.clear({ chargerId: e.chargerId });
     },
     'charger.seen': async (e, cx) => {
       const link = cx.state.links.get(e.chargerId);
       if (link) link.lastSeenMs = cx.now();
+      cx.wakeAt(e.chargerId, cx.now() + cx.config.silentAfter);
       // A message from a charger flagged as silent ends that condition.
       if (cx.core.chargers.isOnline(e.chargerId)) await cx.clear({ chargerId: e.chargerId });
     },
     'charger.disconnected': (e, cx) => {
       const prev = cx.state.links.get(e.chargerId);
+      const sinceMs = Date.parse(e.at) || cx.now();
       cx.state.links.set(e.chargerId, {
-        online: false, sinceMs: Date.parse(e.at) || cx.now(), lastSeenMs: prev?.lastSeenMs ?? cx.now(),
+        online: false, sinceMs, lastSeenMs: prev?.lastSeenMs ?? cx.now(),
         closeCode: e.code, closeReason: e.reason,
       });
+      // Raised the moment offlineAfter has passed, not at the next evaluation.
+      cx.wakeAt(e.chargerId, sinceMs + cx.config.offlineAfter);
     },
   },
   async start(cx) {
     cx.state.startedMs = cx.now();
+    // Known chargers that do not connect after a start are offline from then.
+    cx.wakeAt('(start)', cx.state.startedMs + cx.config.offlineAfter);
   },
   async tick(cx) {
     const now = cx.now();

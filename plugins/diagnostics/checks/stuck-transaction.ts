@@ -13,6 +13,7 @@ export default defineCheck({
   on: {
     'session.started': (e, cx) => {
       cx.state.sessions.set(e.transactionId, { chargerId: e.chargerId, connectorId: e.connectorId, startedAt: e.startedAt, lastValueMs: cx.now() });
+      cx.wakeAt(String(e.transactionId), cx.now() + cx.config.stuckTransactionAfter);
     },
     'meter.sampled': async (e, cx) => {
       if (e.source !== 'ocpp' || !e.chargerId) return;
@@ -23,6 +24,7 @@ export default defineCheck({
       const s = txId === undefined ? undefined : cx.state.sessions.get(txId);
       if (!s || txId === undefined) return;
       s.lastValueMs = cx.now();
+      cx.wakeAt(String(txId), s.lastValueMs + cx.config.stuckTransactionAfter);
       await cx.clear({ chargerId: s.chargerId, connectorId: s.connectorId, subKey: String(txId) });
     },
     'session.stopped': async (e, cx) => {
@@ -36,6 +38,7 @@ export default defineCheck({
       const last = await cx.db('meter_values').where({ transaction_id: t.id }).max('at as at').first() as { at?: string | null } | undefined;
       const lastMs = Math.max(Date.parse(t.received_at as string) || 0, last?.at ? Date.parse(last.at) : 0);
       cx.state.sessions.set(t.id as number, { chargerId: t.charger_id as string, connectorId: Number(t.connector_id), startedAt: t.started_at as string, lastValueMs: lastMs });
+      cx.wakeAt(String(t.id), lastMs + cx.config.stuckTransactionAfter);
     }
     // Sessions stopped while the plugin was not running.
     await cx.clearWhere((f) => !cx.state.sessions.has(Number(f.subKey)));
