@@ -5,6 +5,12 @@ import { ChannelCommon, type CommonConfig } from './channels/channel.js';
 import { channelTypes } from './channels/index.js';
 
 const SeverityT = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
+const B64URL = '^[A-Za-z0-9_-]+=*$';
+/** HH:MM..HH:MM in the site's time zone; may wrap midnight. */
+export const QuietHours = Strict({
+  from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a time HH:MM' }),
+  to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a time HH:MM' }),
+});
 const OneOrMany = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }))]);
 
 /** Kinds raised from core events rather than findings. */
@@ -61,6 +67,26 @@ export const AlertsConfigSchema = Strict({
   }, { default: {} }),
   /** How long the signed acknowledgement link in a message stays valid. */
   ackLinkTtl: Duration({ default: '24h' }),
+  /** Web Push: the VAPID key pair (generated on first start and kept in the database when not given) and its contact. */
+  push: Strict({
+    vapidPublicKey: Type.Optional(Type.String({ pattern: B64URL, minLength: 80, maxLength: 100, description: 'VAPID public key, base64url (uncompressed P-256 point)' })),
+    vapidPrivateKey: Type.Optional(Type.String({ pattern: B64URL, minLength: 40, maxLength: 50, description: 'VAPID private key, base64url (32 bytes)' })),
+    subject: Type.String({ pattern: '^(mailto:|https://)', default: 'mailto:admin@localhost', description: 'VAPID contact the push service may write to (mailto: or https: URL)' }),
+    /** PEM file of a CA to trust besides the system's: for a self-hosted push service on a private CA. */
+    caFile: Type.Optional(Type.String({ minLength: 1, description: 'a PEM file of an extra CA for a self-hosted push service' })),
+  }, { default: {} }),
+  /** Notices to drivers' own phones (Web Push): their session, their car, their reservation, their turn, their card. */
+  drivers: Strict({
+    enabled: Type.Boolean({ default: true }),
+    /** A car that stays plugged in without charging this long gets a "please move it"; 0s turns it off. */
+    idleAfter: Duration({ default: '15m' }),
+    /** The reminder before an unused reservation expires; 0s turns it off. */
+    reservationReminder: Duration({ default: '5m' }),
+    /** Default quiet hours for drivers who set none (site time); notices wait until they end, or are dropped if moot by then. */
+    quietHours: Type.Optional(QuietHours),
+    /** How long an undelivered notice is retried before it is given up. */
+    giveUpAfter: Duration({ default: '1h' }),
+  }, { default: {} }),
 }, { default: {} });
 
 export type AlertsConfig = StaticDecode<typeof AlertsConfigSchema>;
@@ -116,6 +142,10 @@ export function validate(config: AlertsConfig): ConfigProblem[] {
     const prev = config.escalation?.[i - 1];
     if (prev && level.after < prev.after) found.push({ path: `escalation[${i}].after`, message: 'expected a delay not shorter than the level before' });
   });
+  if ((config.push.vapidPublicKey === undefined) !== (config.push.vapidPrivateKey === undefined)) {
+    const missing = config.push.vapidPublicKey === undefined ? 'vapidPublicKey' : 'vapidPrivateKey';
+    found.push({ path: `push.${missing}`, message: 'expected both VAPID keys or neither (neither: generated and kept in the database)' });
+  }
   config.rules.forEach((rule, i) => {
     if (rule.group !== undefined && !config.groups[rule.group]) {
       found.push({ path: `rules[${i}].group`, message: `unknown group "${rule.group}"; groups: ${Object.keys(config.groups).join(', ') || '(none)'}` });

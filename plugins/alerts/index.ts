@@ -5,6 +5,7 @@ import { STAFF } from '../../core/types.js';
 import { channelTypes } from './channels/index.js';
 import { AlertsConfigSchema, decodeChannel, validate } from './config.js';
 import { createEngine } from './engine.js';
+import { driverNotices } from './drivers.js';
 import { escalate } from './escalation.js';
 import { migrations } from './migrations.js';
 import { createDelivery } from './outbox.js';
@@ -22,7 +23,7 @@ export default definePlugin({
     name: 'alerts',
     version: '1.0.0',
     summary: 'Notifies the right people by e-mail, SMS, push and MQTT, with escalation',
-    wants: ['diagnostics'],
+    wants: ['diagnostics', 'users'],
     config: AlertsConfigSchema,
     validate,
   },
@@ -39,7 +40,8 @@ export default definePlugin({
     const push = pushStore(ctx.db, () => {
       if (!vapid) throw new Error('alerts plugin is not started');
       return vapid;
-    });
+    }, config.push, ctx.log.child('push'));
+    const drivers = driverNotices(ctx, () => push);
     let started = false;
     let chain: Promise<unknown> = Promise.resolve();
 
@@ -118,6 +120,7 @@ export default definePlugin({
     ctx.page({ path: 'alerts', title: 'Alerts', component: 'AlertsPage', roles: STAFF, icon: '⚠' });
     ctx.every('escalate', ESCALATE_EVERY_MS, () => rt.serial(() => escalate(rt)));
     ctx.every('deliver', DELIVER_EVERY_MS, () => delivery.deliver());
+    ctx.every('driver-notices', DELIVER_EVERY_MS, () => drivers.deliver());
 
     return {
       async start() {
@@ -130,16 +133,18 @@ export default definePlugin({
           secret = ((await ctx.db('alerts_settings').where({ key: 'ack-secret' }).first()) as Row).value as string;
         }
         // Web Push keys are made once and kept: browsers subscribed with this public key.
-        vapid = await loadVapid(ctx.db);
+        vapid = await loadVapid(ctx.db, config.push);
         for (const [name, ch] of channels) {
           ch.sender = channelTypes[ch.config.type]!.create(ch.config as never, { log: ctx.log.child(name), site: ctx.core.site.name, push });
         }
         started = true;
         // Notices left pending by a restart or a crash go out now.
         rt.kick();
+        drivers.start();
       },
       async stop() {
         started = false;
+        await drivers.stop();
         // A send in flight ends within its channel timeout; do not hold the shutdown longer than that.
         const longest = Math.max(0, ...[...channels.values()].map((c) => c.config.timeout)) + 2000;
         let timer: NodeJS.Timeout | undefined;

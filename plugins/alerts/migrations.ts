@@ -109,4 +109,39 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    id: '003-driver-notices',
+    async up(db) {
+      // Notices to a driver's own phones, queued before they are sent (some for later: an idle car, a reservation reminder).
+      await db.schema.createTable('alerts_driver_notices', (t) => {
+        t.increments('id');
+        t.integer('user_id').notNullable().index();
+        t.string('kind').notNullable();
+        // One notice per thing told (a session, a reservation, a queue turn); re-queuing it is a no-op.
+        t.string('dedupe_key').notNullable().unique();
+        t.string('charger_id');
+        t.integer('connector_id');
+        t.string('title').notNullable();
+        t.text('body').notNullable();
+        t.string('url').notNullable();
+        // After this it is moot (the reservation ended, the hold passed): dropped rather than sent late.
+        t.string('expires_at');
+        t.string('status').notNullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.string('next_attempt_at');
+        t.text('last_error');
+        t.string('created_at').notNullable();
+        t.string('sent_at');
+        t.index(['status', 'next_attempt_at']);
+      });
+      // What each driver wants told: kinds turned off, own quiet hours.
+      await db.schema.createTable('alerts_driver_prefs', (t) => {
+        t.integer('user_id').primary();
+        t.text('disabled_kinds').notNullable();
+        t.string('quiet_from');
+        t.string('quiet_to');
+        t.string('updated_at').notNullable();
+      });
+    },
+  },
 ];

@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { Knex } from 'knex';
 import { ApiError } from '../../core/errors.js';
 import { ROLES, type RouteSpec } from '../../core/types.js';
+import { QuietHours } from './config.js';
+import { DRIVER_KINDS, readPrefs, writePrefs } from './drivers.js';
 import type { PushStore } from './push.js';
 import { insertId, type Row } from './store.js';
 
@@ -34,6 +36,24 @@ export function pushRoutes(db: Knex, push: () => PushStore, nowIso: () => string
           username, endpoint: body.endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth, created_at: nowIso(),
         });
         return h.response({ id }).code(201);
+      },
+    },
+    {
+      method: 'GET', path: '/push/preferences', roles: anyone,
+      summary: 'Which notices about their own charging the logged-in account gets on its phones, and its quiet hours',
+      handler: ({ principal }) => readPrefs(db, principal!.userId),
+    },
+    {
+      method: 'PUT', path: '/push/preferences', roles: anyone,
+      summary: 'Turns kinds of own notices on or off and sets quiet hours (null: the site\'s; from = to: none); answers the result',
+      body: Type.Object({
+        kinds: Type.Optional(Type.Partial(Type.Object(Object.fromEntries(DRIVER_KINDS.map((k) => [k, Type.Boolean()]))), { additionalProperties: false })),
+        quietHours: Type.Optional(Type.Union([QuietHours, Type.Null()])),
+      }, { additionalProperties: false }),
+      handler: async ({ payload, principal }) => {
+        const body = payload as Parameters<typeof writePrefs>[2];
+        const prefs = await writePrefs(db, principal!.userId, body, nowIso());
+        return prefs;
       },
     },
     {

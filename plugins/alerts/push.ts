@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import webpush from 'web-push';
 import type { Knex } from 'knex';
+import type { Logger } from '../../core/types.js';
 import type { Row } from './store.js';
 
 /** A browser's push subscription, as stored for an account. */
@@ -16,17 +19,43 @@ export interface PushSubscriptionRow {
 /** VAPID keys (base64url) that sign every push request. */
 export interface VapidKeys { publicKey: string; privateKey: string }
 
-/** The subscriptions and VAPID keys the webpush channel sends with; lives in the plugin's closure. */
+/** How one push is sent; unset keys fall back to the plugin's `push` settings. */
+export interface PushOptions {
+  subject?: string;
+  /** Trusts an extra CA (a self-hosted push service). */
+  caFile?: string;
+  timeoutMs: number;
+  urgency: 'high' | 'normal' | 'low';
+  /** How long the push service keeps it for a phone that is off, seconds. */
+  ttlSeconds: number;
+}
+
+/** The plugin-wide `push` settings. */
+export interface PushDefaults { subject: string; caFile?: string }
+
+/** The subscriptions and VAPID keys the webpush channel and driver notices send with; lives in the plugin's closure. */
 export interface PushStore {
   keys(): VapidKeys;
   /** Subscriptions of these accounts and of every account with one of these roles. */
   subscriptionsFor(accounts: string[], roles: string[]): Promise<PushSubscriptionRow[]>;
+  /** Subscriptions of the enabled account with this id (a driver: users' userId). */
+  subscriptionsOfUser(userId: number): Promise<PushSubscriptionRow[]>;
   /** The push service says the subscription is gone (404/410). */
   remove(id: number): Promise<void>;
+  /** Sends one payload to each subscription; drops those the service says are gone. */
+  send(subs: PushSubscriptionRow[], payload: string, opts: PushOptions): Promise<{ delivered: number; errors: string[] }>;
 }
 
-/** Loads the VAPID keys kept in the database (in the data dir), generating them on first start. */
-export async function loadVapid(db: Knex): Promise<VapidKeys> {
+/**
+ * The VAPID keys: from config when given there, else those kept in the
+ * database (in the data dir), generated on first start.
+ */
+export async function loadVapid(db: Knex, configured: { vapidPublicKey?: string; vapidPrivateKey?: string }): Promise<VapidKeys> {
+  if (configured.vapidPublicKey && configured.vapidPrivateKey) {
+    // web-push checks the key lengths; a bad pair fails the start with its message rather than every send.
+    webpush.setVapidDetails('mailto:check@localhost', configured.vapidPublicKey, configured.vapidPrivateKey);
+    return { publicKey: configured.vapidPublicKey, privateKey: configured.vapidPrivateKey };
+  }
   const read = async () => {
     const rows = (await db('alerts_settings').whereIn('key', ['vapid-public', 'vapid-private'])) as Row[];
     const get = (k: string) => rows.find((r) => r.key === k)?.value as string | undefined;
@@ -41,8 +70,19 @@ export async function loadVapid(db: Knex): Promise<VapidKeys> {
   return (await read())!;
 }
 
-export function pushStore(db: Knex, keys: () => VapidKeys): PushStore {
-  return {
+const toSubscription = (r: Row): PushSubscriptionRow => ({
+  id: Number(r.id), username: r.username as string, endpoint: r.endpoint as string, p256dh: r.p256dh as string, auth: r.auth as string,
+});
+
+export function pushStore(db: Knex, keys: () => VapidKeys, defaults: PushDefaults, log: Logger): PushStore {
+  const agents = new Map<string, Agent>();
+  const agentFor = (caFile: string | undefined) => {
+    if (!caFile) return undefined;
+    let agent = agents.get(caFile);
+    if (!agent) agents.set(caFile, agent = new Agent({ ca: readFileSync(caFile), keepAlive: true }));
+    return agent;
+  };
+  const store: PushStore = {
     keys,
     async subscriptionsFor(accounts, roles) {
       const names = (await db('accounts').where((w) => {
@@ -51,12 +91,40 @@ export function pushStore(db: Knex, keys: () => VapidKeys): PushStore {
       }).andWhere({ disabled: false }).select('username')) as Row[];
       if (!names.length) return [];
       const rows = (await db('alerts_push_subscriptions').whereIn('username', names.map((r) => r.username as string)).orderBy('id')) as Row[];
-      return rows.map((r) => ({
-        id: Number(r.id), username: r.username as string, endpoint: r.endpoint as string, p256dh: r.p256dh as string, auth: r.auth as string,
-      }));
+      return rows.map(toSubscription);
+    },
+    async subscriptionsOfUser(userId) {
+      const rows = (await db('alerts_push_subscriptions as s').join('accounts as a', 'a.username', 's.username')
+        .where({ 'a.id': userId, 'a.disabled': false }).select('s.*').orderBy('s.id')) as Row[];
+      return rows.map(toSubscription);
     },
     async remove(id) {
       await db('alerts_push_subscriptions').where({ id }).delete();
     },
+    async send(subs, payload, opts) {
+      const vapid = keys();
+      const agent = agentFor(opts.caFile ?? defaults.caFile);
+      let delivered = 0;
+      const errors: string[] = [];
+      for (const s of subs) {
+        try {
+          await webpush.sendNotification({ endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } }, payload, {
+            vapidDetails: { subject: opts.subject ?? defaults.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
+            TTL: opts.ttlSeconds, timeout: opts.timeoutMs, contentEncoding: 'aes128gcm', urgency: opts.urgency,
+            ...(agent ? { agent } : {}),
+          });
+          delivered++;
+        } catch (err) {
+          const status = (err as { statusCode?: number }).statusCode;
+          // The browser unsubscribed or the subscription expired: it will never work again.
+          if (status === 404 || status === 410) {
+            await store.remove(s.id);
+            log.info(`push subscription ${s.id} of ${s.username} is gone (${status}); removed`);
+          } else errors.push(`${s.username}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return { delivered, errors };
+    },
   };
+  return store;
 }
