@@ -5,6 +5,7 @@ import diagnostics from './diagnostics/index.js';
 import alerts from './alerts/index.js';
 import billing from './billing/index.js';
 import reservations from './reservations/index.js';
+import loadbalancing from './loadbalancing/index.js';
 
 /** Every plugin an installer can enable under `plugins:`, by config key. */
 export const registry: Record<string, RegistryEntry> = {
@@ -13,5 +14,6 @@ export const registry: Record<string, RegistryEntry> = {
   alerts: { plugin: alerts, dir: 'plugins/alerts' },
   billing: { plugin: billing, dir: 'plugins/billing' },
   reservations: { plugin: reservations, dir: 'plugins/reservations' },
+  loadbalancing: { plugin: loadbalancing, dir: 'plugins/loadbalancing' },
   blueprint: { plugin: blueprint, dir: 'plugins/_blueprint' },
 };

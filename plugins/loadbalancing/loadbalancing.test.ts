@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { obeyingCharger, type ObeyingCharger, type SimOptions } from './test-kit.js';
+
+let t: TestApp | undefined;
+afterEach(async () => { await t?.stop(); t = undefined; });
+
+async function site(lb: Record<string, unknown>, ids: string[], opts: Record<string, SimOptions> = {}) {
+  t = await startApp({ config: { plugins: { loadbalancing: lb } } });
+  const sims: Record<string, ObeyingCharger> = {};
+  for (const id of ids) {
+    sims[id] = await obeyingCharger(t, id, opts[id]);
+    await sims[id].boot();
+  }
+  return sims;
+}
+
+/** Waits until each connector 1 of these chargers applies the given limit (A). */
+const limits = (sims: Record<string, ObeyingCharger>, want: Record<string, number>) =>
+  eventually(() => Object.entries(want).every(([id, a]) => Math.abs(sims[id]!.limit(1) - a) < 0.05), 5000);
+const now = (sims: Record<string, ObeyingCharger>) => Object.fromEntries(Object.entries(sims).map(([id, s]) => [id, Math.round(s.limit(1) * 10) / 10]));
+
+describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
+  it('shares 32 A equally among three cars, raises the others when one leaves, and gives what a car does not take to the rest', async () => {
+    const sims = await site({ circuits: [{ id: 'main', maxCurrent: 32, chargers: ['CP1', 'CP2', 'CP3'] }], minUpdateInterval: '10s' }, ['CP1', 'CP2', 'CP3']);
+    // Each charger keeps 6 A when the appliance is gone: a TxDefaultProfile that never expires.
+    await eventually(() => Object.values(sims).every((s) => s.profiles.some((p) => p.purpose === 'TxDefaultProfile' && p.connectorId === 0 && p.limit === 6 && p.validTo === undefined)));
+
+    const t0 = Date.now();
+    await sims.CP1!.plug(1, 'A');
+    await limits(sims, { CP1: 32 });
+    // Allocated and sent within 2 s of StartTransaction.
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await sims.CP2!.plug(1, 'B');
+    await limits(sims, { CP1: 16, CP2: 16 });
+    await sims.CP3!.plug(1, 'C');
+    await limits(sims, { CP1: 10.6, CP2: 10.6, CP3: 10.6 });
+
+    await sims.CP3!.unplug(1);
+    await t!.clock.advance(10_000);
+    await limits(sims, { CP1: 16, CP2: 16 });
+
+    // CP1's car is nearly full and takes 8 A: the rest goes to CP2 at its next raise.
+    sims.CP1!.want(1, 8);
+    expect(await sims.CP1!.report(1)).toBe(8);
+    await sims.CP2!.report(1);
+    await t!.clock.advance(10_000);
+    await limits(sims, { CP1: 9, CP2: 23 });
+
+    const view = await t!.api('GET', '/loadbalancing');
+    expect(view.status).toBe(200);
+    const main = view.body.circuits[0];
+    expect(main).toMatchObject({ id: 'main', maxCurrent: 32, allocated: { L1: 32, L2: 32, L3: 32 } });
+    expect(main.connectors).toEqual(expect.arrayContaining([
+      expect.objectContaining({ chargerId: 'CP1', connectorId: 1, state: 'charging', limit: 9, measured: [8, 8, 8] }),
+      expect.objectContaining({ chargerId: 'CP2', state: 'charging', limit: 23 }),
+      expect.objectContaining({ chargerId: 'CP3', state: 'idle', limit: null }),
+    ]));
+    expect(view.body.chargers).toEqual(expect.arrayContaining([{ id: 'CP1', smartCharging: 'yes', rateUnit: 'A', problem: null }]));
+    expect((await t!.api('GET', '/loadbalancing', { token: null })).status).toBe(401);
+  });
+
+  it('pauses a car at 0 A when there is not enough for all at minCurrent, and lets the cars take turns', async () => {
+    const sims = await site({
+      circuits: [{ id: 'main', maxCurrent: 16, chargers: ['CP1', 'CP2', 'CP3'] }], failsafeCurrent: 5, minCurrent: 6, rotationSlot: '15m',
+    }, ['CP1', 'CP2', 'CP3']);
+    await sims.CP1!.plug(1, 'A');
+    await sims.CP2!.plug(1, 'B');
+    await limits(sims, { CP1: 8, CP2: 8 });
+    await sims.CP3!.plug(1, 'C');
+    // 16 A for three cars is 5.3 A each, below the 6 A a car needs: the latest arrival waits at 0 A.
+    await limits(sims, { CP1: 8, CP2: 8, CP3: 0 });
+
+    const paused = new Set<string>();
+    for (let turn = 0; turn < 3; turn++) {
+      await t!.clock.advance(15 * 60_000 + 1000);
+      await eventually(() => Object.values(now(sims)).filter((a) => a === 0).length === 1 && Object.values(now(sims)).reduce((s, a) => s + a, 0) <= 16
+        && !Object.entries(now(sims)).some(([id, a]) => a === 0 && paused.has(id)) ? true : null, 5000).catch(() => undefined);
+      const state = now(sims);
+      // Never more than the fuse, and exactly one car waits.
+      expect(Object.values(state).reduce((s, a) => s + a, 0)).toBeLessThanOrEqual(16);
+      expect(Object.values(state).filter((a) => a === 0)).toHaveLength(1);
+      paused.add(Object.entries(state).find(([, a]) => a === 0)![0]);
+    }
+    // Over three turns each car waited once: nobody is stuck at 0 for the evening.
+    expect([...paused].sort()).toEqual(['CP1', 'CP2', 'CP3']);
+  });
+
+  it('leaves every charger at its failsafe when the appliance stops refreshing the session limits', async () => {
+    const sims = await site({ circuits: [{ id: 'main', maxCurrent: 32, chargers: ['CP1', 'CP2'] }], failsafeCurrent: 6, profileValidity: '2m' }, ['CP1', 'CP2']);
+    await sims.CP1!.plug(1, 'A');
+    await sims.CP2!.plug(1, 'B');
+    await limits(sims, { CP1: 16, CP2: 16 });
+    const session = sims.CP1!.profiles.find((p) => p.purpose === 'TxProfile')!;
+    expect(session.validTo! - Date.now()).toBeLessThanOrEqual(2 * 60_000);
+    await t!.stop();
+    t = undefined;
+    // The appliance is gone: once the session profiles run out (within profileValidity), each charger is back at 6 A.
+    expect(sims.CP1!.limit(1, Date.now() + 2 * 60_000 + 1000)).toBe(6);
+    expect(sims.CP2!.limit(1, Date.now() + 2 * 60_000 + 1000)).toBe(6);
+  });
+
+  it('counts a charger without Smart Charging at its full current, flags it, and shares the rest', async () => {
+    const sims = await site({
+      circuits: [{ id: 'main', maxCurrent: 32, chargers: [{ id: 'OLD', maxCurrent: 16 }, 'CP2'] }],
+    }, ['OLD', 'CP2'], { OLD: { smart: false } });
+    await sims.OLD!.plug(1, 'A');
+    await sims.CP2!.plug(1, 'B');
+    await limits(sims, { CP2: 16 });
+    const view = await t!.api('GET', '/loadbalancing');
+    expect(view.body.chargers.find((c: { id: string }) => c.id === 'OLD')).toMatchObject({ smartCharging: 'no', problem: expect.stringContaining('does not support Smart Charging') });
+    expect(view.body.circuits[0].connectors).toEqual(expect.arrayContaining([expect.objectContaining({ chargerId: 'OLD', state: 'unmanaged' })]));
+  });
+
+  it('flags a charger that ignores its limit and counts it at its full current', async () => {
+    const sims = await site({ circuits: [{ id: 'main', maxCurrent: 32, chargers: ['CP1', 'CP2'] }], minUpdateInterval: '10s' }, ['CP1', 'CP2'], { CP2: { ignoresLimits: true } });
+    await sims.CP1!.plug(1, 'A');
+    await sims.CP2!.plug(1, 'B');
+    await limits(sims, { CP1: 16, CP2: 16 });
+    await t!.clock.advance(11_000);
+    expect(await sims.CP2!.report(1)).toBe(32);
+    expect(await sims.CP2!.report(1)).toBe(32);
+    // CP2 takes the whole fuse whatever it is told: CP1 must wait rather than trip it.
+    await limits(sims, { CP1: 0 });
+    const view = await t!.api('GET', '/loadbalancing');
+    expect(view.body.chargers.find((c: { id: string }) => c.id === 'CP2').problem).toMatch(/^ignores its charging limit: draws 32\.0 A on connector 1 though limited to 16 A/);
+  });
+
+  it('refuses a configuration whose failsafe currents could trip the fuse, naming the key', async () => {
+    await expect(startApp({ config: { plugins: { loadbalancing: { failsafeCurrent: 10, circuits: [{ id: 'main', maxCurrent: 25, chargers: ['CP1', 'CP2', 'CP3'] }] } } } }))
+      .rejects.toThrow(/plugins\.loadbalancing\.circuits\[0\]\.maxCurrent: 3 charger\(s\) at failsafeCurrent 10 A need 30 A/);
+    await expect(startApp({ config: { plugins: { loadbalancing: { circuits: [{ id: 'main', maxCurrent: 32, chargers: ['CP1'] }, { id: 'two', maxCurrent: 32, chargers: ['CP1'] }] } } } }))
+      .rejects.toThrow(/plugins\.loadbalancing\.circuits\[1\]\.chargers\[0\]: charger CP1 is already on circuit main/);
+  });
+});
