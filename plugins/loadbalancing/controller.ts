@@ -293,6 +293,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
 
   return {
     managed, configure, started, stopped, sampled, metered,
+    meterLost(meterId: string) { if (meters.delete(meterId)) soon(0); },
     tick: () => soon(0),
     start() { live = true; },
     async stop() {

@@ -27,6 +27,8 @@ export default definePlugin({
       if (s.source === 'ocpp' && s.chargerId && s.connectorId && s.currentA) lb.sampled(s.chargerId, s.connectorId, s.currentA);
       else if (s.source === 'modbus' && s.meterId) lb.metered(s.meterId, s.currentA);
     });
+    // A meter declared unreachable is not trusted at once, without waiting for meterStaleAfter.
+    ctx.on('meter.unreachable', (e) => lb.meterLost(e.meterId));
     ctx.every('tick', TICK_MS, () => lb.tick());
     ctx.route({
       method: 'GET', path: '/loadbalancing', roles: STAFF,

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadFixture, MODELS_DIR } from '../../hardware-adapters/modbus-meter/model.js';
+import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
 import { eventually, startApp, type TestApp } from '../../tests/harness.js';
 import { obeyingCharger, type ObeyingCharger, type SimOptions } from './test-kit.js';
 
@@ -132,4 +135,52 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
     await expect(startApp({ config: { plugins: { loadbalancing: { circuits: [{ id: 'main', maxCurrent: 32, chargers: ['CP1'] }, { id: 'two', maxCurrent: 32, chargers: ['CP1'] }] } } } }))
       .rejects.toThrow(/plugins\.loadbalancing\.circuits\[1\]\.chargers\[0\]: charger CP1 is already on circuit main/);
   });
+});
+
+describe('loadbalancing with a grid meter', () => {
+  let sim: MeterSimulator | undefined;
+  afterEach(async () => { await sim?.stop(); sim = undefined; });
+
+  it('shares what the house leaves of the fuse, follows the house load within a meter poll, and falls back when the meter goes silent', async () => {
+    sim = await MeterSimulator.start();
+    sim.load(1, loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json')));
+    t = await startApp({
+      config: {
+        meters: [{ id: 'grid', model: 'eastron-sdm630', modbus: { host: '127.0.0.1', port: sim.port, unitId: 1 }, role: 'grid', pollInterval: '200ms' }],
+        plugins: { loadbalancing: { circuits: [{ id: 'main', maxCurrent: 32, meter: 'grid', chargers: ['CP1', 'CP2'] }], minUpdateInterval: '0s', meterStaleAfter: '1s' } },
+      },
+    });
+    const sims = { CP1: await obeyingCharger(t, 'CP1'), CP2: await obeyingCharger(t, 'CP2') };
+    for (const s of Object.values(sims)) await s.boot();
+    // The grid meter sees the house plus what the chargers draw; the chargers report their draw too.
+    let house = 4;
+    const follow = setInterval(() => {
+      const total = house + sims.CP1.draw(1) + sims.CP2.draw(1);
+      for (const addr of [0x0006, 0x0008, 0x000a]) sim!.setFloat(1, 'input', addr, total);
+    }, 50);
+    const report = setInterval(() => { for (const s of Object.values(sims)) void s.report(1).catch(() => undefined); }, 200);
+    try {
+      await sims.CP1.plug(1, 'A');
+      await sims.CP2.plug(1, 'B');
+      await limits(sims, { CP1: 14, CP2: 14 });
+
+      // The house switches on an oven and a heat pump: 20 A. Within a poll or two the chargers give way.
+      house = 20;
+      const t0 = Date.now();
+      await limits(sims, { CP1: 6, CP2: 6 });
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(house + sims.CP1.draw(1) + sims.CP2.draw(1)).toBeLessThanOrEqual(32);
+      house = 4;
+      await limits(sims, { CP1: 14, CP2: 14 });
+
+      // The meter stops answering: its figures are not trusted, each charger falls back to the failsafe share.
+      sim.silent.add(1);
+      await limits(sims, { CP1: 6, CP2: 6 });
+      const view = await t.api('GET', '/loadbalancing');
+      expect(view.body.circuits[0].meter).toMatchObject({ id: 'grid', stale: true });
+    } finally {
+      clearInterval(follow);
+      clearInterval(report);
+    }
+  }, 30_000);
 });
