@@ -13,6 +13,7 @@ interface ChargerState {
   /** Smart Charging: unknown until its failsafe profile was answered. */
   smart: 'unknown' | 'yes' | 'no';
   problem: string | null;
+  reason: 'unsupported' | 'refused' | 'ignores-limit' | null;
   configuring: Promise<void> | null;
 }
 
@@ -77,9 +78,27 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
   const key = (chargerId: string, connectorId: number) => `${chargerId}:${connectorId}`;
   const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+  /** Records a charger's problem (or that it is gone) and tells the bus, once per change. */
+  function tell(chargerId: string, state: ChargerState, reason: ChargerState['reason'], problem: string | null) {
+    if (state.problem === problem) return;
+    state.problem = problem;
+    state.reason = reason;
+    if (problem) ctx.log.warn(`charger ${chargerId} ${problem}`);
+    ctx.emit('loadbalancing.problem', { at: clock.iso(), kind: 'charger', chargerId, meterId: null, reason, problem });
+  }
+  const staleMeters = new Set<string>();
+  function meterTrust(meterId: string, fresh: boolean, circuitId: string) {
+    if (fresh === !staleMeters.has(meterId)) return;
+    if (fresh) staleMeters.delete(meterId);
+    else staleMeters.add(meterId);
+    const problem = fresh ? null : `circuit meter ${meterId} sent nothing for ${Math.round(cfg.meterStaleAfter / 1000)} s: circuit ${circuitId} is held at ${cfg.failsafeCurrent} A per charger`;
+    if (problem) ctx.log.warn(problem);
+    ctx.emit('loadbalancing.problem', { at: clock.iso(), kind: 'meter', chargerId: null, meterId, reason: fresh ? null : 'meter-stale', problem });
+  }
+
   /** Reads what the charger supports and sets its failsafe: what it keeps when the appliance is gone. */
   function configure(chargerId: string): Promise<void> {
-    const state = chargers.get(chargerId) ?? { rateUnit: 'A', stackLevel: 1, smart: 'unknown', problem: null, configuring: null };
+    const state = chargers.get(chargerId) ?? { rateUnit: 'A', stackLevel: 1, smart: 'unknown', problem: null, reason: null, configuring: null };
     chargers.set(chargerId, state);
     state.configuring ??= (async () => {
       const send = (action: string, payload: unknown) => ctx.core.chargers.send(chargerId, action, payload, { actor: 'plugin:loadbalancing' });
@@ -94,23 +113,22 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
         const reply = await send('SetChargingProfile', failsafeProfile(cfg.failsafeCurrent, state.rateUnit, 3)) as { status?: string };
         if (reply.status === 'Accepted') {
           state.smart = 'yes';
-          state.problem = null;
+          if (state.reason !== 'ignores-limit') tell(chargerId, state, null, null);
         } else {
           state.smart = 'no';
-          state.problem = `refused its failsafe charging profile (${reply.status ?? 'no status'}): counted at its full ${cfg.chargerMaxCurrent} A`;
+          tell(chargerId, state, 'refused', `refused its failsafe charging profile (${reply.status ?? 'no status'}): counted at its full current`);
         }
       } catch (e) {
         const code = e instanceof ChargerCallError ? e.code : null;
         if (code === 'NotImplemented' || code === 'NotSupported') {
           state.smart = 'no';
-          state.problem = `does not support Smart Charging (${code}): counted at its full current, the others share the rest`;
+          tell(chargerId, state, 'unsupported', `does not support Smart Charging (${code}): counted at its full current, the others share the rest`);
         } else {
-          state.problem = `could not be given its failsafe profile: ${err(e)}`;
+          ctx.log.warn(`charger ${chargerId} could not be given its failsafe profile: ${err(e)}`);
         }
       } finally {
         state.configuring = null;
       }
-      if (state.problem) ctx.log.warn(`charger ${chargerId} ${state.problem}`);
       soon(0);
     })();
     return state.configuring;
@@ -162,8 +180,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
         const ch = chargers.get(chargerId);
         if (ch && ch.smart === 'yes') {
           ch.smart = 'no';
-          ch.problem = `ignores its charging limit: draws ${draw.toFixed(1)} A on connector ${connectorId} though limited to ${c.offered} A; counted at its full current`;
-          ctx.log.warn(`charger ${chargerId} ${ch.problem}`);
+          tell(chargerId, ch, 'ignores-limit', `ignores its charging limit: draws ${draw.toFixed(1)} A on connector ${connectorId} though limited to ${c.offered} A; counted at its full current`);
         }
       }
       if (draw < c.offered - SLACK_A) c.wish = Math.max(cfg.minCurrent, draw + 1);
@@ -204,6 +221,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
       const onCircuit = circuit.phases === 1 ? ['L1'] : PHASES;
       const m = circuit.meter ? meters.get(circuit.meter) : undefined;
       const fresh = m && now - m.at <= cfg.meterStaleAfter;
+      if (circuit.meter) meterTrust(circuit.meter, Boolean(fresh), circuit.id);
       for (const p of PHASES) {
         if (!onCircuit.includes(p)) continue;
         let limit = circuit.maxCurrent;

@@ -8,8 +8,8 @@ import { obeyingCharger, type ObeyingCharger, type SimOptions } from './test-kit
 let t: TestApp | undefined;
 afterEach(async () => { await t?.stop(); t = undefined; });
 
-async function site(lb: Record<string, unknown>, ids: string[], opts: Record<string, SimOptions> = {}) {
-  t = await startApp({ config: { plugins: { loadbalancing: lb } } });
+async function site(lb: Record<string, unknown>, ids: string[], opts: Record<string, SimOptions> = {}, plugins: Record<string, unknown> = {}) {
+  t = await startApp({ config: { plugins: { loadbalancing: lb, ...plugins } } });
   const sims: Record<string, ObeyingCharger> = {};
   for (const id of ids) {
     sims[id] = await obeyingCharger(t, id, opts[id]);
@@ -106,13 +106,19 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
   it('counts a charger without Smart Charging at its full current, flags it, and shares the rest', async () => {
     const sims = await site({
       circuits: [{ id: 'main', maxCurrent: 32, chargers: [{ id: 'OLD', maxCurrent: 16 }, 'CP2'] }],
-    }, ['OLD', 'CP2'], { OLD: { smart: false } });
+    }, ['OLD', 'CP2'], { OLD: { smart: false } }, { diagnostics: {} });
     await sims.OLD!.plug(1, 'A');
     await sims.CP2!.plug(1, 'B');
     await limits(sims, { CP2: 16 });
     const view = await t!.api('GET', '/loadbalancing');
     expect(view.body.chargers.find((c: { id: string }) => c.id === 'OLD')).toMatchObject({ smartCharging: 'no', problem: expect.stringContaining('does not support Smart Charging') });
     expect(view.body.circuits[0].connectors).toEqual(expect.arrayContaining([expect.objectContaining({ chargerId: 'OLD', state: 'unmanaged' })]));
+    // And a diagnostics finding says what to do about it.
+    const findings = await eventually(async () => {
+      const f = (await t!.api('GET', '/diagnostics/findings?check=load-management')).body as Array<Record<string, unknown>>;
+      return f.length ? f : null;
+    });
+    expect(findings![0]).toMatchObject({ check: 'load-management', chargerId: 'OLD', severity: 'warning', message: expect.stringContaining('Charger OLD does not support Smart Charging') });
   });
 
   it('flags a charger that ignores its limit and counts it at its full current', async () => {

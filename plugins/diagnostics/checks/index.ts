@@ -4,6 +4,7 @@ import clockDrift from './clock-drift.js';
 import connectorFault from './connector-fault.js';
 import energyStall from './energy-stall.js';
 import firmwareFailed from './firmware-failed.js';
+import loadManagement from './load-management.js';
 import flapping from './flapping.js';
 import meterDiscrepancy from './meter-discrepancy.js';
 import meterRegression from './meter-regression.js';
@@ -19,4 +20,5 @@ import unresponsive from './unresponsive.js';
 export const checks: Record<string, AnyCheck> = Object.fromEntries([
   offline, flapping, connectorFault, bootLoop, stuckTransaction, energyStall, meterRegression, meterDiscrepancy,
   meterUnreachable, firmwareFailed, clockDrift, suspendedEv, unresponsive, supersededSession, truncatedField,
+  loadManagement,
 ].map((c) => [c.id, c]));
