@@ -2,6 +2,7 @@ import { ChargerCallError } from '../../core/ocpp/server.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { allocate, PHASES, type Demand, type Room } from './allocate.js';
 import { walk, type CircuitConfig, type LoadBalancingConfig, type Phase } from './config.js';
+import type { UsersApi } from '../users/api.js';
 import { failsafeProfile, sessionProfile, type RateUnit } from './profiles.js';
 
 /** How a connector is fed: its circuit path and the site phases behind its L1, L2, L3. */
@@ -21,7 +22,7 @@ export interface ConnectorState {
   chargerId: string;
   connectorId: number;
   wiring: Wiring;
-  tx: { id: number; startedAt: string } | null;
+  tx: { id: number; startedAt: string; userId: number | null; priority: number; boosted: boolean } | null;
   /** Latest current per charger phase (L1..L3 of the charger), A. */
   measured: number[] | null;
   /** Site phases the car draws from, as last measured. */
@@ -148,11 +149,21 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     return c;
   }
 
-  function started(e: { chargerId: string; connectorId: number; transactionId: number; startedAt: string }) {
+  /** A card's priority: its own entry, else its group card's (users plugin), else 0. */
+  async function priorityOf(idTag: string): Promise<number> {
+    if (!cfg.priorities.length) return 0;
+    const keys = [idTag.toLowerCase()];
+    const parent = (await ctx.use<UsersApi>('users')?.findTag(idTag).catch(() => null))?.parentIdTag;
+    if (parent) keys.push(parent.toLowerCase());
+    return Math.max(0, ...cfg.priorities.filter((p) => p.idTags.some((t) => keys.includes(t.toLowerCase()))).map((p) => p.priority));
+  }
+
+  async function started(e: { chargerId: string; connectorId: number; transactionId: number; startedAt: string; idTag: string; userId: number | null }) {
     const c = connector(e.chargerId, e.connectorId);
     if (!c) return;
+    const priority = await priorityOf(e.idTag);
     Object.assign(c, {
-      tx: { id: e.transactionId, startedAt: e.startedAt }, wish: c.wiring.maxCurrent, offered: null, validTo: 0, sentAt: 0,
+      tx: { id: e.transactionId, startedAt: e.startedAt, userId: e.userId, priority, boosted: false }, wish: c.wiring.maxCurrent, offered: null, validTo: 0, sentAt: 0,
       carPhases: c.wiring.phases, turnStartedAt: null, pausedSince: clock.nowMs(), over: 0, measured: null,
     });
     soon(0);
@@ -258,7 +269,8 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     lastRooms = room;
     const steer = [...connectors.values()].filter((c) => c.tx && ctx.core.chargers.isOnline(c.chargerId) && chargers.get(c.chargerId)?.smart === 'yes');
     const demands: Demand[] = steer.map((c) => ({
-      key: key(c.chargerId, c.connectorId), path: c.wiring.circuitPath, phases: c.carPhases, wish: c.wish, priority: 0, rank: rank(c, now),
+      key: key(c.chargerId, c.connectorId), path: c.wiring.circuitPath, phases: c.carPhases, wish: c.wish,
+      priority: c.tx!.boosted ? cfg.boostPriority : c.tx!.priority, rank: rank(c, now),
     }));
     const shares = allocate([...room.values()], demands, cfg.minCurrent);
     updatedAt = new Date(now).toISOString();
@@ -312,6 +324,18 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
   return {
     managed, configure, started, stopped, sampled, metered,
     meterLost(meterId: string) { if (meters.delete(meterId)) soon(0); },
+    /** The connector's running session under load management, or null. */
+    session(chargerId: string, connectorId: number): ConnectorState | null {
+      const c = connectors.get(key(chargerId, connectorId));
+      return c?.tx ? c : null;
+    },
+    /** Serves this session first until it ends. */
+    boost(chargerId: string, connectorId: number): void {
+      const c = connectors.get(key(chargerId, connectorId));
+      if (!c?.tx) return;
+      c.tx.boosted = true;
+      soon(0);
+    },
     tick: () => soon(0),
     start() { live = true; },
     async stop() {
@@ -336,6 +360,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
           meter: circuit.meter ? { id: circuit.meter, currentA: m?.currentA ?? null, stale: !m || now - m.at > cfg.meterStaleAfter } : null,
           connectors: below.map((c) => ({
             chargerId: c.chargerId, connectorId: c.connectorId, phases: c.carPhases, transactionId: c.tx?.id ?? null,
+            priority: c.tx ? (c.tx.boosted ? cfg.boostPriority : c.tx.priority) : null, boosted: c.tx?.boosted ?? false,
             limit: c.tx ? c.offered : null, measured: c.measured, validTo: c.validTo ? new Date(c.validTo).toISOString() : null,
             state: !c.tx ? 'idle' : !ctx.core.chargers.isOnline(c.chargerId) ? 'offline' : chargers.get(c.chargerId)?.smart !== 'yes' ? 'unmanaged'
               : c.offered === null ? 'waiting' : c.offered === 0 ? 'paused' : 'charging',

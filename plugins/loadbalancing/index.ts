@@ -1,5 +1,7 @@
 import { definePlugin } from '../../core/plugin.js';
-import { STAFF } from '../../core/types.js';
+import { Type } from '@sinclair/typebox';
+import { ApiError } from '../../core/errors.js';
+import { ROLES, STAFF } from '../../core/types.js';
 import { LoadBalancingConfigSchema, validate } from './config.js';
 import { createController } from './controller.js';
 
@@ -34,6 +36,23 @@ export default definePlugin({
       method: 'GET', path: '/loadbalancing', roles: STAFF,
       summary: 'Each circuit with its limit, room and allocated current per phase, its meter, and per connector its limit, measured draw and state',
       handler: () => lb.view(),
+    });
+    ctx.route({
+      method: 'POST', path: '/loadbalancing/boost', roles: ROLES.filter((r) => r !== 'viewer'),
+      summary: 'Serves a running session first until it ends (its driver, or staff who may act on chargers)',
+      body: Type.Object({
+        chargerId: Type.String({ minLength: 1, maxLength: 64 }),
+        connectorId: Type.Integer({ minimum: 1, maximum: 16 }),
+      }, { additionalProperties: false }),
+      handler: async ({ payload, principal }) => {
+        const { chargerId, connectorId } = payload as { chargerId: string; connectorId: number };
+        const c = lb.session(chargerId, connectorId);
+        // A driver may boost only their own session; viewers may not act at all.
+        if (!c || (principal!.role === 'driver' && c.tx!.userId !== principal!.userId)) throw ApiError.notFound(`a running session at ${chargerId} connector ${connectorId}`);
+        lb.boost(chargerId, connectorId);
+        await ctx.core.audit.record(principal!.username, 'loadbalancing.boost', `${chargerId}:${connectorId}`, { transactionId: c.tx!.id });
+        return { chargerId, connectorId, transactionId: c.tx!.id, boosted: true };
+      },
     });
     return {
       async start() { lb.start(); },

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadFixture, MODELS_DIR } from '../../hardware-adapters/modbus-meter/model.js';
 import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
 import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { driver } from '../reservations/testing.js';
 import { obeyingCharger, type ObeyingCharger, type SimOptions } from './test-kit.js';
 
 let t: TestApp | undefined;
@@ -133,6 +134,37 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
     await limits(sims, { CP1: 0 });
     const view = await t!.api('GET', '/loadbalancing');
     expect(view.body.chargers.find((c: { id: string }) => c.id === 'CP2').problem).toMatch(/^ignores its charging limit: draws 32\.0 A on connector 1 though limited to 16 A/);
+  });
+
+  it('serves staff cards (by their group card) first, and a boosted session before them', async () => {
+    const sims = await site({
+      circuits: [{ id: 'main', maxCurrent: 16, chargers: ['CP1', 'CP2', 'CP3'] }], failsafeCurrent: 5, priorities: [{ idTags: ['staff'], priority: 10 }],
+    }, ['CP1', 'CP2', 'CP3'], {}, { users: { localList: { enabled: false } } });
+    expect((await t!.api('POST', '/tags', { body: { idTag: 'STAFF' } })).status).toBe(201);
+    expect((await t!.api('POST', '/tags', { body: { idTag: 'ANN-1', parentIdTag: 'STAFF' } })).status).toBe(201);
+    const vic = await driver(t!, 'vic', 'V1');
+    const val = await driver(t!, 'val', 'V2');
+    await sims.CP1!.plug(1, 'V1');
+    await sims.CP2!.plug(1, 'V2');
+    await limits(sims, { CP1: 8, CP2: 8 });
+    await sims.CP3!.plug(1, 'ANN-1');
+    // Ann's card belongs to the staff group: her car is served first, the visitors get what is left (nothing here).
+    await limits(sims, { CP1: 0, CP2: 0, CP3: 16 });
+
+    // Val may not boost Vic's session; Vic may boost his own, which then comes before the staff.
+    expect((await t!.api('POST', '/loadbalancing/boost', { token: val.token, body: { chargerId: 'CP1', connectorId: 1 } })).status).toBe(404);
+    expect((await t!.api('POST', '/loadbalancing/boost', { token: vic.token, body: { chargerId: 'CP1', connectorId: 7 } })).status).toBe(404);
+    const boost = await t!.api('POST', '/loadbalancing/boost', { token: vic.token, body: { chargerId: 'CP1', connectorId: 1 } });
+    expect(boost.status, JSON.stringify(boost.body)).toBe(200);
+    // Lowering goes at once; the raise waits minUpdateInterval since CP1's last profile.
+    await t!.clock.advance(10_000);
+    await limits(sims, { CP1: 16, CP2: 0, CP3: 0 });
+    const view = (await t!.api('GET', '/loadbalancing')).body.circuits[0].connectors;
+    expect(view).toEqual(expect.arrayContaining([
+      expect.objectContaining({ chargerId: 'CP1', boosted: true, priority: 100, state: 'charging' }),
+      expect.objectContaining({ chargerId: 'CP3', boosted: false, priority: 10, state: 'paused' }),
+    ]));
+    expect((await t!.api('GET', '/audit?action=loadbalancing.boost')).body[0]).toMatchObject({ actor: 'vic', target: 'CP1:1' });
   });
 
   it('refuses a configuration whose failsafe currents could trip the fuse, naming the key', async () => {
