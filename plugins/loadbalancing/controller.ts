@@ -3,6 +3,7 @@ import type { PluginContext } from '../../core/plugin.js';
 import { allocate, PHASES, type Demand, type Room } from './allocate.js';
 import { walk, type CircuitConfig, type LoadBalancingConfig, type Phase } from './config.js';
 import type { UsersApi } from '../users/api.js';
+import type { CircuitView, LoadHistory, LoadView } from './view.js';
 import { failsafeProfile, sessionProfile, type RateUnit } from './profiles.js';
 
 /** How a connector is fed: its circuit path and the site phases behind its L1, L2, L3. */
@@ -45,6 +46,13 @@ const RAMP_A = 2;
 /** A car this far below its limit is taking less: the rest goes to the others. */
 const SLACK_A = 2;
 const RECOMPUTE_DELAY_MS = 300;
+/** The load chart's history: a point per circuit and per charging connector every 30 s, for 6 hours (in memory). */
+const HISTORY_EVERY_MS = 30_000;
+const HISTORY_POINTS = 720;
+
+/** One point of a circuit's history: the most loaded phase, A. */
+export interface CircuitPoint { at: number; limit: number; allocated: number; measured: number | null }
+export interface ConnectorPoint { at: number; limit: number | null; measured: number | null }
 
 export type LoadBalancer = ReturnType<typeof createController>;
 
@@ -61,6 +69,9 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
   let running: Promise<void> | null = null;
   let again = false;
   let live = false;
+  const circuitHistory = new Map<string, CircuitPoint[]>();
+  const connectorHistory = new Map<string, ConnectorPoint[]>();
+  let lastPointAt = 0;
 
   /** Where a charger's connector hangs in the tree, or null when no circuit lists it. */
   function wiringOf(chargerId: string, connectorId: number): Wiring | null {
@@ -321,7 +332,53 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     }, delayMs);
   }
 
+  const push = <T>(map: Map<string, T[]>, k: string, point: T) => {
+    const list = map.get(k) ?? [];
+    list.push(point);
+    if (list.length > HISTORY_POINTS) list.splice(0, list.length - HISTORY_POINTS);
+    map.set(k, list);
+  };
+
+  /** Keeps a point of each circuit and charging connector for the load chart. */
+  function record() {
+    const now = clock.nowMs();
+    if (now - lastPointAt < HISTORY_EVERY_MS) return;
+    lastPointAt = now;
+    for (const { circuit } of circuits) {
+      const allocated: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
+      const measured: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
+      let any = false;
+      for (const c of connectors.values()) {
+        if (!c.tx || !c.wiring.circuitPath.includes(circuit.id)) continue;
+        for (const p of c.carPhases) {
+          allocated[p] += c.offered ?? 0;
+          if (c.measured) { any = true; measured[p] += c.measured.length === 1 ? c.measured[0]! : c.measured[c.wiring.phases.indexOf(p)] ?? 0; }
+        }
+      }
+      const m = circuit.meter ? meters.get(circuit.meter) : undefined;
+      const metered = m && now - m.at <= cfg.meterStaleAfter ? Math.max(...m.currentA) : null;
+      push(circuitHistory, circuit.id, {
+        at: now, limit: circuit.maxCurrent, allocated: Math.max(...Object.values(allocated)),
+        measured: metered ?? (any ? Math.max(...Object.values(measured)) : null),
+      });
+    }
+    for (const [k, c] of connectors) {
+      if (!c.tx && !connectorHistory.has(k)) continue;
+      push(connectorHistory, k, { at: now, limit: c.tx ? c.offered : null, measured: c.tx && c.measured ? Math.max(...c.measured) : null });
+    }
+  }
+
   return {
+    record,
+    /** The load chart's points since `sinceMs`. */
+    history(sinceMs: number): LoadHistory {
+      const since = <T extends { at: number }>(list: T[]) => list.filter((p) => p.at >= sinceMs).map((p) => ({ ...p, at: new Date(p.at).toISOString() }));
+      return {
+        every: HISTORY_EVERY_MS / 1000,
+        circuits: Object.fromEntries([...circuitHistory].map(([id, list]) => [id, since(list)])),
+        connectors: Object.fromEntries([...connectorHistory].map(([id, list]) => [id, since(list)]).filter(([, l]) => (l as unknown[]).length)),
+      };
+    },
     managed, configure, started, stopped, sampled, metered,
     meterLost(meterId: string) { if (meters.delete(meterId)) soon(0); },
     /** The connector's running session under load management, or null. */
@@ -345,9 +402,9 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     },
     /** Waits for a pending recompute (tests). */
     settled: async () => { while (timer || running) await (running ?? new Promise((r) => setTimeout(r, 20))); },
-    view() {
+    view(): LoadView {
       const now = clock.nowMs();
-      const node = (circuit: CircuitConfig): unknown => {
+      const node = (circuit: CircuitConfig): CircuitView => {
         const m = circuit.meter ? meters.get(circuit.meter) : undefined;
         const below = [...connectors.values()].filter((c) => c.wiring.circuitPath.at(-1) === circuit.id);
         const allocated: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };

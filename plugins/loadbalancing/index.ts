@@ -31,12 +31,19 @@ export default definePlugin({
     });
     // A meter declared unreachable is not trusted at once, without waiting for meterStaleAfter.
     ctx.on('meter.unreachable', (e) => lb.meterLost(e.meterId));
-    ctx.every('tick', TICK_MS, () => lb.tick());
+    ctx.every('tick', TICK_MS, () => { lb.tick(); lb.record(); });
     ctx.route({
       method: 'GET', path: '/loadbalancing', roles: STAFF,
       summary: 'Each circuit with its limit, room and allocated current per phase, its meter, and per connector its limit, measured draw and state',
       handler: () => lb.view(),
     });
+    ctx.route({
+      method: 'GET', path: '/loadbalancing/history', roles: STAFF,
+      summary: 'The load chart: per circuit its limit, allocated and measured current (most loaded phase), per connector its limit and draw; a point every 30 s, up to 6 h',
+      query: Type.Object({ hours: Type.Number({ minimum: 0.1, maximum: 6, default: 6 }) }),
+      handler: ({ query }) => lb.history(ctx.core.clock.nowMs() - (query as { hours: number }).hours * 3600_000),
+    });
+    ctx.page({ path: 'load', title: 'Load', component: 'LoadPage', roles: STAFF, icon: '⚡' });
     ctx.route({
       method: 'POST', path: '/loadbalancing/boost', roles: ROLES.filter((r) => r !== 'viewer'),
       summary: 'Serves a running session first until it ends (its driver, or staff who may act on chargers)',

@@ -62,6 +62,14 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
     ]));
     expect(view.body.chargers).toEqual(expect.arrayContaining([{ id: 'CP1', smartCharging: 'yes', rateUnit: 'A', problem: null }]));
     expect((await t!.api('GET', '/loadbalancing', { token: null })).status).toBe(401);
+
+    // The load chart keeps a point every 30 s.
+    await t!.clock.advance(30_000);
+    const history = await t!.api('GET', '/loadbalancing/history?hours=1');
+    expect(history.status).toBe(200);
+    expect(history.body.circuits.main.at(-1)).toMatchObject({ limit: 32, allocated: 32 });
+    expect(history.body.connectors['CP2:1'].at(-1)).toMatchObject({ limit: 23 });
+    expect((await t!.api('GET', '/loadbalancing/history?hours=100')).status).toBe(400);
   });
 
   it('pauses a car at 0 A when there is not enough for all at minCurrent, and lets the cars take turns', async () => {
