@@ -72,6 +72,25 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
     expect((await t!.api('GET', '/loadbalancing/history?hours=100')).status).toBe(400);
   });
 
+  it('counts phases: a 1-phase car on a 3-phase charger and 1-phase chargers on other phases do not share', async () => {
+    const sims = await site({
+      circuits: [{ id: 'main', maxCurrent: 20, chargers: ['CP1', { id: 'CP2', phases: 1, phaseOrder: ['L2'] }, { id: 'CP3', phases: 1, phaseOrder: ['L3'] }] }],
+      minUpdateInterval: '10s',
+    }, ['CP1', 'CP2', 'CP3']);
+    await sims.CP1!.plug(1, 'A', 32, 1);
+    await sims.CP2!.plug(1, 'B', 32, 1);
+    await sims.CP3!.plug(1, 'C', 32, 1);
+    // Until it is measured, CP1's car counts on all three phases and shares L2 and L3 with the others.
+    await limits(sims, { CP1: 10, CP2: 10, CP3: 10 });
+    for (const s of Object.values(sims)) await s.report(1);
+    await t!.clock.advance(10_000);
+    // Measured on L1 only: each car has a phase of its own, and the whole 20 A.
+    await limits(sims, { CP1: 20, CP2: 20, CP3: 20 });
+    const view = (await t!.api('GET', '/loadbalancing')).body.circuits[0];
+    expect(view.allocated).toEqual({ L1: 20, L2: 20, L3: 20 });
+    expect(view.connectors.map((c: { chargerId: string; phases: string[] }) => [c.chargerId, c.phases])).toEqual([['CP1', ['L1']], ['CP2', ['L2']], ['CP3', ['L3']]]);
+  });
+
   it('pauses a car at 0 A when there is not enough for all at minCurrent, and lets the cars take turns', async () => {
     const sims = await site({
       circuits: [{ id: 'main', maxCurrent: 16, chargers: ['CP1', 'CP2', 'CP3'] }], failsafeCurrent: 5, minCurrent: 6, rotationSlot: '15m',
