@@ -21,6 +21,9 @@ export const CircuitSchema = Type.Recursive((Self) => Strict({
   maxPower: Type.Optional(Type.Number({ minimum: 100, description: 'W the circuit may carry in total, e.g. a contracted power' })),
   phases: Type.Union([Type.Literal(1), Type.Literal(3)], { default: 3, description: 'phases of the circuit; a 1-phase circuit is L1' }),
   meter: Type.Optional(Type.String({ minLength: 1, description: 'a meters[] id measuring the whole circuit: the chargers share the fuse minus the rest of the load' })),
+  solar: Type.Union([Type.Literal('off'), Type.Literal('surplus'), Type.Literal('min+surplus')], {
+    default: 'off', description: 'with a meter: surplus = charge only from what the site exports; min+surplus = every car at least minCurrent, more from the export',
+  }),
   circuits: Type.Array(Self, { default: [], maxItems: 50, description: 'sub-circuits, each with its own limit' }),
   chargers: Type.Array(ChargerEntry, { default: [], maxItems: 500, description: 'chargers fed by this circuit directly' }),
 }), { $id: 'Circuit' });
@@ -74,6 +77,7 @@ export function validate(c: LoadBalancingConfig): ConfigProblem[] {
     if (below * c.failsafeCurrent > circuit.maxCurrent) {
       out.push({ path: `${here}.maxCurrent`, message: `${below} charger(s) at failsafeCurrent ${c.failsafeCurrent} A need ${below * c.failsafeCurrent} A, more than this circuit's ${circuit.maxCurrent} A; lower failsafeCurrent` });
     }
+    if (circuit.solar !== 'off' && !circuit.meter) out.push({ path: `${here}.solar`, message: 'needs the circuit\'s meter (meter: <a meters[] id>) to see the export' });
     visit(circuit.circuits, `${here}.circuits`);
   });
   visit(c.circuits, 'circuits');

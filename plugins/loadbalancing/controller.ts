@@ -1,6 +1,6 @@
 import { ChargerCallError } from '../../core/ocpp/server.js';
 import type { PluginContext } from '../../core/plugin.js';
-import { allocate, PHASES, type Demand, type Room } from './allocate.js';
+import { allocate, PHASES, VOLTS, type Demand, type Room } from './allocate.js';
 import { walk, type CircuitConfig, type LoadBalancingConfig, type Phase } from './config.js';
 import type { UsersApi } from '../users/api.js';
 import type { CircuitView, LoadHistory, LoadView } from './view.js';
@@ -39,7 +39,7 @@ export interface ConnectorState {
   over: number;
 }
 
-interface MeterState { currentA: number[]; at: number }
+interface MeterState { currentA: number[]; powerW: number | null; at: number }
 
 /** A raise ramps a car that takes all it is offered by this much per sample. */
 const RAMP_A = 2;
@@ -211,9 +211,9 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     soon(RECOMPUTE_DELAY_MS);
   }
 
-  function metered(meterId: string, currentA: number[] | undefined) {
+  function metered(meterId: string, currentA: number[] | undefined, powerW: number | undefined) {
     if (!currentA || !circuits.some(({ circuit }) => circuit.meter === meterId)) return;
-    meters.set(meterId, { currentA, at: clock.nowMs() });
+    meters.set(meterId, { currentA, powerW: powerW ?? null, at: clock.nowMs() });
     soon(RECOMPUTE_DELAY_MS);
   }
 
@@ -222,6 +222,8 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     const now = clock.nowMs();
     const fixed = new Map<string, Record<Phase, number>>(circuits.map(({ circuit }) => [circuit.id, { L1: 0, L2: 0, L3: 0 }]));
     const drawn = new Map<string, Record<Phase, number>>(circuits.map(({ circuit }) => [circuit.id, { L1: 0, L2: 0, L3: 0 }]));
+    const drawnW = new Map<string, number>(circuits.map(({ circuit }) => [circuit.id, 0]));
+    const steered = new Map<string, number>(circuits.map(({ circuit }) => [circuit.id, 0]));
     for (const c of connectors.values()) {
       if (!c.tx) continue;
       const ch = chargers.get(c.chargerId);
@@ -233,9 +235,11 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
         const draw = c.measured ? (c.measured.length === 1 ? c.measured[0]! : c.measured[c.wiring.phases.indexOf(p)] ?? 0) : 0;
         for (const id of c.wiring.circuitPath) {
           drawn.get(id)![p] += draw;
+          drawnW.set(id, drawnW.get(id)! + draw * VOLTS);
           if (reserve !== null) fixed.get(id)![p] += reserve;
         }
       }
+      if (reserve === null) for (const id of c.wiring.circuitPath) steered.set(id, steered.get(id)! + 1);
     }
     const out = new Map<string, Room>();
     for (const { circuit } of circuits) {
@@ -257,6 +261,13 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
           }
         }
         amps[p] = Math.max(0, limit - fixed.get(circuit.id)![p]);
+      }
+      if (circuit.solar !== 'off') {
+        // What the chargers may take from the sun: what they draw now plus what the site still exports (negative grid power).
+        const surplusW = fresh && m.powerW !== null ? drawnW.get(circuit.id)! - m.powerW : 0;
+        const perPhase = Math.max(0, surplusW) / (VOLTS * onCircuit.length);
+        const floor = circuit.solar === 'min+surplus' ? cfg.minCurrent * steered.get(circuit.id)! : 0;
+        for (const p of onCircuit as Phase[]) amps[p] = Math.min(amps[p], Math.max(perPhase, floor));
       }
       out.set(circuit.id, { id: circuit.id, amps, watts: circuit.maxPower ?? null });
     }

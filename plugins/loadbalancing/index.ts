@@ -27,7 +27,7 @@ export default definePlugin({
     ctx.on('session.stopped', (e) => lb.stopped(e));
     ctx.on('meter.sampled', (s) => {
       if (s.source === 'ocpp' && s.chargerId && s.connectorId && s.currentA) lb.sampled(s.chargerId, s.connectorId, s.currentA);
-      else if (s.source === 'modbus' && s.meterId) lb.metered(s.meterId, s.currentA);
+      else if (s.source === 'modbus' && s.meterId) lb.metered(s.meterId, s.currentA, s.powerW);
     });
     // A meter declared unreachable is not trusted at once, without waiting for meterStaleAfter.
     ctx.on('meter.unreachable', (e) => lb.meterLost(e.meterId));

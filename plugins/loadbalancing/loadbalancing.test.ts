@@ -249,3 +249,44 @@ describe('loadbalancing with a grid meter', () => {
     }
   }, 30_000);
 });
+
+describe('loadbalancing on solar surplus', () => {
+  let sim: MeterSimulator | undefined;
+  afterEach(async () => { await sim?.stop(); sim = undefined; });
+
+  for (const mode of ['surplus', 'min+surplus'] as const) {
+    it(`${mode}: charges from what the site exports, and ${mode === 'surplus' ? 'pauses' : 'keeps minCurrent'} when a cloud comes`, async () => {
+      sim = await MeterSimulator.start();
+      sim.load(1, loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json')));
+      t = await startApp({
+        config: {
+          meters: [{ id: 'grid', model: 'eastron-sdm630', modbus: { host: '127.0.0.1', port: sim.port, unitId: 1 }, role: 'grid', pollInterval: '200ms' }],
+          plugins: { loadbalancing: { circuits: [{ id: 'main', maxCurrent: 32, meter: 'grid', solar: mode, chargers: ['CP1'] }], minUpdateInterval: '0s', hysteresis: 0.5 } },
+        },
+      });
+      const cp1 = await obeyingCharger(t, 'CP1');
+      await cp1.boot();
+      // A 3-phase house: 4 A of load, the panels give 20 A per phase; the grid meter sees the difference (negative: export).
+      let pv = 20;
+      const house = 4;
+      const follow = setInterval(() => {
+        const perPhase = house + cp1.draw(1) - pv;
+        for (const addr of [0x0006, 0x0008, 0x000a]) sim!.setFloat(1, 'input', addr, Math.abs(perPhase));
+        sim!.setFloat(1, 'input', 0x0034, perPhase * 230 * 3);
+      }, 50);
+      const report = setInterval(() => void cp1.report(1).catch(() => undefined), 200);
+      try {
+        await cp1.plug(1, 'A');
+        // 16 A per phase is exported: the car takes it, and the grid stays at about zero.
+        await eventually(() => Math.abs(cp1.limit(1) - 16) < 0.6, 8000);
+        await t.clock.advance(1000);
+        pv = 8;
+        // Clouds: only 4 A would be left from the sun, less than a car needs.
+        await eventually(() => cp1.limit(1) === (mode === 'surplus' ? 0 : 6), 8000);
+      } finally {
+        clearInterval(follow);
+        clearInterval(report);
+      }
+    }, 30_000);
+  }
+});
