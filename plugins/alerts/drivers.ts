@@ -114,7 +114,8 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
 
   when('session.stopped', async (e) => {
     // A superseded session was closed by the appliance because the charger forgot it: the car may still be charging.
-    if (!e.userId || e.reason === 'Superseded' || !(await push().subscriptionsOfUser(e.userId)).length) return;
+    // Nothing charged (a refused card, a car that took nothing): the card notice, if any, said enough.
+    if (!e.userId || e.reason === 'Superseded' || e.energyWh <= 0 || !(await push().subscriptionsOfUser(e.userId)).length) return;
     const cost = await ctx.ask('cost', {
       id: e.transactionId, chargerId: e.chargerId, connectorId: e.connectorId, idTag: e.idTag, userId: e.userId,
       startedAt: e.startedAt, stoppedAt: e.stoppedAt, meterStartWh: e.meterStartWh, meterStopWh: e.meterStopWh,

@@ -46,6 +46,10 @@ const RAMP_A = 2;
 /** A car this far below its limit is taking less: the rest goes to the others. */
 const SLACK_A = 2;
 const RECOMPUTE_DELAY_MS = 300;
+/** A lower limit at least this much below the current one is sent without waiting for minUpdateInterval. */
+const SMALL_A = 0.5;
+/** GetCompositeSchedule checks a charger's applied limit at most this often. */
+const VERIFY_EVERY_MS = 10 * 60_000;
 /** The load chart's history: a point per circuit and per charging connector every 30 s, for 6 hours (in memory). */
 const HISTORY_EVERY_MS = 30_000;
 const HISTORY_POINTS = 720;
@@ -169,9 +173,10 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     return Math.max(0, ...cfg.priorities.filter((p) => p.idTags.some((t) => keys.includes(t.toLowerCase()))).map((p) => p.priority));
   }
 
-  async function started(e: { chargerId: string; connectorId: number; transactionId: number; startedAt: string; idTag: string; userId: number | null }) {
+  async function started(e: { chargerId: string; connectorId: number; transactionId: number; startedAt: string; idTag: string; userId: number | null; accepted: boolean }) {
     const c = connector(e.chargerId, e.connectorId);
-    if (!c) return;
+    // A refused start draws nothing: the charger ends it.
+    if (!c || !e.accepted) return;
     const priority = await priorityOf(e.idTag);
     Object.assign(c, {
       tx: { id: e.transactionId, startedAt: e.startedAt, userId: e.userId, priority, boosted: false }, wish: c.wiring.maxCurrent, offered: null, validTo: 0, sentAt: 0,
@@ -301,8 +306,10 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     for (const c of steer) {
       const share = shares.get(key(c.chargerId, c.connectorId)) ?? 0;
       const expiring = c.validTo - now < cfg.profileValidity / 3;
-      if (c.offered === null || share < c.offered - 0.05 || expiring) lower.push([c, share]);
-      else if (share >= c.offered + cfg.hysteresis && now - c.sentAt >= cfg.minUpdateInterval) raise.push([c, share]);
+      const due = now - c.sentAt >= cfg.minUpdateInterval;
+      // Lowering by half an amp or more goes at once (the fuse); a smaller trim, like a raise, waits its turn (the charger's flash).
+      if (c.offered === null || share <= c.offered - SMALL_A || expiring || (share < c.offered && due)) lower.push([c, share]);
+      else if (share >= c.offered + cfg.hysteresis && due) raise.push([c, share]);
     }
     // Lowered limits go first, so the circuit is never over while some rise.
     await Promise.all(lower.map(([c, a]) => apply(c, a)));
@@ -320,9 +327,38 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
       const was = c.offered;
       Object.assign(c, { offered: amps, sentAt: now, validTo: now + cfg.profileValidity });
       if (amps > 0 && !was) Object.assign(c, { turnStartedAt: now, pausedSince: null });
+      void verify(c, amps);
       if (amps === 0 && (was === null || was > 0)) Object.assign(c, { pausedSince: now, turnStartedAt: null });
     } catch (e) {
       ctx.log.warn(`charger ${c.chargerId} connector ${c.connectorId}: limit ${amps} A not applied: ${err(e)}`);
+    }
+  }
+
+  const verifiedAt = new Map<string, number>();
+  /**
+   * Asks the charger what it applies now (GetCompositeSchedule) and flags one that applies more than it was given.
+   * Many chargers do not implement it: that is not a problem, the measured draw is checked too.
+   */
+  async function verify(c: ConnectorState, amps: number): Promise<void> {
+    const now = clock.nowMs();
+    if (now - (verifiedAt.get(c.chargerId) ?? -Infinity) < VERIFY_EVERY_MS) return;
+    verifiedAt.set(c.chargerId, now);
+    const ch = chargers.get(c.chargerId)!;
+    try {
+      const reply = await ctx.core.chargers.send(c.chargerId, 'GetCompositeSchedule',
+        { connectorId: c.connectorId, duration: 60, chargingRateUnit: ch.rateUnit }, { actor: 'plugin:loadbalancing' }) as {
+        status?: string; chargingSchedule?: { chargingRateUnit?: string; chargingSchedulePeriod?: Array<{ startPeriod: number; limit: number }> };
+      };
+      const first = reply.chargingSchedule?.chargingSchedulePeriod?.[0];
+      if (reply.status !== 'Accepted' || !first) return;
+      const applied = reply.chargingSchedule?.chargingRateUnit === 'W' ? first.limit / (VOLTS * c.carPhases.length) : first.limit;
+      if (applied > amps + 1 && ch.smart === 'yes') {
+        ch.smart = 'no';
+        tell(c.chargerId, ch, 'ignores-limit', `ignores its charging limit: applies ${applied.toFixed(1)} A on connector ${c.connectorId} though limited to ${amps} A (GetCompositeSchedule); counted at its full current`);
+        soon(0);
+      }
+    } catch {
+      // NotImplemented, offline, timeout: the measured draw still tells.
     }
   }
 
@@ -405,7 +441,19 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
       soon(0);
     },
     tick: () => soon(0),
-    start() { live = true; },
+    /** Open sessions on managed chargers, after a restart: they get their shares again. */
+    async start() {
+      live = true;
+      const open = await ctx.db('transactions').whereNull('stopped_at').andWhere({ start_status: 'Accepted' })
+        .select('id', 'charger_id', 'connector_id', 'id_tag', 'user_id', 'started_at') as Array<Record<string, unknown>>;
+      for (const r of open) {
+        if (!managed(r.charger_id as string)) continue;
+        await started({
+          chargerId: r.charger_id as string, connectorId: Number(r.connector_id), transactionId: Number(r.id), startedAt: r.started_at as string,
+          idTag: r.id_tag as string, userId: r.user_id === null ? null : Number(r.user_id), accepted: true,
+        });
+      }
+    },
     async stop() {
       live = false;
       clearTimeout(timer);

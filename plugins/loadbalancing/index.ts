@@ -23,7 +23,7 @@ export default definePlugin({
     // After an appliance restart chargers reconnect without booting: they get their failsafe again then.
     ctx.on('charger.connected', (e) => { if (mine(e.chargerId)) setTimeout(() => void lb.configure(e.chargerId), 1000).unref(); });
     ctx.on('charger.disconnected', (e) => { if (mine(e.chargerId)) lb.tick(); });
-    ctx.on('session.started', (e) => lb.started(e));
+    ctx.on('session.started', (e) => lb.started({ ...e, accepted: e.idTagInfo.status === 'Accepted' }));
     ctx.on('session.stopped', (e) => lb.stopped(e));
     ctx.on('meter.sampled', (s) => {
       if (s.source === 'ocpp' && s.chargerId && s.connectorId && s.currentA) lb.sampled(s.chargerId, s.connectorId, s.currentA);
@@ -62,7 +62,7 @@ export default definePlugin({
       },
     });
     return {
-      async start() { lb.start(); },
+      async start() { await lb.start(); },
       async stop() { await lb.stop(); },
     };
   },

@@ -194,6 +194,20 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
     expect((await t!.api('GET', '/audit?action=loadbalancing.boost')).body[0]).toMatchObject({ actor: 'vic', target: 'CP1:1' });
   });
 
+  it('checks the applied limit with GetCompositeSchedule and flags a charger that applies more', async () => {
+    const sims = await site({ circuits: [{ id: 'main', maxCurrent: 32, chargers: ['CP1', 'CP2'] }] }, ['CP1', 'CP2'], { CP2: { compositeLimit: 32 } });
+    await sims.CP1!.plug(1, 'A');
+    await sims.CP2!.plug(1, 'B');
+    const view = await eventually(async () => {
+      const v = (await t!.api('GET', '/loadbalancing')).body;
+      return v.chargers.find((c: { id: string }) => c.id === 'CP2')?.smartCharging === 'no' ? v : null;
+    });
+    expect(view!.chargers.find((c: { id: string }) => c.id === 'CP2').problem).toMatch(/applies 32\.0 A on connector 1 though limited to 16 A \(GetCompositeSchedule\)/);
+    // CP1, which applies what it is given, is not flagged; it waits rather than trip the fuse next to a charger that takes 32 A.
+    expect(view!.chargers.find((c: { id: string }) => c.id === 'CP1')).toMatchObject({ smartCharging: 'yes', problem: null });
+    await limits(sims, { CP1: 0 });
+  });
+
   it('refuses a configuration whose failsafe currents could trip the fuse, naming the key', async () => {
     await expect(startApp({ config: { plugins: { loadbalancing: { failsafeCurrent: 10, circuits: [{ id: 'main', maxCurrent: 25, chargers: ['CP1', 'CP2', 'CP3'] }] } } } }))
       .rejects.toThrow(/plugins\.loadbalancing\.circuits\[0\]\.maxCurrent: 3 charger\(s\) at failsafeCurrent 10 A need 30 A/);
@@ -289,4 +303,21 @@ describe('loadbalancing on solar surplus', () => {
       }
     }, 30_000);
   }
+});
+
+describe('loadbalancing across an appliance restart', () => {
+  it('gives a session that was running before the restart its share again when its charger reconnects, and a refused start none', async () => {
+    const sims = await site({ circuits: [{ id: 'main', maxCurrent: 32, chargers: ['CP1', 'CP2'] }] }, ['CP1', 'CP2'], {}, { users: { localList: { enabled: false } } });
+    expect((await t!.api('POST', '/tags', { body: { idTag: 'A' } })).status).toBe(201);
+    const tx = await sims.CP1!.plug(1, 'A');
+    // CP2's card is unknown: the start is refused and gets no share.
+    await sims.CP2!.plug(1, 'NOBODY');
+    await limits(sims, { CP1: 32 });
+    expect(sims.CP2!.profiles.filter((p) => p.purpose === 'TxProfile')).toEqual([]);
+
+    await t!.restart();
+    const again = await obeyingCharger(t!, 'CP1');
+    // Reconnected without a boot (as after the appliance's restart): the failsafe, then the running session's limit.
+    await eventually(() => again.profiles.some((p) => p.purpose === 'TxDefaultProfile') && again.profiles.some((p) => p.purpose === 'TxProfile' && p.transactionId === tx && p.limit === 32), 8000);
+  }, 30_000);
 });

@@ -19,6 +19,8 @@ export interface SimOptions {
   smart?: boolean;
   /** true: accepts profiles and draws what the car wants anyway. */
   ignoresLimits?: boolean;
+  /** GetCompositeSchedule answers this limit (A) whatever it was sent; unset = the limit it applies. */
+  compositeLimit?: number;
 }
 
 /**
@@ -53,6 +55,13 @@ export async function obeyingCharger(t: TestApp, id: string, opts: SimOptions = 
       return { status: 'Accepted' };
     });
   }
+  cp.handle('GetCompositeSchedule', ({ params }) => ({
+    status: 'Accepted', connectorId: params.connectorId, scheduleStart: new Date().toISOString(),
+    chargingSchedule: {
+      duration: params.duration, chargingRateUnit: 'A',
+      chargingSchedulePeriod: [{ startPeriod: 0, limit: opts.compositeLimit ?? Math.min(limit(params.connectorId), 80) }],
+    },
+  }));
   const toAmps = (p: StoredProfile, phases: number) => (p.unit === 'A' ? p.limit : p.limit / (230 * phases));
 
   /** The limit in A per phase a connector applies at `atMs` (Infinity without any profile). */
