@@ -1,22 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { Type, type TProperties } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
 import { Duration, Strict } from '../../core/schema.js';
 import { STAFF } from '../../core/types.js';
-import { checks } from './checks/index.js';
+import { checkConfigKeys, checks } from './checks/index.js';
 import { CheckRunner } from './runner.js';
 import { DiagnosticsFiles } from './files.js';
-import { FtpUploads, type FtpConfig } from './ftp.js';
+import { FtpUploads } from './ftp.js';
 import { migrations } from './migrations.js';
 import { Prober } from './probes.js';
 import { routes } from './routes.js';
 import { FindingStore } from './store.js';
 
 // Each check brings its own config keys (offlineAfter, bootLoop, …); they sit side by side in the section.
-const checkKeys: TProperties = Object.assign({}, ...Object.values(checks).map((c) => c.config)) as TProperties;
-
 const configSchema = Strict({
-  ...checkKeys,
+  ...checkConfigKeys,
   maintenanceInterval: Duration({ default: '24h', description: 'how often every online charger is probed' }),
   probeKeys: Type.Array(Type.String({ minLength: 1 }), {
     default: ['HeartbeatInterval', 'MeterValueSampleInterval', 'ClockAlignedDataInterval', 'MeterValuesSampledData',
@@ -51,15 +49,13 @@ export default definePlugin({
   },
   migrations,
   register(ctx) {
-    // The checks' own keys are not in the static type (they come from the registry); these two are read here.
-    const config = ctx.config as typeof ctx.config & { checks: Record<string, { enabled: boolean } | undefined>; probeTimeout: number };
     const store = new FindingStore(ctx.db, ctx.core.clock, (event, f) => ctx.emit(event, f));
-    const enabled = Object.values(checks).filter((c) => config.checks[c.id]?.enabled !== false);
+    const enabled = Object.values(checks).filter((c) => ctx.config.checks[c.id]?.enabled !== false);
     const runner: CheckRunner = new CheckRunner(ctx, store, enabled, (id) => prober.probeSoon(id));
     runner.subscribe();
     const prober: Prober = new Prober({
       db: ctx.db, core: ctx.core, log: ctx.log,
-      timeoutMs: () => config.probeTimeout,
+      timeoutMs: () => ctx.config.probeTimeout,
       keys: () => ctx.config.probeKeys,
       onResult: (r) => runner.probed(r),
     });
@@ -69,12 +65,12 @@ export default definePlugin({
       config: {
         ...ftpConfig,
         ...(ftpConfig.tls ? { tls: { cert: readFileSync(ftpConfig.tls.cert, 'utf8'), key: readFileSync(ftpConfig.tls.key, 'utf8') } } : {}),
-      } as FtpConfig,
+      },
       files, log: ctx.log, publicHost: new URL(ctx.config.uploadBaseUrl ?? ctx.core.publicUrl).hostname,
     }) : null;
     ctx.on('diagnostics.status', (e) => files.onStatus(e.chargerId, e.status));
 
-    for (const spec of routes({ ctx: ctx as never, store, prober, files, checks, ftp })) ctx.route(spec);
+    for (const spec of routes({ ctx, store, prober, files, checks, ftp })) ctx.route(spec);
     ctx.page({ path: 'diagnostics', title: 'Diagnostics', component: 'DiagnosticsPage', roles: STAFF, icon: '⚕' });
     ctx.every('evaluate', ctx.config.evaluateEvery, () => runner.tick());
     ctx.every('maintenance', Math.min(60_000, ctx.config.maintenanceInterval), () => prober.runDue(ctx.config.maintenanceInterval));
