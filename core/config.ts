@@ -16,67 +16,63 @@ const systemTimezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
 
 export const CoreConfigSchema = Strict({
   site: Strict({
-    name: Type.String({ minLength: 1, default: 'ChargeKeeper' }),
-    timezone: Type.String({ default: systemTimezone, description: 'an IANA time zone like Europe/Berlin' }),
-  }, { default: {} }),
+    name: Type.String({ minLength: 1, default: 'ChargeKeeper', description: 'Name of the site, shown in the UI and in alert messages.' }),
+    timezone: Type.String({ default: systemTimezone, description: 'IANA time zone of the site, like Europe/Berlin; used for reports, quiet hours and monthly budgets. Default: the time zone of this machine.' }),
+  }, { default: {}, description: 'The site as people see it.' }),
   storage: Strict({
-    client: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { default: 'sqlite' }),
-    /** SQLite file name inside the data dir. */
-    filename: Type.String({ default: 'chargekeeper.sqlite' }),
-    connection: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    /** How long accepted OCPP writes may wait to be committed together; bounds added latency. */
-    groupCommitWindow: Duration({ default: '5ms' }),
-    /**
-     * full: every commit is fsynced before the reply (survives a power cut).
-     * normal: committed to the OS before the reply (survives kill -9 and crashes, not a power cut); faster.
-     */
-    synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
-    /** Meter readings older than this are deleted (hourly); unset keeps them all. Sessions and their costs stay. */
-    keepMeterValues: Type.Optional(Duration({ description: 'a duration of at least 7d, like 400d' })),
-  }, { default: {} }),
+    client: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { default: 'sqlite', description: 'Database: sqlite (a file in the data directory) or postgres.' }),
+    filename: Type.String({ default: 'chargekeeper.sqlite', description: 'SQLite file name inside the data directory.' }),
+    // Open: passed to the database driver (knex) as it is.
+    connection: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'PostgreSQL connection settings (host, port, user, password, database), passed to the driver as they are.' })),
+    // Bounds the latency added to every OCPP reply that writes.
+    groupCommitWindow: Duration({ default: '5ms', description: 'How long accepted OCPP writes may wait to be committed together, like 5ms.' }),
+    synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], {
+      default: 'full',
+      description: 'full: every commit is on disk before the reply (survives a power cut); normal: faster, survives crashes but not a power cut.',
+    }),
+    keepMeterValues: Type.Optional(Duration({ description: 'Meter readings older than this are deleted (hourly), at least 7d, like 400d; sessions and their costs stay. Unset keeps them all.' })),
+  }, { default: {}, description: 'Where the data is kept.' }),
   http: Strict({
-    host: Type.String({ default: '0.0.0.0' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-    /** Base URL used in links sent out (alert e-mails); defaults to http://<hostname>:<port>. */
-    publicUrl: Type.Optional(Type.String({ format: 'uri' })),
-    tls: Type.Optional(Strict({ cert: Type.String(), key: Type.String() })),
-    sessionTtl: Duration({ default: '12h' }),
-    /** Behind a reverse proxy (Caddy, nginx, Traefik): whose X-Forwarded-For to believe. */
+    host: Type.String({ default: '0.0.0.0', description: 'Address the web server listens on; 0.0.0.0 = every network interface.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port of the web UI, the API and the OCPP endpoint.' }),
+    publicUrl: Type.Optional(Type.String({ format: 'uri', description: 'Base URL used in links sent out (alert e-mails), like https://charging.example.org. Default: http://<hostname>:<port>.' })),
+    tls: Type.Optional(Strict({
+      cert: Type.String({ description: 'PEM certificate file.' }),
+      key: Type.String({ description: 'PEM private key file.' }),
+    }, { description: 'Serve HTTPS (and wss:// for chargers) directly; leave out behind a reverse proxy or for plain HTTP.' })),
+    sessionTtl: Duration({ default: '12h', description: 'How long a login stays valid, like 12h; then the user signs in again.' }),
     trustProxy: Type.Union([
       Type.Boolean(),
       Type.Array(Type.String({ minLength: 2, maxLength: 50 }), { maxItems: 32 }),
     ], {
       default: false,
-      description: 'false: use the socket address; a list of proxy addresses or CIDR ranges (["127.0.0.1", "10.0.0.0/8"]): the client is the right-most X-Forwarded-For hop that is not one of them; true: the direct peer is the proxy (its right-most hop is the client)',
+      description: 'Behind a reverse proxy (Caddy, nginx, Traefik): whose X-Forwarded-For to believe. false: use the socket address; a list of proxy addresses or CIDR ranges (["127.0.0.1", "10.0.0.0/8"]): the client is the right-most X-Forwarded-For hop that is not one of them; true: the direct peer is the proxy (its right-most hop is the client).',
     }),
-  }, { default: {} }),
+  }, { default: {}, description: 'The web server.' }),
   ocpp: Strict({
-    path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/ocpp', description: 'a path like /ocpp' }),
-    /** A charger id the site does not know: pending (an installer approves it), accept (labs only), reject. */
-    unknownChargers: Type.Union([Type.Literal('accept'), Type.Literal('pending'), Type.Literal('reject')], { default: 'pending' }),
-    /** Messages per second one charger may send (bursts of five times as many); more get a CALLERROR. */
-    maxMessageRate: Type.Integer({ minimum: 1, maximum: 10_000, default: 50 }),
-    heartbeatInterval: Duration({ default: '300s' }),
-    /** WebSocket ping to every charger this often; a socket that has not answered by the next ping is closed (so a dead link counts as offline after at most twice this). 0s = no pings. */
-    pingInterval: Duration({ default: '60s', description: 'how often each charger socket is pinged; one unanswered ping closes it (0s = never)' }),
-    /** How long a remote command waits for the charger's reply before the API answers 504. */
-    callTimeout: Duration({ default: '30s' }),
-    /** With no plugin deciding authorization, accept every idTag. */
-    freeVend: Type.Boolean({ default: true }),
-    /** Chargers whose firmware sends strings longer than OCPP 1.6 allows: store them cut instead of refusing the message. */
+    path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/ocpp', 'x-expected': 'a path like /ocpp', description: 'URL path chargers connect to, followed by their id: ws://<host>:<port>/ocpp/<id>.' }),
+    unknownChargers: Type.Union([Type.Literal('accept'), Type.Literal('pending'), Type.Literal('reject')], { default: 'pending', description: 'A charger id the site does not know: pending (an installer approves it), accept (labs only) or reject.' }),
+    maxMessageRate: Type.Integer({ minimum: 1, maximum: 10_000, default: 50, description: 'Messages per second one charger may send (bursts of five times as many); more are answered with an error.' }),
+    heartbeatInterval: Duration({ default: '300s', description: 'Heartbeat interval given to chargers when they boot, like 300s.' }),
+    // A dead link counts as offline after at most twice this.
+    pingInterval: Duration({ default: '60s', description: 'How often each charger socket is pinged; one unanswered ping closes it (0s = never).' }),
+    callTimeout: Duration({ default: '30s', description: 'How long a remote command waits for the charger\'s reply before it fails, like 30s.' }),
+    freeVend: Type.Boolean({ default: true, description: 'With no plugin deciding who may charge (users): true accepts every card, false refuses every card.' }),
     lenient: Strict({
-      everyCharger: Type.Boolean({ default: false, description: 'cut over-long fields of every charger (raises a truncated-field finding) instead of answering PropertyConstraintViolation' }),
+      everyCharger: Type.Boolean({ default: false, description: 'Cut over-long fields of every charger (raises a truncated-field finding) instead of refusing the message.' }),
       models: Type.Array(Strict({
-        vendor: Type.String({ minLength: 1, description: 'chargePointVendor as the charger boots with it (any case)' }),
-        model: Type.Optional(Type.String({ minLength: 1, description: 'chargePointModel (any case); left out = every model of the vendor' })),
-      }), { default: [], description: 'only chargers of these vendors / models are cut, the others refused' }),
-    }, { default: {}, description: 'lenient mode for over-long fields (idTag is never cut: a cut card id could name another card)' }),
-  }, { default: {} }),
+        vendor: Type.String({ minLength: 1, description: 'Vendor (chargePointVendor) as the charger boots with it, in any case.' }),
+        model: Type.Optional(Type.String({ minLength: 1, description: 'Model (chargePointModel), in any case; left out = every model of the vendor.' })),
+      }), { default: [], description: 'Only chargers of these vendors / models are cut, the others refused.' }),
+    }, { default: {}, description: 'For chargers whose firmware sends strings longer than OCPP 1.6 allows: store them cut instead of refusing the message (a card id is never cut: it could name another card).' }),
+  }, { default: {}, description: 'The OCPP 1.6 central system chargers connect to.' }),
   log: Strict({
-    level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info' }),
-  }, { default: {} }),
-  plugins: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
-  meters: Type.Optional(Type.Array(Type.Unknown())),
+    level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], { default: 'info', description: 'Least severe log messages written: debug, info, warn or error.' }),
+  }, { default: {}, description: 'Logging.' }),
+  // Each plugin section is checked by the plugin host against that plugin's own schema.
+  plugins: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'Plugins enabled on this site, each by its key; `{}` enables one with its defaults.' }),
+  // Checked by the meters adapter.
+  meters: Type.Optional(Type.Array(Type.Unknown(), { description: 'Site energy meters on Modbus.' })),
 });
 
 export type CoreConfig = StaticDecode<typeof CoreConfigSchema>;

@@ -77,7 +77,9 @@ function expected(schema: TSchema, error: ValueError): string {
   if (s.format === 'date') return 'a date YYYY-MM-DD';
   if (s.format === 'email') return 'an e-mail address';
   if (s.format === 'uri') return 'a URL';
-  if (typeof s.pattern === 'string' && s.description) return String(s.description);
+  // A patterned string says what it expects: in `x-expected` where its description speaks to the installer.
+  const hint = s['x-expected'] ?? s.description;
+  if (typeof s.pattern === 'string' && hint) return String(hint);
   if (s.type === 'integer' || s.type === 'number') {
     const bounds: string[] = [];
     if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);

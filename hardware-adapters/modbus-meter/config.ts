@@ -3,7 +3,7 @@ import { Duration, Strict, type ConfigProblem } from '../../core/schema.js';
 import { linkKey, type LinkOptions } from './link.js';
 import type { MeterModel, ModelSet } from './model.js';
 
-const lit = <T extends string>(...values: T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const lit = <T extends string>(values: T[], description: string) => Type.Union(values.map((v) => Type.Literal(v)), { description });
 
 /**
  * Where a meter is wired. Either `host` (Modbus TCP, or raw RTU frames with
@@ -11,36 +11,30 @@ const lit = <T extends string>(...values: T[]) => Type.Union(values.map((v) => T
  * link settings come from the model's factory defaults.
  */
 export const ModbusLinkSchema = Strict({
-  host: Type.Optional(Type.String({ minLength: 1 })),
-  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-  transport: Type.Optional(lit('tcp', 'rtu-over-tcp', 'rtu')),
-  device: Type.Optional(Type.String({ minLength: 1 })),
-  baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921600 })),
-  parity: Type.Optional(lit('none', 'even', 'odd')),
-  dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)])),
-  stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),
-  /** Modbus unit (slave) id; 1 when neither the config nor the model says otherwise. */
-  unitId: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
-});
+  host: Type.Optional(Type.String({ minLength: 1, description: 'Address of the meter or its Modbus TCP gateway (give this or device).' })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port with host; default 502.' })),
+  transport: Type.Optional(lit(['tcp', 'rtu-over-tcp', 'rtu'], 'With host: tcp (Modbus TCP, the default) or rtu-over-tcp (RTU frames through a transparent gateway); with device: rtu.')),
+  device: Type.Optional(Type.String({ minLength: 1, description: 'Serial port of an RTU line, like /dev/ttyUSB0 (give this or host).' })),
+  baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921600, description: 'Serial speed with device, baud; default: the model\'s, else 9600.' })),
+  parity: Type.Optional(lit(['none', 'even', 'odd'], 'Serial parity with device: none, even or odd; default: the model\'s, else none.')),
+  dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: 'Serial data bits with device, 7 or 8; default 8.' })),
+  stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'Serial stop bits with device, 1 or 2; default: the model\'s, else 1.' })),
+  unitId: Type.Optional(Type.Integer({ minimum: 0, maximum: 255, description: 'Modbus unit (slave) id, 0-255; default: the model\'s, else 1.' })),
+}, { description: 'Where the meter is wired: host (Modbus TCP, or RTU frames over TCP) or device (RTU on a serial line); left-out settings come from the model.' });
 
 export const MeterConfigSchema = Strict({
-  /** Names the meter in events, the API and the UI. */
-  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: 'an id of letters, digits, "-", "_" or "."' }),
-  /** A file name under hardware-adapters/modbus-meter/models/, without .yaml. */
-  model: Type.String({ minLength: 1 }),
+  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'x-expected': 'an id of letters, digits, "-", "_" or "."', description: 'Names the meter in events, the API and the UI: letters, digits, "-", "_" or ".".' }),
+  model: Type.String({ minLength: 1, description: 'Meter model: a file name under hardware-adapters/modbus-meter/models/ without .yaml, like eastron-sdm630.' }),
   modbus: ModbusLinkSchema,
-  /** grid = the site's connection to the grid; charger = wired in front of one charger connector. */
-  role: lit('grid', 'charger'),
-  chargerId: Type.Optional(Type.String({ minLength: 1 })),
-  connectorId: Type.Optional(Type.Integer({ minimum: 0 })),
-  pollInterval: Duration({ default: '5s' }),
-  /** Meter mounted the other way round: flips power and swaps import/export energy. */
-  invert: Type.Boolean({ default: false }),
-  /** How long one request may wait for the answer. */
-  timeout: Duration({ default: '1s' }),
+  role: lit(['grid', 'charger'], 'grid: the site\'s connection to the grid; charger: wired in front of one charger connector.'),
+  chargerId: Type.Optional(Type.String({ minLength: 1, description: 'With role charger: the charger this meter measures.' })),
+  connectorId: Type.Optional(Type.Integer({ minimum: 0, description: 'With role charger: the connector this meter measures.' })),
+  pollInterval: Duration({ default: '5s', description: 'How often the meter is read, at least 100ms, like 5s.' }),
+  invert: Type.Boolean({ default: false, description: 'Meter mounted the other way round: flips power and swaps import and export energy.' }),
+  timeout: Duration({ default: '1s', description: 'How long one request waits for the answer, at least 50ms, like 1s.' }),
 });
 
-export const MetersConfigSchema = Type.Array(MeterConfigSchema, { default: [] });
+export const MetersConfigSchema = Type.Array(MeterConfigSchema, { default: [], description: 'Energy meters read over Modbus (site grid connection, or in front of a charger).' });
 
 export type MeterConfig = StaticDecode<typeof MeterConfigSchema>;
 

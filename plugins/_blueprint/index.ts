@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
+import { Strict } from '../../core/schema.js';
 import { STAFF } from '../../core/types.js';
 
 /**
@@ -11,9 +12,9 @@ export default definePlugin({
     name: 'blueprint',
     version: '1.0.0',
     summary: 'Skeleton to copy when writing a plugin: counts charger boots',
-    config: Type.Object({
-      greeting: Type.String({ default: 'hello', minLength: 1 }),
-    }, { additionalProperties: false }),
+    config: Strict({
+      greeting: Type.String({ default: 'hello', minLength: 1, description: 'Word the boot counter\'s message starts with.' }),
+    }),
   },
   migrations: [
     {

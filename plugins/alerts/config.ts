@@ -8,8 +8,8 @@ const SeverityT = Type.Union([Type.Literal('info'), Type.Literal('warning'), Typ
 const B64URL = '^[A-Za-z0-9_-]+=*$';
 /** HH:MM..HH:MM in the site's time zone; may wrap midnight. */
 export const QuietHours = Strict({
-  from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a time HH:MM' }),
-  to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a time HH:MM' }),
+  from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', 'x-expected': 'a time HH:MM', description: 'Start of the quiet hours, HH:MM in site time.' }),
+  to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', 'x-expected': 'a time HH:MM', description: 'End of the quiet hours, HH:MM in site time; may be earlier than from (over midnight).' }),
 });
 const OneOrMany = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }))]);
 
@@ -17,76 +17,53 @@ const OneOrMany = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.Str
 export const EVENT_KINDS = ['charger-rejected', 'charger-pending', 'plugin-failed'] as const;
 
 const Rule = Strict({
-  /** Finding check ids (offline, connector-fault, ...) or event kinds (charger-rejected, charger-pending, plugin-failed); omitted = any. */
-  kind: Type.Optional(OneOrMany),
-  /** Matches when the finding's (or event's) severity is one of these; omitted = any. */
-  severity: Type.Optional(Type.Array(SeverityT)),
-  /** Matches these chargers only. */
-  chargers: Type.Optional(Type.Array(Type.String())),
-  /** Matches the chargers of this group (see groups). */
-  group: Type.Optional(Type.String()),
-  /** true = matching problems raise no alert. */
-  ignore: Type.Boolean({ default: false }),
-  /** The alert's severity, when it should differ from the finding's. */
-  alertSeverity: Type.Optional(SeverityT),
+  kind: Type.Optional({ ...OneOrMany, description: 'Finding check ids (offline, connector-fault, ...) or event kinds (charger-rejected, charger-pending, plugin-failed), one or a list; omitted = any.' }),
+  severity: Type.Optional(Type.Array(SeverityT, { description: 'Matches when the finding\'s (or event\'s) severity is one of these (info, warning, critical); omitted = any.' })),
+  chargers: Type.Optional(Type.Array(Type.String(), { description: 'Matches these charger ids only; omitted = any.' })),
+  group: Type.Optional(Type.String({ description: 'Matches the chargers of this group (see groups); omitted = any.' })),
+  ignore: Type.Boolean({ default: false, description: 'true: matching problems raise no alert.' }),
+  alertSeverity: Type.Optional({ ...SeverityT, description: 'The alert\'s severity, when it should differ from the finding\'s.' }),
 });
 
 export const AlertsConfigSchema = Strict({
-  /** Checked in order, first match decides; the defaults below are checked after yours. */
-  rules: Type.Array(Rule, { default: [] }),
-  /** Named lists of charger ids, for rules. */
-  groups: Type.Record(Type.String(), Type.Array(Type.String()), { default: {} }),
-  /** A problem raised again within this long after it resolved re-opens the same alert. */
-  flapWindow: Duration({ default: '10m' }),
-  /** Wait this long before sending a resolved notice; a flapping alert's waits the flap window. */
-  resolveDelay: Duration({ default: '0s' }),
+  rules: Type.Array(Rule, { default: [], description: 'Which problems raise an alert: checked in order, the first match decides; after yours, events and warning or critical findings alert.' }),
+  groups: Type.Record(Type.String(), Type.Array(Type.String()), { default: {}, description: 'Named lists of charger ids, for rules.' }),
+  flapWindow: Duration({ default: '10m', description: 'A problem raised again within this long after it resolved re-opens the same alert, like 10m.' }),
+  resolveDelay: Duration({ default: '0s', description: 'Wait this long before sending a resolved notice (a flapping alert waits the flap window); 0s = at once.' }),
   outage: Strict({
-    /** This many chargers offline within `within` make one power-outage alert; 0 turns it off. */
-    minChargers: Type.Integer({ minimum: 0, default: 3 }),
-    within: Duration({ default: '1m' }),
-  }, { default: {} }),
+    minChargers: Type.Integer({ minimum: 0, default: 3, description: 'This many chargers going offline within `within` make one power-outage alert instead of one each; 0 turns it off.' }),
+    within: Duration({ default: '1m', description: 'Time window for outage.minChargers, like 1m.' }),
+  }, { default: {}, description: 'Many chargers offline at once: one power-outage alert.' }),
+  // Open: each entry is checked against its type's schema once the type is known (validate below).
   channels: Type.Array(Type.Object({
-    name: Type.String({ minLength: 1 }),
-    type: Type.String({ minLength: 1 }),
-  }, { additionalProperties: true }), { default: [] }),
-  /** On-call people: a name escalation levels may notify, standing for their channels. */
-  people: Type.Record(Type.String(), Type.Array(Type.String()), { default: {} }),
-  /** Levels notify after their delay unless the alert was acknowledged or resolved. Default: every channel at once. */
+    name: Type.String({ minLength: 1, description: 'Name of the channel, for escalation levels and people: letters, digits, - and _.' }),
+    type: Type.String({ minLength: 1, description: 'Channel type: email, sms, webhook, mqtt or webpush; its own keys sit beside name and type.' }),
+  }, { additionalProperties: true }), { default: [], description: 'Where alerts are sent: e-mail, SMS gateway, webhook (ntfy, Gotify, Slack), MQTT, Web Push.' }),
+  people: Type.Record(Type.String(), Type.Array(Type.String()), { default: {}, description: 'On-call people: a name escalation levels may notify, standing for the list of their channels.' }),
   escalation: Type.Optional(Type.Array(Strict({
-    after: Duration({ default: '0s' }),
-    notify: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-  }))),
-  /** Repeat the highest level reached this often until acknowledged or resolved. */
-  repeat: Type.Optional(Duration()),
+    after: Duration({ default: '0s', description: 'Delay after the alert was raised, like 15m; not shorter than the level before.' }),
+    notify: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Channel or person names notified at this level.' }),
+  }), { description: 'Levels notify after their delay unless the alert was acknowledged or resolved. Default: every channel at once.' })),
+  repeat: Type.Optional(Duration({ description: 'Repeat the highest level reached this often until acknowledged or resolved, like 1h; unset = no repeats.' })),
   retry: Strict({
-    /** First retry delay; doubles on each failure up to `max`. */
-    first: Duration({ default: '5s' }),
-    max: Duration({ default: '10m' }),
-    /** A notice still undelivered after this long is marked failed and no longer retried. */
-    giveUpAfter: Duration({ default: '24h' }),
-  }, { default: {} }),
-  /** How long the signed acknowledgement link in a message stays valid. */
-  ackLinkTtl: Duration({ default: '24h' }),
-  /** Web Push: the VAPID key pair (generated on first start and kept in the database when not given) and its contact. */
+    first: Duration({ default: '5s', description: 'First retry delay of a failed delivery; doubles on each failure up to max.' }),
+    max: Duration({ default: '10m', description: 'Longest delay between retries.' }),
+    giveUpAfter: Duration({ default: '24h', description: 'A notice still undelivered after this long is marked failed and no longer retried.' }),
+  }, { default: {}, description: 'Retries of failed deliveries.' }),
+  ackLinkTtl: Duration({ default: '24h', description: 'How long the signed acknowledgement link in a message stays valid, like 24h.' }),
   push: Strict({
-    vapidPublicKey: Type.Optional(Type.String({ pattern: B64URL, minLength: 80, maxLength: 100, description: 'VAPID public key, base64url (uncompressed P-256 point)' })),
-    vapidPrivateKey: Type.Optional(Type.String({ pattern: B64URL, minLength: 40, maxLength: 50, description: 'VAPID private key, base64url (32 bytes)' })),
-    subject: Type.String({ pattern: '^(mailto:|https://)', default: 'mailto:admin@localhost', description: 'VAPID contact the push service may write to (mailto: or https: URL)' }),
-    /** PEM file of a CA to trust besides the system's: for a self-hosted push service on a private CA. */
-    caFile: Type.Optional(Type.String({ minLength: 1, description: 'a PEM file of an extra CA for a self-hosted push service' })),
-  }, { default: {} }),
-  /** Notices to drivers' own phones (Web Push): their session, their car, their reservation, their turn, their card. */
+    vapidPublicKey: Type.Optional(Type.String({ pattern: B64URL, minLength: 80, maxLength: 100, 'x-expected': 'VAPID public key, base64url (uncompressed P-256 point)', description: 'VAPID public key, base64url (an uncompressed P-256 point); give both keys or neither.' })),
+    vapidPrivateKey: Type.Optional(Type.String({ pattern: B64URL, minLength: 40, maxLength: 50, 'x-expected': 'VAPID private key, base64url (32 bytes)', description: 'VAPID private key, base64url (32 bytes); use ${NAME} to take it from the environment.' })),
+    subject: Type.String({ pattern: '^(mailto:|https://)', default: 'mailto:admin@localhost', 'x-expected': 'VAPID contact the push service may write to (mailto: or https: URL)', description: 'VAPID contact the push service may write to: a mailto: or https: URL.' }),
+    caFile: Type.Optional(Type.String({ minLength: 1, description: 'A PEM file of a CA to trust besides the system\'s, for a self-hosted push service on a private CA.' })),
+  }, { default: {}, description: 'Web Push: the VAPID key pair (generated on first start and kept in the database when not given) and its contact.' }),
   drivers: Strict({
-    enabled: Type.Boolean({ default: true }),
-    /** A car that stays plugged in without charging this long gets a "please move it"; 0s turns it off. */
-    idleAfter: Duration({ default: '15m' }),
-    /** The reminder before an unused reservation expires; 0s turns it off. */
-    reservationReminder: Duration({ default: '5m' }),
-    /** Default quiet hours for drivers who set none (site time); notices wait until they end, or are dropped if moot by then. */
-    quietHours: Type.Optional(QuietHours),
-    /** How long an undelivered notice is retried before it is given up. */
-    giveUpAfter: Duration({ default: '1h' }),
-  }, { default: {} }),
+    enabled: Type.Boolean({ default: true, description: 'Send drivers notices about their own session, car, reservation, queue turn and card.' }),
+    idleAfter: Duration({ default: '15m', description: 'A car that stays plugged in without charging this long gets a "please move it"; 0s turns it off.' }),
+    reservationReminder: Duration({ default: '5m', description: 'The reminder this long before an unused reservation expires; 0s turns it off.' }),
+    quietHours: Type.Optional({ ...QuietHours, description: 'Quiet hours for drivers who set none (site time); notices wait until they end, or are dropped if moot by then.' }),
+    giveUpAfter: Duration({ default: '1h', description: 'How long an undelivered notice is retried before it is given up.' }),
+  }, { default: {}, description: 'Notices to drivers\' own phones (Web Push).' }),
 }, { default: {} });
 
 export type AlertsConfig = StaticDecode<typeof AlertsConfigSchema>;

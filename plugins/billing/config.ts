@@ -3,28 +3,21 @@ import { Strict, type ConfigProblem } from '../../core/schema.js';
 import { isCurrency } from './currency.js';
 
 const Budget = Strict({
-  /** The account this cap is for (give this or groupIdTag). */
-  userId: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** The group (parent) idTag whose cards share this cap. */
-  groupIdTag: Type.Optional(Type.String({ minLength: 1 })),
-  /** Energy per calendar month (site time zone), kWh. */
-  monthlyKwh: Type.Number({ exclusiveMinimum: 0 }),
+  userId: Type.Optional(Type.Integer({ minimum: 1, description: 'The account this cap is for (give this or groupIdTag).' })),
+  groupIdTag: Type.Optional(Type.String({ minLength: 1, description: 'The group (parent) idTag whose cards share this cap (give this or userId).' })),
+  monthlyKwh: Type.Number({ exclusiveMinimum: 0, description: 'Energy allowed per calendar month (site time zone), kWh.' }),
 });
 
 export const BillingConfigSchema = Strict({
-  /** ISO 4217 code: the currency of new tariffs and of statements. */
-  currency: Type.String({ pattern: '^[A-Z]{3}$', default: 'EUR', description: 'an ISO 4217 currency code like EUR' }),
-  /** VAT share of gross prices for tariffs that do not state their own, percent. */
-  vatPct: Type.Number({ minimum: 0, maximum: 100, default: 0 }),
-  /** Below this power the car counts as idle (time fees "charging" and "idleAfterGrace"), W. */
-  idleBelowW: Type.Number({ minimum: 0, default: 100 }),
-  /** Monthly energy caps; the users plugin asks budgetExceeded() before accepting a card. */
-  budgets: Type.Array(Budget, { default: [] }),
-  /** Send the price text to chargers by OCPP DataTransfer when a card is presented. */
+  currency: Type.String({ pattern: '^[A-Z]{3}$', default: 'EUR', 'x-expected': 'an ISO 4217 currency code like EUR', description: 'ISO 4217 code of the currency of new tariffs and of statements, like EUR.' }),
+  vatPct: Type.Number({ minimum: 0, maximum: 100, default: 0, description: 'VAT share of gross prices for tariffs that do not state their own, percent.' }),
+  idleBelowW: Type.Number({ minimum: 0, default: 100, description: 'Below this power the car counts as idle (time fees "charging" and "idleAfterGrace"), W.' }),
+  // The users plugin asks budgetExceeded() before accepting a card.
+  budgets: Type.Array(Budget, { default: [], description: 'Monthly energy caps: a card over its cap is refused.' }),
   priceDataTransfer: Type.Optional(Strict({
-    vendorId: Type.String({ minLength: 1 }),
-    messageId: Type.String({ minLength: 1, default: 'Price' }),
-  })),
+    vendorId: Type.String({ minLength: 1, description: 'DataTransfer vendorId the chargers expect.' }),
+    messageId: Type.String({ minLength: 1, default: 'Price', description: 'DataTransfer messageId the chargers expect.' }),
+  }, { description: 'Send the price text to chargers by OCPP DataTransfer when a card is presented; leave out for chargers that cannot show it.' })),
 });
 
 export type BillingConfig = StaticDecode<typeof BillingConfigSchema>;

@@ -108,10 +108,13 @@ export interface AnyCheck {
   probed?(result: ProbeResult, cx: CheckContext<unknown, unknown>): Promise<void>;
 }
 
+/** A check as its file exports it: erased for the registry, but with its config keys' types, which make the plugin's config type. */
+export type DefinedCheck<P extends TProperties> = Omit<AnyCheck, 'config'> & { readonly config: P };
+
 /** Keeps a check's own types inside its file and hands the registry an erased one. */
-export function defineCheck<P extends TProperties, S>(check: Check<P, S>): AnyCheck {
+export function defineCheck<P extends TProperties, S>(check: Check<P, S>): DefinedCheck<P> {
   // The registry calls each check only with its own state and the config built from its own keys.
-  return check as unknown as AnyCheck;
+  return check as unknown as DefinedCheck<P>;
 }
 
 /** "CP1", "connector 2 of CP1" or "CP1 (whole charger)". */

@@ -1,44 +1,44 @@
 import { readFileSync } from 'node:fs';
-import { Type, type TProperties } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
 import { Duration, Strict } from '../../core/schema.js';
 import { STAFF } from '../../core/types.js';
-import { checks } from './checks/index.js';
+import { checkConfigKeys, checks } from './checks/index.js';
 import { CheckRunner } from './runner.js';
 import { DiagnosticsFiles } from './files.js';
-import { FtpUploads, type FtpConfig } from './ftp.js';
+import { FtpUploads } from './ftp.js';
 import { migrations } from './migrations.js';
 import { Prober } from './probes.js';
 import { routes } from './routes.js';
 import { FindingStore } from './store.js';
 
 // Each check brings its own config keys (offlineAfter, bootLoop, …); they sit side by side in the section.
-const checkKeys: TProperties = Object.assign({}, ...Object.values(checks).map((c) => c.config)) as TProperties;
-
 const configSchema = Strict({
-  ...checkKeys,
-  maintenanceInterval: Duration({ default: '24h', description: 'how often every online charger is probed' }),
+  ...checkConfigKeys,
+  maintenanceInterval: Duration({ default: '24h', description: 'How often every online charger is probed (its configuration read and checked), like 24h.' }),
   probeKeys: Type.Array(Type.String({ minLength: 1 }), {
     default: ['HeartbeatInterval', 'MeterValueSampleInterval', 'ClockAlignedDataInterval', 'MeterValuesSampledData',
       'AuthorizationCacheEnabled', 'LocalAuthListEnabled', 'LocalAuthorizeOffline', 'ConnectionTimeOut', 'WebSocketPingInterval'],
-    description: 'configuration keys read by the probe (GetConfiguration)',
+    description: 'Charger configuration keys the probe reads (GetConfiguration).',
   }),
-  evaluateEvery: Duration({ default: '15s', description: 'backstop: how often every time-based condition is evaluated again (each is also evaluated at its own deadline)' }),
-  uploadBaseUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'a URL like http://192.168.1.10:8080' })),
-  uploadTokenTtl: Duration({ default: '2h', description: 'how long a diagnostics upload link stays valid' }),
+  evaluateEvery: Duration({ default: '15s', description: 'Backstop: how often every time-based condition is evaluated again (each is also evaluated at its own deadline).' }),
+  uploadBaseUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', 'x-expected': 'a URL like http://192.168.1.10:8080', description: 'Base URL chargers upload diagnostics to, like http://192.168.1.10:8080. Default: http.publicUrl.' })),
+  uploadTokenTtl: Duration({ default: '2h', description: 'How long a diagnostics upload link stays valid, like 2h.' }),
   ftp: Strict({
-    enabled: Type.Boolean({ default: false, description: 'run an embedded FTP server for chargers that upload diagnostics over FTP only' }),
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 2121, description: 'FTP control port (passive data ports are picked from 1024-65535)' }),
-    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the FTP server listens on' }),
-    publicUrl: Type.Optional(Type.String({ pattern: '^ftps?://[^\\s/]+(:\\d+)?/?$', description: 'ftp://<address chargers reach>:<port>; default: the host of http.publicUrl and ftp.port' })),
+    enabled: Type.Boolean({ default: false, description: 'Run an embedded FTP server for chargers that upload diagnostics over FTP only.' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 2121, description: 'FTP control port (passive data ports are picked from 1024-65535).' }),
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address the FTP server listens on; 0.0.0.0 = every network interface.' }),
+    publicUrl: Type.Optional(Type.String({ pattern: '^ftps?://[^\\s/]+(:\\d+)?/?$', 'x-expected': 'ftp://<address chargers reach>:<port>; default: the host of http.publicUrl and ftp.port', description: 'Upload address given to chargers, ftp://<address chargers reach>:<port>. Default: the host of http.publicUrl and ftp.port.' })),
     tls: Type.Optional(Strict({
-      cert: Type.String({ minLength: 1, description: 'PEM certificate file for explicit FTPS (AUTH TLS)' }),
-      key: Type.String({ minLength: 1, description: 'PEM key file' }),
-    })),
-  }, { default: {}, description: 'FTP/FTPS upload location for GetDiagnostics (one-time user and password per request)' }),
+      cert: Type.String({ minLength: 1, description: 'PEM certificate file for explicit FTPS (AUTH TLS).' }),
+      key: Type.String({ minLength: 1, description: 'PEM private key file.' }),
+    }, { description: 'Offer FTPS (explicit, AUTH TLS); leave out for plain FTP.' })),
+  }, { default: {}, description: 'FTP/FTPS upload location for GetDiagnostics (one-time user and password per request).' }),
   checks: Strict(
-    Object.fromEntries(Object.keys(checks).map((id) => [id, Type.Optional(Strict({ enabled: Type.Boolean({ default: true }) }))])),
-    { default: {} },
+    Object.fromEntries(Object.values(checks).map((c) => [c.id, Type.Optional(Strict({
+      enabled: Type.Boolean({ default: true, description: 'Run this check; false turns it off.' }),
+    }, { description: c.summary }))])),
+    { default: {}, description: 'Checks by id; each is on unless enabled: false.' },
   ),
 });
 
@@ -51,15 +51,13 @@ export default definePlugin({
   },
   migrations,
   register(ctx) {
-    // The checks' own keys are not in the static type (they come from the registry); these two are read here.
-    const config = ctx.config as typeof ctx.config & { checks: Record<string, { enabled: boolean } | undefined>; probeTimeout: number };
     const store = new FindingStore(ctx.db, ctx.core.clock, (event, f) => ctx.emit(event, f));
-    const enabled = Object.values(checks).filter((c) => config.checks[c.id]?.enabled !== false);
+    const enabled = Object.values(checks).filter((c) => ctx.config.checks[c.id]?.enabled !== false);
     const runner: CheckRunner = new CheckRunner(ctx, store, enabled, (id) => prober.probeSoon(id));
     runner.subscribe();
     const prober: Prober = new Prober({
       db: ctx.db, core: ctx.core, log: ctx.log,
-      timeoutMs: () => config.probeTimeout,
+      timeoutMs: () => ctx.config.probeTimeout,
       keys: () => ctx.config.probeKeys,
       onResult: (r) => runner.probed(r),
     });
@@ -69,12 +67,12 @@ export default definePlugin({
       config: {
         ...ftpConfig,
         ...(ftpConfig.tls ? { tls: { cert: readFileSync(ftpConfig.tls.cert, 'utf8'), key: readFileSync(ftpConfig.tls.key, 'utf8') } } : {}),
-      } as FtpConfig,
+      },
       files, log: ctx.log, publicHost: new URL(ctx.config.uploadBaseUrl ?? ctx.core.publicUrl).hostname,
     }) : null;
     ctx.on('diagnostics.status', (e) => files.onStatus(e.chargerId, e.status));
 
-    for (const spec of routes({ ctx: ctx as never, store, prober, files, checks, ftp })) ctx.route(spec);
+    for (const spec of routes({ ctx, store, prober, files, checks, ftp })) ctx.route(spec);
     ctx.page({ path: 'diagnostics', title: 'Diagnostics', component: 'DiagnosticsPage', roles: STAFF, icon: '⚕' });
     ctx.every('evaluate', ctx.config.evaluateEvery, () => runner.tick());
     ctx.every('maintenance', Math.min(60_000, ctx.config.maintenanceInterval), () => prober.runDue(ctx.config.maintenanceInterval));

@@ -2,20 +2,14 @@ import { Type, type StaticDecode } from '@sinclair/typebox';
 import { Duration, Strict, type ConfigProblem } from '../../core/schema.js';
 
 export const ReservationsConfigSchema = Strict({
-  /** Reservations one driver may hold at the same time. */
-  maxActivePerUser: Type.Integer({ minimum: 1, maximum: 20, default: 1 }),
-  /** The longest a reservation holds a connector (also its default length). */
-  maxDuration: Duration({ default: '30m' }),
-  /** How long a waitlist offer holds a freed connector for the driver at the head of the line. */
-  queueHold: Duration({ default: '5m' }),
-  /** A driver still waiting after this long leaves the line (and is told), so a forgotten place does not hold a connector later. */
-  queueMaxWait: Duration({ default: '12h' }),
-  /** Chargers whose reservations the appliance enforces itself, without sending ReserveNow. */
-  enforceLocally: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [] }),
-  /** Allow reserving connector 0 ("any connector of this charger"); the charger must support it (ReserveConnectorZeroSupported). */
-  connectorZero: Type.Boolean({ default: false }),
-  /** Drivers waiting in line at once, site-wide; more are refused with 409. */
-  maxQueue: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+  maxActivePerUser: Type.Integer({ minimum: 1, maximum: 20, default: 1, description: 'Reservations one driver may hold at the same time.' }),
+  maxDuration: Duration({ default: '30m', description: 'The longest a reservation holds a connector, at least 1m; also its default length.' }),
+  queueHold: Duration({ default: '5m', description: 'How long a waitlist offer holds a freed connector for the driver at the head of the line, at least 30s.' }),
+  // So a forgotten place does not hold a connector hours later.
+  queueMaxWait: Duration({ default: '12h', description: 'A driver still waiting after this long leaves the line and is told, at least 10m.' }),
+  enforceLocally: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [], description: 'Charger ids whose reservations the appliance enforces itself, without sending ReserveNow.' }),
+  connectorZero: Type.Boolean({ default: false, description: 'Allow reserving connector 0 ("any connector of this charger"); the charger must support it (ReserveConnectorZeroSupported).' }),
+  maxQueue: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Drivers waiting in line at once, site-wide; more are refused.' }),
 });
 
 export type ReservationsConfig = StaticDecode<typeof ReservationsConfigSchema>;

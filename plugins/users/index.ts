@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
-import { Duration } from '../../core/schema.js';
+import { Duration, Strict } from '../../core/schema.js';
 import { STAFF } from '../../core/types.js';
 import type { UsersApi } from './api.js';
 import { authorizer } from './authorize.js';
@@ -19,18 +19,14 @@ export default definePlugin({
     name: 'users',
     version: '1.0.0',
     summary: 'Operators, drivers, RFID tags, access per charger, local authorization lists',
-    config: Type.Object({
-      /** A card already charging at another charger: refuse (ConcurrentTx) or allow. */
-      concurrentTx: Type.Union([Type.Literal('refuse'), Type.Literal('allow')], { default: 'refuse' }),
-      localList: Type.Object({
-        /** Keep chargers' Local Authorization Lists in sync (chargers without one are detected and skipped). */
-        enabled: Type.Boolean({ default: true }),
-        /** At most this many cards per charger (the charger's own LocalAuthListMaxLength may lower it). */
-        maxEntries: Type.Integer({ minimum: 1, maximum: 100_000, default: 500 }),
-      }, { additionalProperties: false, default: {} }),
-      /** Unknown cards are forgotten this long after they were last presented. */
-      unknownTagRetention: Duration({ default: '30d' }),
-    }, { additionalProperties: false }),
+    config: Strict({
+      concurrentTx: Type.Union([Type.Literal('refuse'), Type.Literal('allow')], { default: 'refuse', description: 'A card already charging at another charger: refuse (ConcurrentTx) or allow.' }),
+      localList: Strict({
+        enabled: Type.Boolean({ default: true, description: 'Keep chargers\' Local Authorization Lists in sync, so known cards work while a charger is offline (chargers without one are detected and skipped).' }),
+        maxEntries: Type.Integer({ minimum: 1, maximum: 100_000, default: 500, description: 'At most this many cards per charger (the charger\'s own LocalAuthListMaxLength may lower it).' }),
+      }, { default: {}, description: 'Cards sent to the chargers\' own lists.' }),
+      unknownTagRetention: Duration({ default: '30d', description: 'Unknown cards are forgotten this long after they were last presented, like 30d.' }),
+    }),
   },
   migrations,
   register(ctx) {

@@ -1,6 +1,6 @@
 import { redactUrl } from '../../../core/redact.js';
 import { Type, type StaticDecode, type TObject } from '@sinclair/typebox';
-import { Duration } from '../../../core/schema.js';
+import { Duration, Strict } from '../../../core/schema.js';
 import type { Alert } from '../../../core/events.js';
 import type { Logger } from '../../../core/types.js';
 import type { PushStore } from '../push.js';
@@ -48,15 +48,12 @@ export interface Notice {
 
 /** Keys every channel has, whatever its type. */
 export const ChannelCommon = {
-  /** Referred to by escalation levels and people. */
-  name: Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'a name of letters, digits, - and _' }),
-  /** Non-critical notices to this channel wait while the site's local time is within from..to. */
-  quietHours: Type.Optional(Type.Object({
-    from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a time HH:MM' }),
-    to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a time HH:MM' }),
-  }, { additionalProperties: false })),
-  /** How long one delivery attempt may take. */
-  timeout: Duration({ default: '10s' }),
+  name: Type.String({ pattern: '^[A-Za-z0-9_-]+$', 'x-expected': 'a name of letters, digits, - and _', description: 'Name of the channel, for escalation levels and people: letters, digits, - and _.' }),
+  quietHours: Type.Optional(Strict({
+    from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', 'x-expected': 'a time HH:MM', description: 'Start of the quiet hours, HH:MM in site time.' }),
+    to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', 'x-expected': 'a time HH:MM', description: 'End of the quiet hours, HH:MM in site time; may be earlier than from (over midnight).' }),
+  }, { description: 'Non-critical notices to this channel wait while the site\'s local time is within from..to.' })),
+  timeout: Duration({ default: '10s', description: 'How long one delivery attempt may take, like 10s.' }),
 };
 
 export interface CommonConfig {

@@ -1,20 +1,25 @@
 import { Type } from '@sinclair/typebox';
+import { Strict } from '../../../core/schema.js';
 import type { Transporter } from 'nodemailer';
 import { defineChannel } from './channel.js';
 
 /** E-mail through an SMTP server (nodemailer). */
 export default defineChannel({
-  config: Type.Object({
-    smtp: Type.Object({
-      host: Type.String({ minLength: 1 }),
-      port: Type.Integer({ minimum: 1, maximum: 65535, default: 25 }),
-      /** true = TLS from the first byte (port 465); false = STARTTLS when the server offers it. */
-      secure: Type.Boolean({ default: false }),
-      auth: Type.Optional(Type.Object({ user: Type.String(), pass: Type.String() }, { additionalProperties: false })),
-      tls: Type.Optional(Type.Object({ rejectUnauthorized: Type.Boolean({ default: true }) }, { additionalProperties: false })),
-    }, { additionalProperties: false }),
-    from: Type.String({ minLength: 3 }),
-    to: Type.Array(Type.String({ minLength: 3 }), { minItems: 1 }),
+  config: Strict({
+    smtp: Strict({
+      host: Type.String({ minLength: 1, description: 'SMTP server host name or address.' }),
+      port: Type.Integer({ minimum: 1, maximum: 65535, default: 25, description: 'SMTP server port (25, 465 or 587).' }),
+      secure: Type.Boolean({ default: false, description: 'true: TLS from the first byte (port 465); false: STARTTLS when the server offers it.' }),
+      auth: Type.Optional(Strict({
+        user: Type.String({ description: 'SMTP user name.' }),
+        pass: Type.String({ description: 'SMTP password; use ${NAME} to take it from the environment.' }),
+      }, { description: 'Log in to the SMTP server; leave out for a relay that needs no login.' })),
+      tls: Type.Optional(Strict({
+        rejectUnauthorized: Type.Boolean({ default: true, description: 'false: accept a self-signed server certificate.' }),
+      }, { description: 'TLS settings of the SMTP connection.' })),
+    }, { description: 'The SMTP server that sends the e-mails.' }),
+    from: Type.String({ minLength: 3, description: 'Sender address, like "ChargeKeeper <alerts@example.org>".' }),
+    to: Type.Array(Type.String({ minLength: 3 }), { minItems: 1, description: 'Recipient addresses.' }),
   }),
   describe: (c) => `SMTP ${c.smtp.host}:${c.smtp.port} to ${c.to.join(', ')}`,
   create(c) {

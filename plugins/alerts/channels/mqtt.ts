@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Strict } from '../../../core/schema.js';
 import type { MqttClient } from 'mqtt';
 import { defineChannel, safeUrl, type Notice } from './channel.js';
 
@@ -7,17 +8,16 @@ import { defineChannel, safeUrl, type Notice } from './channel.js';
  * binary_sensor per charger (discovery config + ON/OFF state, retained).
  */
 export default defineChannel({
-  config: Type.Object({
-    url: Type.String({ pattern: '^mqtts?://', description: 'a URL like mqtt://127.0.0.1:1883' }),
-    topic: Type.String({ minLength: 1 }),
-    username: Type.Optional(Type.String()),
-    password: Type.Optional(Type.String()),
-    retain: Type.Boolean({ default: false }),
-    /** 4 = MQTT 3.1.1, 5 = MQTT 5. */
-    protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 4 }),
-    homeAssistant: Type.Optional(Type.Object({
-      discoveryPrefix: Type.String({ default: 'homeassistant' }),
-    }, { additionalProperties: false })),
+  config: Strict({
+    url: Type.String({ pattern: '^mqtts?://', 'x-expected': 'a URL like mqtt://127.0.0.1:1883', description: 'Broker URL, mqtt:// or mqtts://, like mqtt://127.0.0.1:1883.' }),
+    topic: Type.String({ minLength: 1, description: 'Topic the alerts are published to.' }),
+    username: Type.Optional(Type.String({ description: 'Broker user name.' })),
+    password: Type.Optional(Type.String({ description: 'Broker password; use ${NAME} to take it from the environment.' })),
+    retain: Type.Boolean({ default: false, description: 'Publish retained messages, so a new subscriber sees the last one.' }),
+    protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 4, description: '4 = MQTT 3.1.1, 5 = MQTT 5.' }),
+    homeAssistant: Type.Optional(Strict({
+      discoveryPrefix: Type.String({ default: 'homeassistant', description: 'Home Assistant MQTT discovery prefix.' }),
+    }, { description: 'Announce a problem sensor per charger to Home Assistant by MQTT discovery.' })),
   }),
   describe: (c) => `MQTT ${safeUrl(c.url)} topic ${c.topic}${c.homeAssistant ? ' (+ Home Assistant)' : ''}`,
   create(c) {

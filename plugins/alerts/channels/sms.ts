@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Strict } from '../../../core/schema.js';
 import { defineChannel, safeUrl } from './channel.js';
 import { httpSend, renderString, templateVars } from './template.js';
 
@@ -8,18 +9,18 @@ import { httpSend, renderString, templateVars } from './template.js';
  * ack link), plus every placeholder a webhook has.
  */
 export default defineChannel({
-  config: Type.Object({
-    url: Type.String({ pattern: '^https?://', description: 'a URL like https://sms.example.org/send' }),
-    method: Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('GET')], { default: 'POST' }),
-    headers: Type.Record(Type.String(), Type.String(), { default: {} }),
-    /** Request body; {{to}} and {{message}} are filled in (JSON-escaped when contentType is JSON). */
-    body: Type.String({ default: '{"to":"{{to}}","message":"{{message}}"}' }),
-    contentType: Type.String({ default: 'application/json' }),
-    to: Type.Array(Type.String({ minLength: 3 }), { minItems: 1 }),
+  config: Strict({
+    url: Type.String({ pattern: '^https?://', 'x-expected': 'a URL like https://sms.example.org/send', description: 'HTTP API of the SMS gateway, like https://sms.example.org/send.' }),
+    method: Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('GET')], { default: 'POST', description: 'HTTP method of the request: POST, PUT or GET.' }),
+    // Open: header names are the gateway's.
+    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Extra request headers, by name.' }),
+    body: Type.String({ default: '{"to":"{{to}}","message":"{{message}}"}', description: 'Request body; {{to}} and {{message}} are filled in (JSON-escaped when contentType is JSON).' }),
+    contentType: Type.String({ default: 'application/json', description: 'Content-Type of the request body.' }),
+    to: Type.Array(Type.String({ minLength: 3 }), { minItems: 1, description: 'Phone numbers to text, one request each.' }),
     auth: Type.Optional(Type.Union([
-      Type.Object({ user: Type.String(), pass: Type.String() }, { additionalProperties: false }),
-      Type.Object({ bearer: Type.String() }, { additionalProperties: false }),
-    ])),
+      Strict({ user: Type.String({ description: 'User name (HTTP basic auth).' }), pass: Type.String({ description: 'Password (HTTP basic auth).' }) }),
+      Strict({ bearer: Type.String({ description: 'Bearer token.' }) }),
+    ], { description: 'Log in to the gateway: user and pass (basic auth) or bearer (a token).' })),
   }),
   describe: (c) => `SMS gateway ${c.method} ${safeUrl(c.url)} to ${c.to.length} number(s)`,
   create(c) {

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Strict } from '../../../core/schema.js';
 import type { Severity } from '../../../core/events.js';
 import { defineChannel, safeUrl, type Notice } from './channel.js';
 import { httpSend, renderJson, renderString, templateVars } from './template.js';
@@ -46,16 +47,14 @@ const presets: Record<Preset, (n: Notice, url: string, token: string | undefined
 
 /** An HTTP POST per notice: generic JSON (templated), or shaped for ntfy, Gotify or Slack-style webhooks. */
 export default defineChannel({
-  config: Type.Object({
-    url: Type.String({ pattern: '^https?://', description: 'a URL like https://ntfy.example.org/garage' }),
-    method: Type.Union([Type.Literal('POST'), Type.Literal('PUT')], { default: 'POST' }),
-    preset: Type.Optional(Type.Union([Type.Literal('ntfy'), Type.Literal('gotify'), Type.Literal('slack')])),
-    /** ntfy access token (Bearer) or Gotify application token. */
-    token: Type.Optional(Type.String()),
-    /** Extra headers; values may use {{placeholders}}. */
-    headers: Type.Record(Type.String(), Type.String(), { default: {} }),
-    /** JSON body template for the generic webhook; default "{{payload}}" (the notice's JSON). */
-    body: Type.Optional(Type.Unknown()),
+  config: Strict({
+    url: Type.String({ pattern: '^https?://', 'x-expected': 'a URL like https://ntfy.example.org/garage', description: 'Where the request goes, like https://ntfy.example.org/garage.' }),
+    method: Type.Union([Type.Literal('POST'), Type.Literal('PUT')], { default: 'POST', description: 'HTTP method: POST or PUT.' }),
+    preset: Type.Optional(Type.Union([Type.Literal('ntfy'), Type.Literal('gotify'), Type.Literal('slack')], { description: 'Shape the request for ntfy, Gotify or a Slack-style webhook; leave out for generic JSON.' })),
+    token: Type.Optional(Type.String({ description: 'ntfy access token (Bearer) or Gotify application token.' })),
+    // Open: header names are the receiver's.
+    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Extra headers, by name; values may use {{placeholders}}.' }),
+    body: Type.Optional(Type.Unknown({ description: 'JSON body template for the generic webhook; default "{{payload}}" (the notice\'s JSON).' })),
   }),
   describe: (c) => `${c.preset ?? 'webhook'} ${c.method} ${safeUrl(c.url)}`,
   create(c) {

@@ -1,15 +1,14 @@
 import { Type } from '@sinclair/typebox';
+import { Strict } from '../../../core/schema.js';
 import { defineChannel } from './channel.js';
 
 /** Web Push (RFC 8030/8291/8292) to the browsers and installed PWAs of the accounts named, through their push service. */
 export default defineChannel({
-  config: Type.Object({
-    accounts: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'usernames whose subscribed browsers are notified' }),
-    roles: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'every account with one of these roles is notified too' }),
-    /** PEM file of a CA to trust besides the system's: for a self-hosted push service on a private CA. Default: the plugin's push.caFile. */
-    caFile: Type.Optional(Type.String({ minLength: 1, description: 'a PEM file of an extra CA for a self-hosted push service' })),
-    /** Default: the plugin's push.subject. */
-    subject: Type.Optional(Type.String({ pattern: '^(mailto:|https://)', description: 'VAPID contact the push service may write to (mailto: or https: URL)' })),
+  config: Strict({
+    accounts: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Usernames whose subscribed browsers are notified.' }),
+    roles: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Every account with one of these roles is notified too.' }),
+    caFile: Type.Optional(Type.String({ minLength: 1, description: 'A PEM file of an extra CA for a self-hosted push service on a private CA. Default: the plugin\'s push.caFile.' })),
+    subject: Type.Optional(Type.String({ pattern: '^(mailto:|https://)', 'x-expected': 'VAPID contact the push service may write to (mailto: or https: URL)', description: 'VAPID contact the push service may write to (mailto: or https: URL). Default: the plugin\'s push.subject.' })),
   }),
   describe: (c) => `web push to ${[...c.accounts, ...c.roles.map((r) => `role ${r}`)].join(', ') || 'nobody'}`,
   create(c, deps) {

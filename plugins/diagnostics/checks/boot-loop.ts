@@ -19,9 +19,9 @@ export default defineCheck({
   summary: 'A charger that booted bootLoop.count times within bootLoop.within; clears after a whole window without a boot',
   config: {
     bootLoop: Strict({
-      count: Type.Integer({ minimum: 2, default: 5 }),
-      within: Duration({ default: '10m' }),
-    }, { default: {} }),
+      count: Type.Integer({ minimum: 2, default: 5, description: 'Boots within `within` that make a charger boot-looping.' }),
+      within: Duration({ default: '10m', description: 'Time window the boots are counted over, like 10m.' }),
+    }, { default: {}, description: 'A charger that keeps restarting.' }),
   },
   state: () => null,
   on: {

@@ -8,7 +8,7 @@ export default defineCheck({
   id: 'clock-drift',
   summary: 'A charger\'s timestamps are further than clockDriftMax from the appliance\'s time',
   config: {
-    clockDriftMax: Duration({ default: '5m', description: 'charger clock this far from server time -> finding' }),
+    clockDriftMax: Duration({ default: '5m', description: 'A charger clock this far from server time raises a finding, like 5m.' }),
   },
   state: () => null,
   on: {

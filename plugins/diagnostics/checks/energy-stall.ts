@@ -19,7 +19,7 @@ export default defineCheck({
   id: 'energy-stall',
   summary: 'A connector that reports Charging while its energy register does not rise for energyStallAfter',
   config: {
-    energyStallAfter: Duration({ default: '10m', description: 'Charging, energy register not rising this long' }),
+    energyStallAfter: Duration({ default: '10m', description: 'A connector reporting Charging whose energy register does not rise this long raises a finding.' }),
   },
   state: () => ({ watches: new Map<string, Watch>() }),
   on: {

@@ -7,9 +7,9 @@ export default defineCheck({
   summary: 'A charger whose socket closed flapping.count times within flapping.within; clears once it stays connected for a whole window',
   config: {
     flapping: Strict({
-      count: Type.Integer({ minimum: 2, default: 3, description: 'disconnects within `within` that make a charger flapping' }),
-      within: Duration({ default: '30s', description: 'the flap window: disconnects are counted over it, and a flapping charger must stay connected this long to clear' }),
-    }, { default: {} }),
+      count: Type.Integer({ minimum: 2, default: 3, description: 'Disconnects within `within` that make a charger flapping.' }),
+      within: Duration({ default: '30s', description: 'The flap window: disconnects are counted over it, and a flapping charger must stay connected this long to clear.' }),
+    }, { default: {}, description: 'A charger whose connection keeps dropping and coming back.' }),
   },
   // Disconnect times (server ms) per charger, newest last; only the window's worth is kept.
   state: () => ({ drops: new Map<string, number[]>(), upSince: new Map<string, number>() }),

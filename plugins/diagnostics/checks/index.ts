@@ -1,3 +1,4 @@
+import type { TProperties } from '@sinclair/typebox';
 import type { AnyCheck } from '../check.js';
 import bootLoop from './boot-loop.js';
 import clockDrift from './clock-drift.js';
@@ -16,9 +17,19 @@ import supersededSession from './superseded-session.js';
 import truncatedField from './truncated-field.js';
 import unresponsive from './unresponsive.js';
 
-/** Every check, by its stable id. Adding a check = one file here + its test. */
-export const checks: Record<string, AnyCheck> = Object.fromEntries([
+const list = [
   offline, flapping, connectorFault, bootLoop, stuckTransaction, energyStall, meterRegression, meterDiscrepancy,
   meterUnreachable, firmwareFailed, clockDrift, suspendedEv, unresponsive, supersededSession, truncatedField,
   loadManagement,
-].map((c) => [c.id, c]));
+] as const;
+
+/** Every check, by its stable id. Adding a check = one file here + its test. */
+export const checks: Record<string, AnyCheck> = Object.fromEntries(list.map((c) => [c.id, c]));
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** Every check's config keys side by side, as they sit in the plugin's section. */
+export type CheckConfigKeys = UnionToIntersection<(typeof list)[number]['config']>;
+
+// Object.assign over a list cannot follow the types; CheckConfigKeys is what it builds (the keys are distinct).
+export const checkConfigKeys = Object.assign({}, ...list.map((c) => c.config)) as CheckConfigKeys;

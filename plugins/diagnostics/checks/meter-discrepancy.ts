@@ -18,8 +18,8 @@ export default defineCheck({
   id: 'meter-discrepancy',
   summary: 'The energy a charger reports for a session differs from its Modbus site meter by more than meterTolerancePct',
   config: {
-    meterTolerancePct: Type.Number({ minimum: 0, maximum: 100, default: 3, description: 'allowed difference per session, % of the site meter' }),
-    meterDiscrepancyMinWh: Type.Number({ minimum: 0, default: 500, description: 'sessions smaller than this are not compared (meter resolution)' }),
+    meterTolerancePct: Type.Number({ minimum: 0, maximum: 100, default: 3, description: 'Allowed difference between charger and site meter per session, percent of the site meter.' }),
+    meterDiscrepancyMinWh: Type.Number({ minimum: 0, default: 500, description: 'Sessions smaller than this are not compared (meter resolution), Wh.' }),
   },
   state: () => ({
     /** Latest site-meter reading per "<chargerId>|<connectorId or *>". */

@@ -15,8 +15,8 @@ export default defineCheck({
   id: 'offline',
   summary: 'A charger whose socket has been closed for offlineAfter, or that is connected but silent for silentAfter',
   config: {
-    offlineAfter: Duration({ default: '3m', description: 'socket closed this long -> offline' }),
-    silentAfter: Duration({ default: '10m', description: 'connected but no message (not even a Heartbeat) this long -> offline; keep it above ocpp.heartbeatInterval' }),
+    offlineAfter: Duration({ default: '3m', description: 'A charger whose connection has been closed this long is offline, like 3m.' }),
+    silentAfter: Duration({ default: '10m', description: 'A connected charger that sends nothing (not even a Heartbeat) this long is offline; keep it above ocpp.heartbeatInterval.' }),
   },
   state: () => ({
     links: new Map<string, Link>(),

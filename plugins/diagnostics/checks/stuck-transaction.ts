@@ -7,7 +7,7 @@ export default defineCheck({
   id: 'stuck-transaction',
   summary: 'A session that is open but has sent no meter values for stuckTransactionAfter (only while its charger is online)',
   config: {
-    stuckTransactionAfter: Duration({ default: '15m', description: 'session open, no meter values this long' }),
+    stuckTransactionAfter: Duration({ default: '15m', description: 'An open session with no meter values this long raises a finding, like 15m.' }),
   },
   state: () => ({ sessions: new Map<number, OpenSession>() }),
   on: {

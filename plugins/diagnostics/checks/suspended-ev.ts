@@ -25,7 +25,7 @@ export default defineCheck({
   id: 'suspended-ev',
   summary: 'A car is connected in a session but has never drawn power and sits in SuspendedEV for suspendedEvAfter',
   config: {
-    suspendedEvAfter: Duration({ default: '15m', description: 'session open, SuspendedEV, no energy drawn this long' }),
+    suspendedEvAfter: Duration({ default: '15m', description: 'An open session in SuspendedEV that has drawn no energy this long raises a finding, like 15m.' }),
   },
   state: () => ({ watches: new Map<string, Watch>() }),
   on: {

@@ -5,7 +5,7 @@ export default defineCheck({
   id: 'unresponsive',
   summary: 'A connected charger that answers none of the maintenance probe\'s calls in time; clears when a probe gets an answer (re-probed soon after it reboots)',
   config: {
-    probeTimeout: Duration({ default: '30s', description: 'how long each probe call waits for the charger\'s reply' }),
+    probeTimeout: Duration({ default: '30s', description: 'How long each probe call waits for the charger\'s reply, like 30s.' }),
   },
   state: () => null,
   on: {
