@@ -135,14 +135,13 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
     }
     if (!cfg.idleAfter) return;
     // The car there belongs to the connector's open session, or to the one that stopped last (Finishing: still plugged in).
-    const tx = (await db('transactions').where({ charger_id: e.chargerId, connector_id: e.connectorId })
-      .orderBy('started_at', 'desc').first()) as Row | undefined;
-    if (!tx?.user_id) return;
-    const stoppedAt = tx.stopped_at as string | null;
+    const tx = await ctx.core.transactions.latestOn(e.chargerId, e.connectorId);
+    if (!tx?.userId) return;
+    const stoppedAt = tx.stoppedAt;
     if (stoppedAt && Date.parse(stoppedAt) < clock.nowMs() - IDLE_LOOKBACK_MS) return;
     const since = Math.min(clock.nowMs(), Date.parse(e.chargerTime) || clock.nowMs());
     await queue({
-      userId: Number(tx.user_id), kind: 'car-idle', key: `car-idle:${tx.id}`, chargerId: e.chargerId, connectorId: e.connectorId,
+      userId: tx.userId, kind: 'car-idle', key: `car-idle:${tx.id}`, chargerId: e.chargerId, connectorId: e.connectorId,
       notBeforeMs: since + cfg.idleAfter,
       title: `Please move your car from ${e.chargerId}`,
       body: `Your car has been plugged in at ${await where(e.chargerId, e.connectorId)} without charging for ${formatSpan(cfg.idleAfter)}. Please move it so the next driver can charge.`,
