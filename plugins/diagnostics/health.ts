@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ChargerRecord } from '../../core/services.js';
 import {
   availabilityPct, faultCount, mtbfHours, segments, stateSeconds,
   type LinkChange, type StateSeconds, type StatusChange, type TimelineInput,
@@ -81,13 +82,13 @@ export function byHealth(a: ChargerHealth, b: ChargerHealth): number {
     || a.chargerId.localeCompare(b.chargerId);
 }
 
-export async function chargerHealth(db: Knex, row: Row, nowMs: number, online: boolean): Promise<{ health: ChargerHealth; input: TimelineInput }> {
-  const input = await loadTimeline(db, { id: row.id as string, registered_at: row.registered_at as string }, nowMs - 30 * DAY);
+export async function chargerHealth(db: Knex, charger: ChargerRecord, nowMs: number, online: boolean): Promise<{ health: ChargerHealth; input: TimelineInput }> {
+  const input = await loadTimeline(db, { id: charger.id, registered_at: charger.registeredAt }, nowMs - 30 * DAY);
   const connectorIds = [...new Set(input.statuses.map((s) => s.connectorId).filter((id) => id > 0))].sort((a, b) => a - b);
   return {
     input,
     health: {
-      chargerId: row.id as string, name: (row.name as string) ?? null, online, registeredAt: row.registered_at as string,
+      chargerId: charger.id, name: charger.name, online, registeredAt: charger.registeredAt,
       ...numbers(input, nowMs),
       connectors: connectorIds.map((connectorId) => ({ connectorId, ...numbers(input, nowMs, connectorId) })),
     },
