@@ -2,6 +2,7 @@ import type { Accounts } from './accounts.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
 import type { GroupWriter } from './db/writer.js';
+import type { ChargerHistory } from './history.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { Readings } from './readings.js';
 import type { Transactions } from './transactions.js';
@@ -84,4 +85,6 @@ export interface CoreServices {
   readonly readings: Readings;
   /** Charging sessions: by id, running ones, of an account, of a connector, of a period. */
   readonly transactions: Transactions;
+  /** What chargers said over time: statuses, connections, boots. */
+  readonly history: ChargerHistory;
 }

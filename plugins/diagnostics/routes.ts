@@ -85,7 +85,7 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
       handler: async () => {
         const now = ctx.core.clock.nowMs();
         const list = [];
-        for (const c of await ctx.core.chargers.records()) list.push((await chargerHealth(ctx.db, c, now, ctx.core.chargers.isOnline(c.id))).health);
+        for (const c of await ctx.core.chargers.records()) list.push((await chargerHealth(ctx.db, ctx.core.history, c, now, ctx.core.chargers.isOnline(c.id))).health);
         const active = store.active();
         return list.sort(byHealth).map((h) => ({ ...h, activeFindings: active.filter((f) => f.chargerId === h.chargerId).length }));
       },
@@ -97,7 +97,7 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
       handler: async ({ params }) => {
         const row = await mustExist(params.id);
         const now = ctx.core.clock.nowMs();
-        const { health, input } = await chargerHealth(ctx.db, row, now, ctx.core.chargers.isOnline(params.id));
+        const { health, input } = await chargerHealth(ctx.db, ctx.core.history, row, now, ctx.core.chargers.isOnline(params.id));
         return { ...health, ...history(input, now) };
       },
     },
