@@ -21,6 +21,8 @@ import { statsRoutes } from './http/routes/stats.js';
 import { createLogger } from './log.js';
 import { OcppServer } from './ocpp/server.js';
 import { Readings } from './readings.js';
+import { Transactions } from './transactions.js';
+import { ChargerHistory } from './history.js';
 import type { CoreServices } from './services.js';
 import type { Logger } from './types.js';
 
@@ -119,7 +121,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
     get publicUrl() {
       return core.http.publicUrl?.replace(/\/$/, '') ?? `${core.http.tls ? 'https' : 'http'}://${linkHost}:${http.port || core.http.port}`;
     },
-    clock, accounts, audit, writer, chargers, readings: new Readings(db),
+    clock, accounts, audit, writer, chargers, readings: new Readings(db), transactions: new Transactions(db), history: new ChargerHistory(db),
   };
 
   const routeDeps = {

@@ -5,7 +5,7 @@ import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
 import { redactCommand } from './redact.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, OcppServer } from './ocpp/server.js';
-import type { ChargerService, ChargerView, SendOptions } from './services.js';
+import type { ChargerRecord, ChargerService, ChargerView, ConnectorState, SendOptions } from './services.js';
 import { errorMessage } from './errors.js';
 
 /** Thrown by send(): a RemoteStartTransaction names a card the site refuses here; nothing was sent. */
@@ -15,21 +15,65 @@ export class CardRefusedError extends Error {
   }
 }
 
-type Row = Record<string, unknown>;
+/** A row of the core's `chargers` table. SQLite returns `approved` as 0/1. */
+export interface ChargerRow {
+  id: string;
+  name: string | null;
+  approved: boolean | number;
+  vendor: string | null;
+  model: string | null;
+  serial_number: string | null;
+  firmware_version: string | null;
+  iccid: string | null;
+  imsi: string | null;
+  meter_type: string | null;
+  meter_serial_number: string | null;
+  password_hash: string | null;
+  protocol: string | null;
+  boot_status: string | null;
+  registered_at: string;
+  last_seen_at: string | null;
+  last_boot_at: string | null;
+  last_heartbeat_at: string | null;
+}
 
-const view = (r: Row, connectors: Row[], ocpp: OcppServer): ChargerView => ({
-  id: r.id as string,
-  name: (r.name as string) ?? null,
-  online: ocpp.isOnline(r.id as string),
+/** A row of the core's `connectors` table: each connector's latest StatusNotification. */
+export interface ConnectorRow {
+  charger_id: string;
+  connector_id: number;
+  status: string;
+  error_code: string;
+  info: string | null;
+  vendor_id: string | null;
+  vendor_error_code: string | null;
+  status_at: string;
+}
+
+export function toConnectorState(c: ConnectorRow): ConnectorState {
+  return {
+    chargerId: c.charger_id, connectorId: Number(c.connector_id), status: c.status, errorCode: c.error_code,
+    info: c.info ?? null, vendorErrorCode: c.vendor_error_code ?? null, since: c.status_at,
+  };
+}
+
+const RECORD = ['id', 'name', 'approved', 'registered_at'] as const;
+const toRecord = (r: Pick<ChargerRow, (typeof RECORD)[number]>): ChargerRecord => ({
+  id: r.id, name: r.name ?? null, approved: Boolean(r.approved), registeredAt: r.registered_at,
+});
+
+const view = (r: ChargerRow, connectors: ConnectorRow[], ocpp: OcppServer): ChargerView => ({
+  id: r.id,
+  name: r.name ?? null,
+  online: ocpp.isOnline(r.id),
   approved: Boolean(r.approved),
-  vendor: (r.vendor as string) ?? null,
-  model: (r.model as string) ?? null,
-  firmwareVersion: (r.firmware_version as string) ?? null,
-  lastSeenAt: ocpp.lastSeen(r.id as string) ?? (r.last_seen_at as string) ?? null,
-  connectors: connectors.map((c) => ({
-    connectorId: c.connector_id as number, status: c.status as string, errorCode: c.error_code as string,
-    info: (c.info as string) ?? null, vendorErrorCode: (c.vendor_error_code as string) ?? null, since: c.status_at as string,
-  })),
+  vendor: r.vendor ?? null,
+  model: r.model ?? null,
+  firmwareVersion: r.firmware_version ?? null,
+  lastSeenAt: ocpp.lastSeen(r.id) ?? r.last_seen_at ?? null,
+  connectors: connectors.map((c) => {
+    const { chargerId: _, ...state } = toConnectorState(c);
+    return state;
+  }),
 });
 
 /** Charger lookups and remote commands, shared by the core's routes and the plugins. */
@@ -58,27 +102,44 @@ export class Chargers implements ChargerService {
 
   async list(): Promise<ChargerView[]> {
     const [rows, connectors] = await Promise.all([
-      this.#db('chargers').orderBy('id'),
-      this.#db('connectors').orderBy(['charger_id', 'connector_id']),
+      this.#db<ChargerRow>('chargers').orderBy('id'),
+      this.#db<ConnectorRow>('connectors').orderBy(['charger_id', 'connector_id']),
     ]);
-    const byCharger = new Map<string, Row[]>();
-    for (const c of connectors as Row[]) {
-      const list = byCharger.get(c.charger_id as string) ?? [];
+    const byCharger = new Map<string, ConnectorRow[]>();
+    for (const c of connectors) {
+      const list = byCharger.get(c.charger_id) ?? [];
       list.push(c);
-      byCharger.set(c.charger_id as string, list);
+      byCharger.set(c.charger_id, list);
     }
-    return (rows as Row[]).map((r) => view(r, byCharger.get(r.id as string) ?? [], this.#ocpp));
+    return rows.map((r) => view(r, byCharger.get(r.id) ?? [], this.#ocpp));
   }
 
   async get(id: string): Promise<ChargerView | null> {
-    const row = await this.#db('chargers').where({ id }).first();
+    const row = await this.#db<ChargerRow>('chargers').where({ id }).first();
     if (!row) return null;
-    const connectors = await this.#db('connectors').where({ charger_id: id }).orderBy('connector_id');
-    return view(row as Row, connectors as Row[], this.#ocpp);
+    const connectors = await this.#db<ConnectorRow>('connectors').where({ charger_id: id }).orderBy('connector_id');
+    return view(row, connectors, this.#ocpp);
   }
 
-  async row(id: string): Promise<Row | undefined> {
-    return this.#db('chargers').where({ id }).first();
+  async records(): Promise<ChargerRecord[]> {
+    return (await this.#db<ChargerRow>('chargers').orderBy('id').select(...RECORD)).map(toRecord);
+  }
+
+  async record(id: string): Promise<ChargerRecord | null> {
+    const row = await this.#db<ChargerRow>('chargers').where({ id }).first(...RECORD);
+    return row ? toRecord(row) : null;
+  }
+
+  async connectors(filter: { chargerId?: string; status?: string } = {}): Promise<ConnectorState[]> {
+    const q = this.#db<ConnectorRow>('connectors');
+    if (filter.chargerId !== undefined) q.where({ charger_id: filter.chargerId });
+    if (filter.status !== undefined) q.where({ status: filter.status });
+    return (await q).map(toConnectorState);
+  }
+
+  /** The whole row, for the core's own charger page. */
+  async row(id: string): Promise<ChargerRow | undefined> {
+    return this.#db<ChargerRow>('chargers').where({ id }).first();
   }
 
   authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer> {

@@ -69,6 +69,13 @@ export class Readings {
     return row?.v == null ? null : Number(row.v);
   }
 
+  /** Highest energy register total of the session and the time of the last one, e.g. to resume watching it after a restart. */
+  async energyHigh(transactionId: number, q: Pick<ReadingQuery, 'carSide'> = {}): Promise<{ wh: number | null; at: string | null }> {
+    const row = await this.#base(transactionId, { measurands: [ENERGY_REGISTER], totalsOnly: true, ...q })
+      .max({ wh: 'm.value' }).max({ at: 'm.at' }).first() as { wh?: number | null; at?: string | null } | undefined;
+    return { wh: row?.wh == null ? null : Number(row.wh), at: row?.at ?? null };
+  }
+
   /** Time of the session's last reading of any kind; null without readings. */
   async lastAt(transactionId: number): Promise<string | null> {
     const row = await this.#base(transactionId, {}).max('m.at as at').first() as { at?: string | null } | undefined;

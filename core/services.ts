@@ -2,8 +2,10 @@ import type { Accounts } from './accounts.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
 import type { GroupWriter } from './db/writer.js';
+import type { ChargerHistory } from './history.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { Readings } from './readings.js';
+import type { Transactions } from './transactions.js';
 
 /** A connected or known charger, as the API lists it. */
 export interface ChargerView {
@@ -15,7 +17,28 @@ export interface ChargerView {
   model: string | null;
   firmwareVersion: string | null;
   lastSeenAt: string | null;
-  connectors: Array<{ connectorId: number; status: string; errorCode: string; info: string | null; vendorErrorCode: string | null; since: string }>;
+  connectors: Array<Omit<ConnectorState, 'chargerId'>>;
+}
+
+/** A connector's latest status, as its last StatusNotification said. */
+export interface ConnectorState {
+  chargerId: string;
+  connectorId: number;
+  status: string;
+  errorCode: string;
+  info: string | null;
+  vendorErrorCode: string | null;
+  /** When the charger says the status began (its clock). */
+  since: string;
+}
+
+/** A stored charger without its live state: one query for all of them. */
+export interface ChargerRecord {
+  id: string;
+  name: string | null;
+  /** Pending chargers are not part of the network yet. */
+  approved: boolean;
+  registeredAt: string;
 }
 
 export interface SendOptions {
@@ -29,6 +52,11 @@ export interface ChargerService {
   onlineIds(): string[];
   list(): Promise<ChargerView[]>;
   get(chargerId: string): Promise<ChargerView | null>;
+  /** Every stored charger, by id, without connectors or live state. */
+  records(): Promise<ChargerRecord[]>;
+  record(chargerId: string): Promise<ChargerRecord | null>;
+  /** Latest connector statuses, of one charger or in one status (default: all). */
+  connectors(filter?: { chargerId?: string; status?: string }): Promise<ConnectorState[]>;
   /**
    * Sends an OCPP call and resolves with the charger's reply. Rejects with
    * ChargerOfflineError, ChargerTimeoutError, ChargerCallError or
@@ -55,4 +83,8 @@ export interface CoreServices {
   readonly chargers: ChargerService;
   /** Readings of a session, always from its own charger and connector. */
   readonly readings: Readings;
+  /** Charging sessions: by id, running ones, of an account, of a connector, of a period. */
+  readonly transactions: Transactions;
+  /** What chargers said over time: statuses, connections, boots. */
+  readonly history: ChargerHistory;
 }

@@ -5,8 +5,19 @@ import type { PluginContext } from '../../core/plugin.js';
 import type { UsersApi } from '../users/api.js';
 import type { AlertsConfig } from './config.js';
 import type { PushStore } from './push.js';
-import type { Row } from './store.js';
 import { formatSpan, quietUntil } from './time.js';
+
+/** A row of alerts_driver_notices. */
+interface DriverNoticeRow {
+  id: number; user_id: number; kind: string; dedupe_key: string; charger_id: string | null; connector_id: number | null;
+  title: string; body: string; url: string; expires_at: string | null; status: string; attempts: number;
+  next_attempt_at: string | null; last_error: string | null; created_at: string; sent_at: string | null;
+}
+
+/** A row of alerts_driver_prefs; disabled_kinds is a JSON list. */
+interface DriverPrefsRow {
+  user_id: number; disabled_kinds: string; quiet_from: string | null; quiet_to: string | null; updated_at: string;
+}
 
 /** What a driver may be told; each can be turned off by the driver. */
 export const DRIVER_KINDS = ['session-finished', 'car-idle', 'reservation-expiring', 'queue-turn', 'card-refused'] as const;
@@ -39,10 +50,10 @@ interface Queued {
 }
 
 export async function readPrefs(db: Knex, userId: number): Promise<DriverPrefs> {
-  const row = (await db('alerts_driver_prefs').where({ user_id: userId }).first()) as Row | undefined;
-  const off = new Set(row ? (JSON.parse(row.disabled_kinds as string) as string[]) : []);
+  const row = await db<DriverPrefsRow>('alerts_driver_prefs').where({ user_id: userId }).first();
+  const off = new Set(row ? (JSON.parse(row.disabled_kinds) as string[]) : []);
   const kinds = Object.fromEntries(DRIVER_KINDS.map((k) => [k, !off.has(k)])) as Record<DriverKind, boolean>;
-  const quietHours = row?.quiet_from ? { from: row.quiet_from as string, to: row.quiet_to as string } : null;
+  const quietHours = row?.quiet_from ? { from: row.quiet_from, to: row.quiet_to as string } : null;
   return { kinds, quietHours };
 }
 
@@ -102,7 +113,7 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
       title: q.title, body: q.body, url: '/#/p/drive', expires_at: q.expiresAt ?? null, status: 'pending', attempts: 0,
       next_attempt_at: next, last_error: null, created_at: new Date(now).toISOString(),
     };
-    const have = (await db('alerts_driver_notices').where({ dedupe_key: q.key }).first()) as Row | undefined;
+    const have = await db<DriverNoticeRow>('alerts_driver_notices').where({ dedupe_key: q.key }).first();
     if (!have) await db('alerts_driver_notices').insert(row);
     else if (have.status === 'cancelled') await db('alerts_driver_notices').where({ id: have.id }).update(row);
     else return;
@@ -136,14 +147,13 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
     }
     if (!cfg.idleAfter) return;
     // The car there belongs to the connector's open session, or to the one that stopped last (Finishing: still plugged in).
-    const tx = (await db('transactions').where({ charger_id: e.chargerId, connector_id: e.connectorId })
-      .orderBy('started_at', 'desc').first()) as Row | undefined;
-    if (!tx?.user_id) return;
-    const stoppedAt = tx.stopped_at as string | null;
+    const tx = await ctx.core.transactions.latestOn(e.chargerId, e.connectorId);
+    if (!tx?.userId) return;
+    const stoppedAt = tx.stoppedAt;
     if (stoppedAt && Date.parse(stoppedAt) < clock.nowMs() - IDLE_LOOKBACK_MS) return;
     const since = Math.min(clock.nowMs(), Date.parse(e.chargerTime) || clock.nowMs());
     await queue({
-      userId: Number(tx.user_id), kind: 'car-idle', key: `car-idle:${tx.id}`, chargerId: e.chargerId, connectorId: e.connectorId,
+      userId: tx.userId, kind: 'car-idle', key: `car-idle:${tx.id}`, chargerId: e.chargerId, connectorId: e.connectorId,
       notBeforeMs: since + cfg.idleAfter,
       title: `Please move your car from ${e.chargerId}`,
       body: `Your car has been plugged in at ${await where(e.chargerId, e.connectorId)} without charging for ${formatSpan(cfg.idleAfter)}. Please move it so the next driver can charge.`,
@@ -199,12 +209,12 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
     wake.unref();
   }
 
-  async function deliverRow(row: Row): Promise<void> {
+  async function deliverRow(row: DriverNoticeRow): Promise<void> {
     const nowMs = clock.nowMs();
     const now = new Date(nowMs).toISOString();
     const done = (status: string, why: string | null) =>
       db('alerts_driver_notices').where({ id: row.id }).update({ status, next_attempt_at: null, last_error: why, ...(status === 'sent' ? { sent_at: now } : {}) });
-    const expiresAt = row.expires_at as string | null;
+    const expiresAt = row.expires_at;
     if (expiresAt && expiresAt <= now) return void (await done('skipped', 'moot by the time it was due'));
     const userId = Number(row.user_id);
     const prefs = await readPrefs(db, userId);
@@ -225,7 +235,7 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
     if (delivered) return void (await done('sent', errors.length ? errors.join('; ') : null));
     if (!errors.length) return void (await done('skipped', 'every subscription was gone'));
     const attempts = Number(row.attempts) + 1;
-    if (Date.parse(row.created_at as string) + cfg.giveUpAfter <= nowMs) {
+    if (Date.parse(row.created_at) + cfg.giveUpAfter <= nowMs) {
       await db('alerts_driver_notices').where({ id: row.id }).update({ status: 'failed', attempts, next_attempt_at: null, last_error: errors.join('; ') });
       return;
     }
@@ -238,8 +248,8 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
     if (!started) return Promise.resolve();
     running ??= (async () => {
       try {
-        const due = (await db('alerts_driver_notices').where({ status: 'pending' }).andWhere('next_attempt_at', '<=', clock.iso())
-          .orderBy('id').limit(BATCH)) as Row[];
+        const due = await db<DriverNoticeRow>('alerts_driver_notices').where({ status: 'pending' }).andWhere('next_attempt_at', '<=', clock.iso())
+          .orderBy('id').limit(BATCH);
         for (const row of due) {
           await deliverRow(row).catch((err: unknown) => ctx.log.error(`driver notice ${row.id} failed: ${err instanceof Error ? err.message : String(err)}`));
         }

@@ -4,7 +4,7 @@ import type { AlertView } from './channels/channel.js';
 import { applyRules } from './config.js';
 import {
   addHistory, alertRow, cancelPending, details, insertId, mutedUntil, toAlert, toView,
-  type Row, type Runtime,
+  type AlertRow, type OutboxRow, type Runtime,
 } from './store.js';
 import { formatSpan } from './time.js';
 
@@ -24,7 +24,7 @@ export interface Problem {
 }
 
 // Every alert is shown from the moment it is raised; `held` only survives in rows written by older versions.
-const visible = (r: Row) => !r.held;
+const visible = (r: AlertRow) => !r.held;
 
 /**
  * Turns problems into alerts: one problem = one alert (repeats update it,
@@ -37,9 +37,9 @@ export function createEngine(rt: Runtime) {
   const clock = ctx.core.clock;
   const cfg = rt.config;
 
-  const emitAlert = (r: Row, event: 'alert.raised' | 'alert.updated' | 'alert.resolved') => ctx.emit(event, toAlert(r));
+  const emitAlert = (r: AlertRow, event: 'alert.raised' | 'alert.updated' | 'alert.resolved') => ctx.emit(event, toAlert(r));
 
-  async function create(p: Problem, severity: Severity, hold: boolean): Promise<Row> {
+  async function create(p: Problem, severity: Severity, hold: boolean): Promise<AlertRow> {
     const now = clock.iso();
     const muted = await mutedUntil(db, p.chargerId, now);
     // Shown at once; only the notice may wait: a charger that falls right after another one waits the outage
@@ -60,15 +60,15 @@ export function createEngine(rt: Runtime) {
   }
 
   /** The problem came back within the flap window: same alert, and a new round of notices only if it was announced resolved. */
-  async function reopen(last: Row, p: Problem, severity: Severity): Promise<Row> {
+  async function reopen(last: AlertRow, p: Problem, severity: Severity): Promise<AlertRow> {
     const now = clock.iso();
     const id = Number(last.id);
     const episode = Number(last.episode);
-    const resolvedSent = await db('alerts_outbox').where({ alert_id: id, kind: 'resolved', status: 'sent', episode }).first('id');
+    const resolvedSent = await db<OutboxRow>('alerts_outbox').where({ alert_id: id, kind: 'resolved', status: 'sent', episode }).first('id');
     await cancelPending(db, id, ['resolved']);
     const fresh = Boolean(resolvedSent);
     const muted = fresh ? await mutedUntil(db, p.chargerId, now) : null;
-    await db('alerts_alerts').where({ id }).update({
+    await db<AlertRow>('alerts_alerts').where({ id }).update({
       state: fresh || !last.acknowledged_at ? 'open' : 'acknowledged', resolved_at: null,
       flaps: Number(last.flaps) + 1, raise_count: Number(last.raise_count) + 1, last_raised_at: now,
       message: p.message, action: p.action ?? last.action, severity, finding_id: p.findingId ?? last.finding_id,
@@ -81,10 +81,10 @@ export function createEngine(rt: Runtime) {
   }
 
   /** Opens, updates or re-opens the alert of a problem; null when the rules ignore it. */
-  async function openProblem(p: Problem, hold = false): Promise<Row | null> {
+  async function openProblem(p: Problem, hold = false): Promise<AlertRow | null> {
     const severity = applyRules(cfg, p);
     if (!severity) return null;
-    const last = (await db('alerts_alerts').where({ problem_key: p.key }).orderBy('id', 'desc').first()) as Row | undefined;
+    const last = await db<AlertRow>('alerts_alerts').where({ problem_key: p.key }).orderBy('id', 'desc').first();
     // The bus orders events per handler, not across them: a raise or update can arrive after the clear of the
     // same finding (ids only grow, and a finding once cleared never comes back). Such a late event is stale.
     if (last && p.findingId !== null && (p.findingId === last.cleared_finding_id || (last.finding_id != null && p.findingId < Number(last.finding_id)))) {
@@ -92,7 +92,7 @@ export function createEngine(rt: Runtime) {
     }
     if (last && last.state !== 'resolved') {
       const changed = last.message !== p.message || last.severity !== severity;
-      await db('alerts_alerts').where({ id: last.id }).update({
+      await db<AlertRow>('alerts_alerts').where({ id: last.id }).update({
         message: p.message, severity, action: p.action ?? last.action, last_raised_at: clock.iso(),
         raise_count: Number(last.raise_count) + 1, finding_id: p.findingId ?? last.finding_id,
       });
@@ -100,7 +100,7 @@ export function createEngine(rt: Runtime) {
       if (changed) {
         // Now critical: notices held for quiet hours go out at once.
         if (severity === 'critical' && last.severity !== 'critical') {
-          await db('alerts_outbox').where({ alert_id: last.id, status: 'pending' }).whereIn('kind', ['raised', 'repeat'])
+          await db<OutboxRow>('alerts_outbox').where({ alert_id: last.id, status: 'pending' }).whereIn('kind', ['raised', 'repeat'])
             .whereNotNull('next_attempt_at').update({ next_attempt_at: clock.iso() });
         }
         await addHistory(db, Number(last.id), clock.iso(), 'updated', { severity, message: p.message });
@@ -108,7 +108,7 @@ export function createEngine(rt: Runtime) {
       }
       return row;
     }
-    if (last?.resolved_at && clock.nowMs() - Date.parse(last.resolved_at as string) <= cfg.flapWindow) return reopen(last, p, severity);
+    if (last?.resolved_at && clock.nowMs() - Date.parse(last.resolved_at) <= cfg.flapWindow) return reopen(last, p, severity);
     return create(p, severity, hold);
   }
 
@@ -122,9 +122,9 @@ export function createEngine(rt: Runtime) {
     if (!min || (await ctx.core.chargers.list()).length < min) return false;
     const now = clock.iso();
     const after = new Date(clock.nowMs() - cfg.outage.within).toISOString();
-    const others = (await db('alerts_alerts').where({ kind: 'offline' }).whereNot({ state: 'resolved' })
-      .whereNot({ problem_key: p.key }).andWhere('last_raised_at', '>=', after).select('charger_id')) as Row[];
-    for (const r of others) if (!(await mutedUntil(db, r.charger_id as string | null, now))) return true;
+    const others = await db<AlertRow>('alerts_alerts').where({ kind: 'offline' }).whereNot({ state: 'resolved' })
+      .whereNot({ problem_key: p.key }).andWhere('last_raised_at', '>=', after).select('charger_id');
+    for (const r of others) if (!(await mutedUntil(db, r.charger_id, now))) return true;
     return false;
   }
 
@@ -135,19 +135,19 @@ export function createEngine(rt: Runtime) {
       + `Their offline alerts are grouped into this one (one notice for all): ${list}.`;
   }
 
-  async function fold(outage: Row, members: Row[]): Promise<void> {
+  async function fold(outage: AlertRow, members: AlertRow[]): Promise<void> {
     const now = clock.iso();
     const oid = Number(outage.id);
     for (const m of members) {
-      await db('alerts_alerts').where({ id: m.id }).update({ folded_into: oid, held: false });
+      await db<AlertRow>('alerts_alerts').where({ id: m.id }).update({ folded_into: oid, held: false });
       // The first charger's notice stays (it was not delayed); the others' waiting notices are replaced by the outage's.
-      if ((m.notify_from as string) > (m.raised_at as string)) await cancelPending(db, Number(m.id), ['raised', 'repeat']);
+      if (m.notify_from > m.raised_at) await cancelPending(db, Number(m.id), ['raised', 'repeat']);
       await addHistory(db, Number(m.id), now, 'folded', { into: oid });
     }
-    const all = (await db('alerts_alerts').where({ folded_into: oid }).select('charger_id')) as Row[];
-    const chargers = [...new Set(all.map((r) => r.charger_id as string).filter(Boolean))].sort();
-    const since = (await db('alerts_alerts').where({ folded_into: oid }).min({ s: 'since' }).first()) as { s?: string } | undefined;
-    await db('alerts_alerts').where({ id: oid }).update({
+    const all = await db<AlertRow>('alerts_alerts').where({ folded_into: oid }).select('charger_id');
+    const chargers = [...new Set(all.map((r) => r.charger_id).filter((c): c is string => Boolean(c)))].sort();
+    const since = (await db<AlertRow>('alerts_alerts').where({ folded_into: oid }).min({ s: 'since' }).first()) as { s?: string } | undefined;
+    await db<AlertRow>('alerts_alerts').where({ id: oid }).update({
       message: await outageMessage(chargers), details: JSON.stringify({ chargers }), ...(since?.s ? { since: since.s } : {}),
     });
     await addHistory(db, oid, now, 'updated', { chargers });
@@ -155,40 +155,41 @@ export function createEngine(rt: Runtime) {
   }
 
   /** A new offline alert: join a running outage, or start one when enough chargers went offline together. */
-  async function checkOutage(row: Row): Promise<void> {
+  async function checkOutage(row: AlertRow): Promise<void> {
     const min = cfg.outage.minChargers;
     if (!min || row.folded_into) return;
     // A charger switched off for planned work is no sign of a power cut: it neither starts nor joins an outage.
     const now = clock.iso();
-    if (await mutedUntil(db, row.charger_id as string | null, now)) return;
-    const running = (await db('alerts_alerts').where({ kind: 'power-outage' }).whereNot({ state: 'resolved' }).orderBy('id', 'desc').first()) as Row | undefined;
+    if (await mutedUntil(db, row.charger_id, now)) return;
+    const running = await db<AlertRow>('alerts_alerts').where({ kind: 'power-outage' }).whereNot({ state: 'resolved' }).orderBy('id', 'desc').first();
     if (running) return fold(running, [row]);
     const after = new Date(clock.nowMs() - cfg.outage.within).toISOString();
-    const candidates = (await db('alerts_alerts').where({ kind: 'offline' }).whereNot({ state: 'resolved' })
-      .whereNull('folded_into').andWhere('last_raised_at', '>=', after)) as Row[];
-    const group: Row[] = [];
-    for (const r of candidates) if (!(await mutedUntil(db, r.charger_id as string | null, now))) group.push(r);
-    const chargers = [...new Set(group.map((r) => r.charger_id as string))];
+    const candidates = await db<AlertRow>('alerts_alerts').where({ kind: 'offline' }).whereNot({ state: 'resolved' })
+      .whereNull('folded_into').andWhere('last_raised_at', '>=', after);
+    const group: AlertRow[] = [];
+    for (const r of candidates) if (!(await mutedUntil(db, r.charger_id, now))) group.push(r);
+    // Offline alerts always name their charger.
+    const chargers = [...new Set(group.flatMap((r) => (r.charger_id === null ? [] : [r.charger_id])))];
     if (chargers.length < min) return;
     const outage = await openProblem({
       key: 'power-outage', kind: 'power-outage', severity: 'critical', chargerId: null, connectorId: null, findingId: null,
       message: await outageMessage(chargers.sort()), action: null,
-      since: group.map((r) => r.since as string).sort()[0] ?? clock.iso(),
+      since: group.map((r) => r.since).sort()[0] ?? clock.iso(),
     });
     if (outage) await fold(outage, group);
   }
 
-  async function resolveRow(row: Row, by: string, findingId: number | null = null): Promise<void> {
+  async function resolveRow(row: AlertRow, by: string, findingId: number | null = null): Promise<void> {
     const now = clock.iso();
     const id = Number(row.id);
-    await db('alerts_alerts').where({ id }).update({ state: 'resolved', resolved_at: now, ...(findingId !== null ? { cleared_finding_id: findingId } : {}) });
+    await db<AlertRow>('alerts_alerts').where({ id }).update({ state: 'resolved', resolved_at: now, ...(findingId !== null ? { cleared_finding_id: findingId } : {}) });
     await addHistory(db, id, now, 'resolved', { by });
     await cancelPending(db, id, ['raised', 'repeat']);
     // A resolved notice goes to each channel that was told, after the resolve delay (a flapping alert waits the flap window).
     // A charger grouped into an outage gets none of its own: the outage's one all-clear speaks for every charger in it,
     // including the first one, whose own notice went out before the outage was known.
-    const members = row.kind === 'power-outage' ? ((await db('alerts_alerts').where({ folded_into: id }).select('id')) as Row[]).map((r) => Number(r.id)) : [];
-    const told = row.folded_into ? [] : (await db('alerts_outbox')
+    const members = row.kind === 'power-outage' ? (await db<AlertRow>('alerts_alerts').where({ folded_into: id }).select('id')).map((r) => Number(r.id)) : [];
+    const told = row.folded_into ? [] : (await db<OutboxRow>('alerts_outbox')
       .where((w) => w.where({ alert_id: id, episode: row.episode }).orWhereIn('alert_id', members))
       .where({ status: 'sent' }).whereIn('kind', ['raised', 'repeat'])
       .groupBy('channel').select('channel').max({ level: 'level' })) as Array<{ channel: string; level: number }>;
@@ -196,11 +197,11 @@ export function createEngine(rt: Runtime) {
     const at = new Date(clock.nowMs() + delay).toISOString();
     for (const t of told) {
       const key = `${id}:${t.channel}:${t.level}:resolved:${row.episode}`;
-      const existing = (await db('alerts_outbox').where({ dedupe_key: key }).first()) as Row | undefined;
+      const existing = await db<OutboxRow>('alerts_outbox').where({ dedupe_key: key }).first();
       if (existing?.status === 'cancelled') {
-        await db('alerts_outbox').where({ id: existing.id }).update({ status: 'pending', next_attempt_at: at, attempts: 0, last_error: null });
+        await db<OutboxRow>('alerts_outbox').where({ id: existing.id }).update({ status: 'pending', next_attempt_at: at, attempts: 0, last_error: null });
       } else if (!existing) {
-        await db('alerts_outbox').insert({
+        await db<OutboxRow>('alerts_outbox').insert({
           alert_id: id, channel: t.channel, level: t.level, episode: row.episode, kind: 'resolved', dedupe_key: key,
           status: 'pending', attempts: 0, next_attempt_at: at, created_at: now,
         });
@@ -213,12 +214,12 @@ export function createEngine(rt: Runtime) {
     if (row.folded_into) {
       const outage = await alertRow(db, Number(row.folded_into));
       if (outage && outage.state !== 'resolved') {
-        const left = (await db('alerts_alerts').where({ folded_into: outage.id }).whereNot({ state: 'resolved' })) as Row[];
+        const left = await db<AlertRow>('alerts_alerts').where({ folded_into: outage.id }).whereNot({ state: 'resolved' });
         if (left.length < cfg.outage.minChargers) {
           await resolveRow(outage, 'power back');
           // Still offline after the power came back: each is its own problem now, and its escalation starts over.
           for (const m of left) {
-            await db('alerts_alerts').where({ id: m.id }).update({ folded_into: null, held: false, notify_from: now, level: -1, repeats: 0 });
+            await db<AlertRow>('alerts_alerts').where({ id: m.id }).update({ folded_into: null, held: false, notify_from: now, level: -1, repeats: 0 });
             await addHistory(db, Number(m.id), now, 'unfolded', { from: Number(outage.id) });
           }
         }
@@ -240,7 +241,7 @@ export function createEngine(rt: Runtime) {
     /** The problem is gone: resolve its alert (unless the clear is about an older finding than the alert's). */
     async clear(key: string, findingId: number | null = null): Promise<void> {
       await rt.serial(async () => {
-        const row = (await db('alerts_alerts').where({ problem_key: key }).whereNot({ state: 'resolved' }).orderBy('id', 'desc').first()) as Row | undefined;
+        const row = await db<AlertRow>('alerts_alerts').where({ problem_key: key }).whereNot({ state: 'resolved' }).orderBy('id', 'desc').first();
         if (!row) return;
         if (findingId !== null && row.finding_id != null && findingId < Number(row.finding_id)) return;
         await resolveRow(row, 'cleared', findingId);
@@ -256,7 +257,7 @@ export function createEngine(rt: Runtime) {
         if (row.state === 'resolved') throw ApiError.conflict(`alert ${id} is already resolved`);
         if (row.state === 'acknowledged') return { row, changed: false };
         const now = clock.iso();
-        await db('alerts_alerts').where({ id }).update({ state: 'acknowledged', acknowledged_at: now, acknowledged_by: by });
+        await db<AlertRow>('alerts_alerts').where({ id }).update({ state: 'acknowledged', acknowledged_at: now, acknowledged_by: by });
         await cancelPending(db, id, ['raised', 'repeat']);
         await addHistory(db, id, now, 'acknowledged', { by, via });
         return { row: (await alertRow(db, id))!, changed: true };
@@ -282,7 +283,7 @@ export function createEngine(rt: Runtime) {
     },
 
     /** Members of a power outage (charger ids), for notices and the API. */
-    members(row: Row): string[] | undefined {
+    members(row: AlertRow): string[] | undefined {
       return row.kind === 'power-outage' ? details(row).chargers ?? [] : undefined;
     },
   };

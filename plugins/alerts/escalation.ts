@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { ladder } from './config.js';
-import { addHistory, mutedUntil, toAlert, type Row, type Runtime } from './store.js';
+import { addHistory, mutedUntil, toAlert, type AlertRow, type OutboxRow, type Runtime } from './store.js';
 
 /**
  * One pass of the escalation ladder, run by the `escalate` job and after
@@ -16,30 +16,30 @@ export async function escalate(rt: Runtime): Promise<void> {
   const now = new Date(nowMs).toISOString();
   const levels = ladder(rt.config);
 
-  const held = (await db('alerts_alerts').where({ held: true }).whereNot({ state: 'resolved' }).whereNull('folded_into')
-    .andWhere('notify_from', '<=', now)) as Row[];
+  const held = await db<AlertRow>('alerts_alerts').where({ held: true }).whereNot({ state: 'resolved' }).whereNull('folded_into')
+    .andWhere('notify_from', '<=', now);
   for (const row of held) {
-    await db('alerts_alerts').where({ id: row.id }).update({ held: false, announced: true });
+    await db<AlertRow>('alerts_alerts').where({ id: row.id }).update({ held: false, announced: true });
     await addHistory(db, Number(row.id), now, 'released');
     ctx.emit(row.announced ? 'alert.updated' : 'alert.raised', toAlert({ ...row, held: false }));
   }
 
   // A charger grouped into an outage is told about no more, except the first to fall: its first notice is
   // not held back by the outage that formed after it (notify_from = raised_at marks a notice that did not wait).
-  const open = (await db('alerts_alerts').where({ state: 'open', held: false })
-    .andWhere((w) => w.whereNull('folded_into').orWhere((f) => f.where({ level: -1 }).andWhereRaw('notify_from <= raised_at')))) as Row[];
+  const open = await db<AlertRow>('alerts_alerts').where({ state: 'open', held: false })
+    .andWhere((w) => w.whereNull('folded_into').orWhere((f) => f.where({ level: -1 }).andWhereRaw('notify_from <= raised_at')));
   for (const row of open) {
     const id = Number(row.id);
-    const muted = await mutedUntil(db, row.charger_id as string | null, now);
+    const muted = await mutedUntil(db, row.charger_id, now);
     if (muted) {
       // Escalation starts over when the maintenance window ends.
-      if ((row.notify_from as string) < muted) {
+      if (row.notify_from < muted) {
         await db('alerts_alerts').where({ id }).update({ notify_from: muted, level: -1, repeats: 0 });
         await addHistory(db, id, now, 'muted', { until: muted });
       }
       continue;
     }
-    const start = Date.parse(row.notify_from as string);
+    const start = Date.parse(row.notify_from);
     let level = Number(row.level);
     let repeats = Number(row.repeats);
     const queue: Array<{ level: number; kind: 'raised' | 'repeat'; n: number }> = [];
@@ -61,22 +61,22 @@ export async function escalate(rt: Runtime): Promise<void> {
     if (!queue.length) continue;
     await db.transaction(async (trx) => {
       for (const q of queue) await enqueue(trx, rt, row, levels[q.level]!.channels, q, now);
-      await trx('alerts_alerts').where({ id }).update({ level, repeats });
+      await trx<AlertRow>('alerts_alerts').where({ id }).update({ level, repeats });
     });
   }
 }
 
 async function enqueue(
-  db: Knex, rt: Runtime, row: Row, channels: Array<{ channel: string; recipient: string | null }>,
+  db: Knex, rt: Runtime, row: AlertRow, channels: Array<{ channel: string; recipient: string | null }>,
   q: { level: number; kind: 'raised' | 'repeat'; n: number }, now: string,
 ): Promise<void> {
   const episode = Number(row.episode);
   for (const { channel, recipient } of channels) {
     // A reminder to a channel that has not even received the last notice (peer down, quiet hours) would only pile up.
-    if (q.kind === 'repeat' && await db('alerts_outbox').where({ alert_id: row.id, channel }).whereIn('kind', ['raised', 'repeat'])
+    if (q.kind === 'repeat' && await db<OutboxRow>('alerts_outbox').where({ alert_id: row.id, channel }).whereIn('kind', ['raised', 'repeat'])
       .whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at').first('id')) continue;
     const key = `${row.id}:${channel}:${q.level}:${q.kind}:${episode}${q.kind === 'repeat' ? `.${q.n}` : ''}`;
-    await db('alerts_outbox').insert({
+    await db<OutboxRow>('alerts_outbox').insert({
       alert_id: row.id, channel, recipient, level: q.level, episode, kind: q.kind, dedupe_key: key,
       status: 'pending', attempts: 0, next_attempt_at: now, created_at: now,
     }).onConflict('dedupe_key').ignore();

@@ -12,7 +12,7 @@ import { createDelivery } from './outbox.js';
 import { loadVapid, pushStore, type VapidKeys } from './push.js';
 import { pushRoutes } from './push-routes.js';
 import { alertRoutes } from './routes.js';
-import type { LiveChannel, Row, Runtime } from './store.js';
+import type { LiveChannel, Runtime, SettingRow } from './store.js';
 
 /** How often the jobs look for due escalation levels and due deliveries (clock.advance() runs them at once). */
 const ESCALATE_EVERY_MS = 5_000;
@@ -125,12 +125,12 @@ export default definePlugin({
     return {
       async start() {
         // The ack-link key is made once and kept, so links in old messages stay valid across restarts.
-        const row = (await ctx.db('alerts_settings').where({ key: 'ack-secret' }).first()) as Row | undefined;
+        const row = await ctx.db<SettingRow>('alerts_settings').where({ key: 'ack-secret' }).first();
         if (row) secret = row.value as string;
         else {
           secret = randomBytes(32).toString('base64url');
           await ctx.db('alerts_settings').insert({ key: 'ack-secret', value: secret }).onConflict('key').ignore();
-          secret = ((await ctx.db('alerts_settings').where({ key: 'ack-secret' }).first()) as Row).value as string;
+          secret = (await ctx.db<SettingRow>('alerts_settings').where({ key: 'ack-secret' }).first())!.value;
         }
         // Web Push keys are made once and kept: browsers subscribed with this public key.
         vapid = await loadVapid(ctx.db, config.push);

@@ -1,6 +1,6 @@
-import type { AlertView, Notice, NoticeKind } from './channels/channel.js';
+import type { AlertView, Notice } from './channels/channel.js';
 import { composeNotice } from './messages.js';
-import { alertRow, details, toView, type Row, type Runtime } from './store.js';
+import { alertRow, details, toView, type AlertRow, type OutboxRow, type Runtime } from './store.js';
 import { quietUntil } from './time.js';
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -15,8 +15,8 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The first notice of the first charger of an outage: it went (or goes) out before the outage was known, undelayed. */
-const firstOfOutage = (row: Row, alert: Row) =>
-  row.kind === 'raised' && Number(row.level) === 0 && (alert.notify_from as string) <= (alert.raised_at as string);
+const firstOfOutage = (row: OutboxRow, alert: AlertRow) =>
+  row.kind === 'raised' && Number(row.level) === 0 && alert.notify_from <= alert.raised_at;
 
 /**
  * The sender: delivers due outbox rows, one channel's rows in order and the
@@ -34,20 +34,20 @@ export function createDelivery(rt: Runtime) {
 
   const backoff = (attempts: number) => Math.min(rt.config.retry.max, rt.config.retry.first * 2 ** Math.max(0, attempts - 1));
 
-  async function noticeFor(row: Row, alert: Row): Promise<Notice> {
+  async function noticeFor(row: OutboxRow, alert: AlertRow): Promise<Notice> {
     return composeNotice(rt, {
-      kind: row.kind as NoticeKind, key: row.dedupe_key as string, level: Number(row.level), channel: row.channel as string,
+      kind: row.kind, key: row.dedupe_key, level: Number(row.level), channel: row.channel,
       alert: toView(alert), members: alert.kind === 'power-outage' ? details(alert).chargers : undefined, again: Number(row.episode) > 0,
     });
   }
 
-  async function deliverRow(row: Row): Promise<'sent' | 'failed' | 'skipped'> {
-    const name = row.channel as string;
+  async function deliverRow(row: OutboxRow): Promise<'sent' | 'failed' | 'skipped'> {
+    const name = row.channel;
     const ch = rt.channels.get(name);
     const nowMs = clock.nowMs();
     const now = new Date(nowMs).toISOString();
     if (!ch) {
-      await db('alerts_outbox').where({ id: row.id }).update({ status: 'failed', next_attempt_at: null, last_error: `channel ${name} is no longer configured` });
+      await db<OutboxRow>('alerts_outbox').where({ id: row.id }).update({ status: 'failed', next_attempt_at: null, last_error: `channel ${name} is no longer configured` });
       return 'skipped';
     }
     if (!ch.sender) return 'failed';
@@ -57,13 +57,13 @@ export function createDelivery(rt: Runtime) {
       || ((row.kind === 'raised' || row.kind === 'repeat') && (alert.state !== 'open' || (Boolean(alert.folded_into) && !firstOfOutage(row, alert))))
       || (row.kind === 'resolved' && alert.state !== 'resolved');
     if (!alert || moot) {
-      await db('alerts_outbox').where({ id: row.id }).update({ status: 'cancelled', next_attempt_at: null });
+      await db<OutboxRow>('alerts_outbox').where({ id: row.id }).update({ status: 'cancelled', next_attempt_at: null });
       return 'skipped';
     }
     if (alert.severity !== 'critical') {
       const until = quietUntil(nowMs, ch.config.quietHours, ctx.core.site.timezone);
       if (until) {
-        await db('alerts_outbox').where({ id: row.id }).update({ next_attempt_at: new Date(until).toISOString() });
+        await db<OutboxRow>('alerts_outbox').where({ id: row.id }).update({ next_attempt_at: new Date(until).toISOString() });
         return 'skipped';
       }
     }
@@ -72,15 +72,15 @@ export function createDelivery(rt: Runtime) {
       const notice = await noticeFor(row, alert);
       await withTimeout(ch.sender.send(notice), ch.config.timeout + 2000, `sending to ${name}`);
       // Sent is sent, even if an ack or a resolve cancelled the row while it was on its way.
-      await db('alerts_outbox').where({ id: row.id }).whereIn('status', ['pending', 'failed', 'cancelled'])
+      await db<OutboxRow>('alerts_outbox').where({ id: row.id }).whereIn('status', ['pending', 'failed', 'cancelled'])
         .update({ status: 'sent', attempts, sent_at: clock.iso(), last_attempt_at: now, next_attempt_at: null, last_error: null });
       if (row.kind !== 'resolved') await resolvedMeanwhile(row);
       if (Number(row.attempts) > 0) ctx.log.info(`channel ${name} delivered alert ${row.alert_id} after ${attempts} attempts`);
       return 'sent';
     } catch (err) {
-      const giveUp = nowMs - Date.parse(row.created_at as string) > rt.config.retry.giveUpAfter;
+      const giveUp = nowMs - Date.parse(row.created_at) > rt.config.retry.giveUpAfter;
       const next = giveUp ? null : new Date(nowMs + backoff(attempts)).toISOString();
-      await db('alerts_outbox').where({ id: row.id }).update({ status: 'failed', attempts, last_attempt_at: now, next_attempt_at: next, last_error: message(err).slice(0, 500) });
+      await db<OutboxRow>('alerts_outbox').where({ id: row.id }).update({ status: 'failed', attempts, last_attempt_at: now, next_attempt_at: next, last_error: message(err).slice(0, 500) });
       if (next) blockedUntil.set(name, Date.parse(next));
       ctx.log.warn(`channel ${name}: alert ${row.alert_id} ${row.kind} not delivered (attempt ${attempts}${next ? `, next at ${next}` : ', giving up'}): ${message(err)}`);
       return 'failed';
@@ -88,7 +88,7 @@ export function createDelivery(rt: Runtime) {
   }
 
   /** A resolve that came while a raise notice was on its way did not count this channel as told: tell it now. */
-  async function resolvedMeanwhile(row: Row): Promise<void> {
+  async function resolvedMeanwhile(row: OutboxRow): Promise<void> {
     const alert = await alertRow(db, Number(row.alert_id));
     if (alert?.state !== 'resolved' || Number(alert.episode) !== Number(row.episode)) return;
     const now = clock.iso();
@@ -104,10 +104,10 @@ export function createDelivery(rt: Runtime) {
 
   async function deliverOnce(): Promise<void> {
     const nowMs = clock.nowMs();
-    const rows = (await db('alerts_outbox').whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at')
-      .andWhere('next_attempt_at', '<=', new Date(nowMs).toISOString()).orderBy('id').limit(500)) as Row[];
-    const byChannel = new Map<string, Row[]>();
-    for (const r of rows) byChannel.set(r.channel as string, [...(byChannel.get(r.channel as string) ?? []), r]);
+    const rows = await db<OutboxRow>('alerts_outbox').whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at')
+      .andWhere('next_attempt_at', '<=', new Date(nowMs).toISOString()).orderBy('id').limit(500);
+    const byChannel = new Map<string, OutboxRow[]>();
+    for (const r of rows) byChannel.set(r.channel, [...(byChannel.get(r.channel) ?? []), r]);
     await Promise.all([...byChannel].map(async ([name, list]) => {
       if ((blockedUntil.get(name) ?? 0) > nowMs) return;
       blockedUntil.delete(name);

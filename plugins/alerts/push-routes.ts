@@ -5,7 +5,7 @@ import { ROLES, type RouteSpec } from '../../core/types.js';
 import { QuietHours } from './config.js';
 import { DRIVER_KINDS, readPrefs, writePrefs } from './drivers.js';
 import type { PushStore } from './push.js';
-import { insertId, type Row } from './store.js';
+import { insertId, type PushSubscriptionDbRow } from './store.js';
 
 const B64URL = '^[A-Za-z0-9_-]+=*$';
 
@@ -60,7 +60,7 @@ export function pushRoutes(db: Knex, push: () => PushStore, nowIso: () => string
       method: 'DELETE', path: '/push/subscriptions/{id}', roles: anyone, summary: 'Removes one of the logged-in account\'s push subscriptions',
       params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
       handler: async ({ params, principal }, h) => {
-        const row = (await db('alerts_push_subscriptions').where({ id: params.id }).first()) as Row | undefined;
+        const row = await db<PushSubscriptionDbRow>('alerts_push_subscriptions').where({ id: params.id }).first();
         if (!row || (row.username !== principal!.username && principal!.role !== 'admin')) throw ApiError.notFound(`push subscription ${params.id}`);
         await db('alerts_push_subscriptions').where({ id: params.id }).delete();
         return h.response().code(204);

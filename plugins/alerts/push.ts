@@ -3,7 +3,7 @@ import { Agent } from 'node:https';
 import webpush from 'web-push';
 import type { Knex } from 'knex';
 import type { Logger } from '../../core/types.js';
-import type { Row } from './store.js';
+import type { PushSubscriptionDbRow, SettingRow } from './store.js';
 
 /** A browser's push subscription, as stored for an account. */
 export interface PushSubscriptionRow {
@@ -57,8 +57,8 @@ export async function loadVapid(db: Knex, configured: { vapidPublicKey?: string;
     return { publicKey: configured.vapidPublicKey, privateKey: configured.vapidPrivateKey };
   }
   const read = async () => {
-    const rows = (await db('alerts_settings').whereIn('key', ['vapid-public', 'vapid-private'])) as Row[];
-    const get = (k: string) => rows.find((r) => r.key === k)?.value as string | undefined;
+    const rows = await db<SettingRow>('alerts_settings').whereIn('key', ['vapid-public', 'vapid-private']);
+    const get = (k: string) => rows.find((r) => r.key === k)?.value;
     const publicKey = get('vapid-public');
     const privateKey = get('vapid-private');
     return publicKey && privateKey ? { publicKey, privateKey } : null;
@@ -70,8 +70,8 @@ export async function loadVapid(db: Knex, configured: { vapidPublicKey?: string;
   return (await read())!;
 }
 
-const toSubscription = (r: Row): PushSubscriptionRow => ({
-  id: Number(r.id), username: r.username as string, endpoint: r.endpoint as string, p256dh: r.p256dh as string, auth: r.auth as string,
+const toSubscription = (r: PushSubscriptionDbRow): PushSubscriptionRow => ({
+  id: Number(r.id), username: r.username, endpoint: r.endpoint, p256dh: r.p256dh, auth: r.auth,
 });
 
 export function pushStore(db: Knex, keys: () => VapidKeys, defaults: PushDefaults, log: Logger): PushStore {
@@ -88,14 +88,14 @@ export function pushStore(db: Knex, keys: () => VapidKeys, defaults: PushDefault
       const names = (await db('accounts').where((w) => {
         w.whereIn('username', accounts);
         if (roles.length) w.orWhereIn('role', roles);
-      }).andWhere({ disabled: false }).select('username')) as Row[];
+      }).andWhere({ disabled: false }).select('username')) as Array<{ username: string }>;
       if (!names.length) return [];
-      const rows = (await db('alerts_push_subscriptions').whereIn('username', names.map((r) => r.username as string)).orderBy('id')) as Row[];
+      const rows = await db<PushSubscriptionDbRow>('alerts_push_subscriptions').whereIn('username', names.map((r) => r.username)).orderBy('id');
       return rows.map(toSubscription);
     },
     async subscriptionsOfUser(userId) {
       const rows = (await db('alerts_push_subscriptions as s').join('accounts as a', 'a.username', 's.username')
-        .where({ 'a.id': userId, 'a.disabled': false }).select('s.*').orderBy('s.id')) as Row[];
+        .where({ 'a.id': userId, 'a.disabled': false }).select('s.*').orderBy('s.id')) as PushSubscriptionDbRow[];
       return rows.map(toSubscription);
     },
     async remove(id) {

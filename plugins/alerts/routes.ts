@@ -5,7 +5,10 @@ import { STAFF, type RouteSpec } from '../../core/types.js';
 import { ackPage, verifyAck, type AckClaim } from './ack-link.js';
 import type { Engine } from './engine.js';
 import type { Delivery } from './outbox.js';
-import { alertRow, cancelPending, details, toView, type Row, type Runtime } from './store.js';
+import {
+  alertRow, cancelPending, details, toDelivery, toHistoryEntry, toMaintenance, toView,
+  type AlertRow, type HistoryRow, type MaintenanceRow, type OutboxRow, type Runtime,
+} from './store.js';
 import { formatLocal } from './time.js';
 
 const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
@@ -13,16 +16,6 @@ const ACKERS: Array<'technician' | 'installer'> = ['technician', 'installer'];
 const AckToken = Type.Object({ token: Type.String({ minLength: 1, maxLength: 1000 }) });
 const StateQ = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
 const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('cancelled')]);
-
-function deliveryView(r: Row, types: Map<string, string>) {
-  return {
-    id: Number(r.id), alertId: r.alert_id === null ? null : Number(r.alert_id), channel: r.channel as string,
-    type: types.get(r.channel as string) ?? null, recipient: (r.recipient as string | null) ?? null,
-    level: Number(r.level), kind: r.kind as string, status: r.status as string, attempts: Number(r.attempts),
-    nextAttemptAt: (r.next_attempt_at as string | null) ?? null, lastError: (r.last_error as string | null) ?? null,
-    createdAt: r.created_at as string, sentAt: (r.sent_at as string | null) ?? null, lastAttemptAt: (r.last_attempt_at as string | null) ?? null,
-  };
-}
 
 export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): RouteSpec[] {
   const { ctx } = rt;
@@ -34,7 +27,7 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
 
   type AckPage = { code: number; title: string; lines: string[] };
   /** An ack link's alert, still open; or the page that says why there is nothing to acknowledge. */
-  const checkAckLink = async (token: string): Promise<{ page: AckPage } | { claim: AckClaim; row: Record<string, unknown> }> => {
+  const checkAckLink = async (token: string): Promise<{ page: AckPage } | { claim: AckClaim; row: AlertRow }> => {
     const page = (code: number, title: string, lines: string[]) => ({ page: { code, title, lines } });
     const claim = verifyAck(rt.secret(), token);
     if (!claim) return page(404, 'Unknown link', ['This acknowledgement link is not valid.']);
@@ -61,13 +54,13 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
       }),
       handler: async ({ query }) => {
         // Every alert, from the moment it is raised; a charger grouped into an outage says so (groupedInto).
-        const q = db('alerts_alerts')
+        const q = db<AlertRow>('alerts_alerts')
           .orderByRaw("case state when 'open' then 0 when 'acknowledged' then 1 else 2 end")
           .orderBy('id', 'desc').limit(query.limit);
         if (query.state) q.andWhere({ state: query.state });
         if (query.chargerId) q.andWhere({ charger_id: query.chargerId });
         if (query.kind) q.andWhere({ kind: query.kind });
-        return ((await q) as Row[]).map((r) => ({
+        return (await q).map((r) => ({
           ...toView(r), chargers: engine.members(r), groupedInto: r.folded_into === null || r.folded_into === undefined ? null : Number(r.folded_into),
         }));
       },
@@ -81,11 +74,11 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
         limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
       }),
       handler: async ({ query }) => {
-        const q = db('alerts_outbox').orderBy('id', 'desc').limit(query.limit);
+        const q = db<OutboxRow>('alerts_outbox').orderBy('id', 'desc').limit(query.limit);
         if (query.status) q.where({ status: query.status });
         if (query.channel) q.where({ channel: query.channel });
         if (query.alertId) q.where({ alert_id: query.alertId });
-        return ((await q) as Row[]).map((r) => deliveryView(r, types));
+        return (await q).map((r) => toDelivery(r, types));
       },
     },
     {
@@ -93,7 +86,7 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
       summary: 'Configured channels with their health and last delivery; targets (addresses, URLs) only for installers and admins, never secrets',
       handler: async ({ principal }) => Promise.all([...rt.channels].map(async ([name, ch]) => {
         const seesTargets = principal!.role === 'admin' || principal!.role === 'installer';
-        const last = (await db('alerts_outbox').where({ channel: name }).whereNotNull('last_attempt_at').orderBy('last_attempt_at', 'desc').orderBy('id', 'desc').first()) as Row | undefined;
+        const last = await db<OutboxRow>('alerts_outbox').where({ channel: name }).whereNotNull('last_attempt_at').orderBy('last_attempt_at', 'desc').orderBy('id', 'desc').first();
         const waiting = (await db('alerts_outbox').where({ channel: name }).whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at').count({ n: '*' }).first()) as { n: number | string } | undefined;
         return {
           name, type: ch.config.type, target: seesTargets ? ch.target : null, quietHours: ch.config.quietHours ?? null,
@@ -120,13 +113,10 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
       query: Type.Object({ all: Type.Boolean({ default: false }), chargerId: Type.Optional(Type.String()) }),
       handler: async ({ query }) => {
         const now = clock.iso();
-        const q = db('alerts_maintenance').orderBy('until', 'desc');
+        const q = db<MaintenanceRow>('alerts_maintenance').orderBy('until', 'desc');
         if (!query.all) q.where('until', '>', now);
         if (query.chargerId) q.where({ charger_id: query.chargerId });
-        return ((await q) as Row[]).map((r) => ({
-          id: Number(r.id), chargerId: r.charger_id, until: r.until, reason: r.reason ?? null,
-          createdBy: r.created_by, createdAt: r.created_at, active: (r.until as string) > now,
-        }));
+        return (await q).map((r) => toMaintenance(r, now));
       },
     },
     {
@@ -145,7 +135,7 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
         const [out] = await db('alerts_maintenance').insert(row).returning('id');
         const id = Number(typeof out === 'object' && out !== null ? (out as { id: unknown }).id : out);
         await rt.serial(async () => {
-          const open = (await db('alerts_alerts').where({ charger_id: payload.chargerId }).whereNot({ state: 'resolved' }).select('id')) as Row[];
+          const open = await db<AlertRow>('alerts_alerts').where({ charger_id: payload.chargerId }).whereNot({ state: 'resolved' }).select('id');
           for (const a of open) await cancelPending(db, Number(a.id), ['raised', 'repeat']);
         });
         await ctx.core.audit.record(principal!.username, 'alert.maintenance', payload.chargerId, { until: row.until, reason: row.reason });
@@ -157,15 +147,15 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
       method: 'DELETE', path: '/alerts/maintenance/{id}', roles: ACKERS, summary: 'End a maintenance window now',
       params: IdParam,
       handler: async ({ params, principal }, h) => {
-        const row = (await db('alerts_maintenance').where({ id: params.id }).first()) as Row | undefined;
+        const row = await db<MaintenanceRow>('alerts_maintenance').where({ id: params.id }).first();
         if (!row) throw ApiError.notFound(`maintenance window ${params.id}`);
         const now = clock.iso();
         await db('alerts_maintenance').where({ id: params.id }).delete();
         // Escalation of its open alerts starts now rather than at the old end.
         await rt.serial(async () => {
-          await db('alerts_alerts').where({ charger_id: row.charger_id }).whereNot({ state: 'resolved' }).andWhere('notify_from', '>', now).update({ notify_from: now });
+          await db<AlertRow>('alerts_alerts').where({ charger_id: row.charger_id }).whereNot({ state: 'resolved' }).andWhere('notify_from', '>', now).update({ notify_from: now });
         });
-        await ctx.core.audit.record(principal!.username, 'alert.maintenance.end', row.charger_id as string, { id: params.id });
+        await ctx.core.audit.record(principal!.username, 'alert.maintenance.end', row.charger_id, { id: params.id });
         rt.kick();
         return h.response().code(204);
       },
@@ -204,15 +194,15 @@ export function alertRoutes(rt: Runtime, engine: Engine, delivery: Delivery): Ro
       handler: async ({ params }) => {
         const row = await alertRow(db, params.id);
         if (!row) throw ApiError.notFound(`alert ${params.id}`);
-        const history = (await db('alerts_history').where({ alert_id: params.id }).orderBy('id')) as Row[];
-        const outbox = (await db('alerts_outbox').where({ alert_id: params.id }).orderBy('id')) as Row[];
-        const deliveries = outbox.map((r) => deliveryView(r, types));
+        const history = await db<HistoryRow>('alerts_history').where({ alert_id: params.id }).orderBy('id');
+        const outbox = await db<OutboxRow>('alerts_outbox').where({ alert_id: params.id }).orderBy('id');
+        const deliveries = outbox.map((r) => toDelivery(r, types));
         const timeline = [
-          ...history.map((r) => ({ at: r.at as string, what: r.what as string, detail: r.detail ? JSON.parse(r.detail as string) : null })),
+          ...history.map(toHistoryEntry),
           ...deliveries.map((d) => ({ at: d.sentAt ?? d.lastAttemptAt ?? d.createdAt, what: 'notified', detail: d })),
         ].sort((x, y) => x.at.localeCompare(y.at));
         const members = row.kind === 'power-outage'
-          ? ((await db('alerts_alerts').where({ folded_into: params.id }).orderBy('charger_id')) as Row[]).map(toView)
+          ? (await db<AlertRow>('alerts_alerts').where({ folded_into: params.id }).orderBy('charger_id')).map(toView)
           : undefined;
         return { ...toView(row), chargers: details(row).chargers, members, foldedInto: row.folded_into ?? null, timeline, deliveries };
       },

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { EventMap } from '../../core/events.js';
 import type { CoreServices } from '../../core/services.js';
+import type { Transaction } from '../../core/transactions.js';
 import { ACTIVE_POWER, ENERGY_REGISTER } from '../../core/readings.js';
 import { resolveTariff, type Rule, type Who } from './assign.js';
 import type { Reading } from './energy.js';
@@ -8,11 +9,6 @@ import { priceSession, type Breakdown, type SessionData } from './pricing.js';
 import type { Tariffs, TariffVersion } from './tariffs.js';
 import type { UsersApi } from '../users/api.js';
 
-/** A row of the core's transactions table. */
-export interface TxRow {
-  id: number; charger_id: string; connector_id: number; id_tag: string; user_id: number | null; start_status: string;
-  meter_start_wh: number; started_at: string; meter_stop_wh: number | null; stopped_at: string | null; energy_wh: number | null;
-}
 
 /** A session's price and where it came from. */
 export interface PricedSession {
@@ -53,8 +49,8 @@ export class Costs {
     this.#d = deps;
   }
 
-  async tx(id: number): Promise<TxRow | null> {
-    return (await this.#d.db('transactions').where({ id }).first()) ?? null;
+  tx(id: number): Promise<Transaction | null> {
+    return this.#d.core.transactions.get(id);
   }
 
   /** The lower-case group (parent) tag of a card: from its authorization, else from the users plugin. */
@@ -95,15 +91,15 @@ export class Costs {
   }
 
   /** The session's tariff version: as fixed at its start, or resolved now if billing did not see the start. */
-  async #tariffOf(tx: TxRow): Promise<{ version: TariffVersion; rule: Rule | null } | null> {
+  async #tariffOf(tx: Transaction): Promise<{ version: TariffVersion; rule: Rule | null } | null> {
     const fixed = await this.#d.db('billing_sessions').where({ transaction_id: tx.id }).first();
     if (fixed?.tariff_version_id) {
       const version = await this.#d.tariffs.version(fixed.tariff_version_id as number);
       if (version) return { version, rule: (fixed.rule as Rule | null) ?? null };
     }
     // No tariff applied when it started (or billing was off): the tariff that applies now, in its version of that time.
-    const parent = fixed ? (fixed.group_key as string | null) : await this.#parentOf(tx.id_tag, null);
-    const ref = { chargerId: tx.charger_id, connectorId: tx.connector_id, userId: tx.user_id, idTag: tx.id_tag, startedAt: tx.started_at };
+    const parent = fixed ? (fixed.group_key as string | null) : await this.#parentOf(tx.idTag, null);
+    const ref = { chargerId: tx.chargerId, connectorId: tx.connectorId, userId: tx.userId, idTag: tx.idTag, startedAt: tx.startedAt };
     return this.#fix(tx.id, ref, parent, true);
   }
 
@@ -125,26 +121,26 @@ export class Costs {
     return { energy, power };
   }
 
-  async #data(tx: TxRow): Promise<{ data: SessionData; estimate: boolean }> {
+  async #data(tx: Transaction): Promise<{ data: SessionData; estimate: boolean }> {
     const { energy, power } = await this.#readings(tx.id);
-    const startMs = Date.parse(tx.started_at);
-    const accepted = tx.start_status === 'Accepted';
-    if (tx.stopped_at) {
+    const startMs = Date.parse(tx.startedAt);
+    const accepted = tx.startStatus === 'Accepted';
+    if (tx.stoppedAt) {
       return {
         estimate: false,
-        data: { startMs, stopMs: Date.parse(tx.stopped_at), meterStartWh: Number(tx.meter_start_wh), meterStopWh: Number(tx.meter_stop_wh ?? tx.meter_start_wh), energy, power, accepted },
+        data: { startMs, stopMs: Date.parse(tx.stoppedAt), meterStartWh: tx.meterStartWh, meterStopWh: tx.meterStopWh ?? tx.meterStartWh, energy, power, accepted },
       };
     }
     // Open: priced up to now, with the last reading as the stop reading.
     const last = energy[energy.length - 1];
     const stopMs = Math.max(this.#d.core.clock.nowMs(), last?.ms ?? startMs, power[power.length - 1]?.ms ?? startMs, startMs);
-    const meterStopWh = Math.max(Number(tx.meter_start_wh), ...energy.map((r) => r.value));
-    return { estimate: true, data: { startMs, stopMs, meterStartWh: Number(tx.meter_start_wh), meterStopWh, energy, power, accepted } };
+    const meterStopWh = Math.max(tx.meterStartWh, ...energy.map((r) => r.value));
+    return { estimate: true, data: { startMs, stopMs, meterStartWh: tx.meterStartWh, meterStopWh, energy, power, accepted } };
   }
 
   /** The price of a session: the stored cost of a closed one (priced and stored now if missing), an estimate of an open one. */
-  async price(tx: TxRow): Promise<PricedSession | null> {
-    if (tx.stopped_at) {
+  async price(tx: Transaction): Promise<PricedSession | null> {
+    if (tx.stoppedAt) {
       const stored = await this.#d.db('billing_costs').where({ transaction_id: tx.id }).first();
       if (stored) return JSON.parse(stored.detail as string) as PricedSession;
     }
@@ -195,7 +191,7 @@ export class Costs {
 
   async #reprice(transactionId: number): Promise<void> {
     const tx = await this.tx(transactionId);
-    if (!tx?.stopped_at) return;
+    if (!tx?.stoppedAt) return;
     const stored = await this.#d.db('billing_costs').where({ transaction_id: transactionId }).first();
     if (!stored) return;
     const before = JSON.parse(stored.detail as string) as PricedSession;
@@ -210,6 +206,6 @@ export class Costs {
   /** Prices a stopped session and stores its cost. */
   async stopped(transactionId: number): Promise<void> {
     const tx = await this.tx(transactionId);
-    if (tx?.stopped_at) await this.price(tx);
+    if (tx?.stoppedAt) await this.price(tx);
   }
 }

@@ -40,7 +40,7 @@ export default definePlugin({
     const costs = new Costs({ db: ctx.db, core: ctx.core, tariffs, users, idleBelowW: ctx.config.idleBelowW });
     const budgets = new Budgets({ db: ctx.db, core: ctx.core, budgets: ctx.config.budgets, users });
     const statements: StatementDeps = {
-      db: ctx.db, costs, timezone: ctx.core.site.timezone, currency: ctx.config.currency, now: () => ctx.core.clock.iso(),
+      transactions: ctx.core.transactions, costs, timezone: ctx.core.site.timezone, currency: ctx.config.currency, now: () => ctx.core.clock.iso(),
     };
 
     ctx.on('session.started', (e) => costs.started(e));
@@ -101,7 +101,7 @@ export default definePlugin({
     return {
       async start() {
         // Sessions that were running before a restart are still open.
-        for (const t of await ctx.db('transactions').whereNull('stopped_at').select('id') as Array<{ id: number }>) open.add(t.id);
+        for (const t of await ctx.core.transactions.open()) open.add(t.id);
       },
     };
   },

@@ -81,7 +81,7 @@ export function statementRoutes(d: StatementRouteDeps): RouteSpec[] {
       handler: async ({ params, principal }) => {
         const me = principal as Principal;
         const tx = await d.costs.tx(params.transactionId);
-        if (!tx || (me.role === 'driver' && tx.user_id !== me.userId)) throw ApiError.notFound(`transaction ${params.transactionId}`);
+        if (!tx || (me.role === 'driver' && tx.userId !== me.userId)) throw ApiError.notFound(`transaction ${params.transactionId}`);
         const priced = await d.costs.price(tx);
         if (!priced) throw ApiError.notFound(`a tariff for transaction ${params.transactionId}`);
         return priced;

@@ -1,13 +1,12 @@
-import type { Knex } from 'knex';
-import { transactionView } from '../../core/http/routes/transactions.js';
+import { transactionApiView, type Transaction, type TransactionApiView, type Transactions } from '../../core/transactions.js';
 import type { Account } from '../../core/accounts.js';
 import { minorDigits } from './currency.js';
 import { formatDecimal, parseDecimal } from './decimal.js';
-import type { Costs, PricedSession, TxRow } from './costs.js';
+import type { Costs, PricedSession } from './costs.js';
 import { monthRange } from './time.js';
 
 /** A session on a statement: the transaction as GET /api/transactions shows it, plus how it was priced. */
-export type StatementSession = ReturnType<typeof transactionView> & {
+export type StatementSession = TransactionApiView & {
   cost: { amount: string; currency: string } | null;
   vatAmount: string | null;
   netAmount: string | null;
@@ -52,7 +51,7 @@ export interface Statement {
 }
 
 export interface StatementDeps {
-  db: Knex;
+  transactions: Transactions;
   costs: Costs;
   timezone: string;
   /** The site's billing currency: the headline total when sessions are in several. */
@@ -60,10 +59,10 @@ export interface StatementDeps {
   now: () => string;
 }
 
-export function toStatementSession(tx: TxRow, p: PricedSession | null): StatementSession {
+export function toStatementSession(tx: Transaction, p: PricedSession | null): StatementSession {
   const b = p?.breakdown;
   return {
-    ...transactionView(tx as unknown as Record<string, unknown>),
+    ...transactionApiView(tx),
     cost: b ? { amount: b.amount, currency: b.currency } : null,
     vatAmount: b?.vatAmount ?? null,
     netAmount: b?.netAmount ?? null,
@@ -102,13 +101,11 @@ export async function periodSessions(d: StatementDeps, userId: number | 'all', p
   const { fromMs, toMs } = monthRange(period, d.timezone);
   const from = new Date(fromMs).toISOString();
   const to = new Date(toMs).toISOString();
-  const q = d.db('transactions').where('started_at', '>=', from).where('started_at', '<', to).where({ start_status: 'Accepted' });
-  if (userId !== 'all') q.where({ user_id: userId });
-  const rows = (await q.orderBy('started_at').orderBy('id')) as TxRow[];
+  const rows = await d.transactions.acceptedStartedBetween(from, to, userId === 'all' ? undefined : userId);
   const sessions: StatementSession[] = [];
   let open = 0;
   for (const tx of rows) {
-    if (!tx.stopped_at) { open++; continue; }
+    if (!tx.stoppedAt) { open++; continue; }
     sessions.push(toStatementSession(tx, await d.costs.price(tx)));
   }
   return { sessions, open, from, to };

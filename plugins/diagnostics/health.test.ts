@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ChargerHistory } from '../../core/history.js';
 import { type TestApp } from '../../tests/harness.js';
 import { chargerHealth, type ChargerHealth } from './health.js';
 import { settled, startDiagnostics, tokenFor } from './test-kit.js';
@@ -90,7 +91,7 @@ describe('health and availability over real OCPP traffic', () => {
       { charger_id: 'CP-CUT', action: 'connected', payload: '{}', received_at: iso(now - 5 * H) },
       { charger_id: 'CP-CUT', action: 'connected', payload: '{}', received_at: iso(Date.parse(startedAt) + 1000) },
     ]);
-    const { health } = await chargerHealth(db, { id: 'CP-CUT', registered_at: iso(now - 5 * H) }, now, true);
+    const { health } = await chargerHealth(db, new ChargerHistory(db), { id: 'CP-CUT', name: null, approved: true, registeredAt: iso(now - 5 * H) }, now, true);
     // Online 2 h before the cut and since the restart; offline from the last sign of life to the restart.
     const downSeconds = (Date.parse(startedAt) - (now - 3 * H)) / 1000;
     expect(health.stateSeconds24h.offline).toBeCloseTo(downSeconds, -1);

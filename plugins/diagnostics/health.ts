@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { ChargerHistory } from '../../core/history.js';
+import type { ChargerRecord } from '../../core/services.js';
 import {
   availabilityPct, faultCount, mtbfHours, segments, stateSeconds,
   type LinkChange, type StateSeconds, type StatusChange, type TimelineInput,
@@ -6,7 +8,8 @@ import {
 
 const DAY = 86_400_000;
 
-type Row = Record<string, unknown>;
+/** A row of diagnostics_runs: one start of the appliance and its last sign of life. */
+interface RunRow { id: number; started_at: string; alive_at: string | null }
 
 /** Health numbers of one charger (or connector) as GET /api/diagnostics/health lists them. */
 export interface HealthNumbers {
@@ -30,31 +33,19 @@ export interface ChargerHealth extends HealthNumbers {
 }
 
 /** Loads what the timeline needs for one charger since fromMs: the changes inside, plus the last one before each. */
-export async function loadTimeline(db: Knex, charger: { id: string; registered_at: string }, fromMs: number): Promise<TimelineInput> {
+export async function loadTimeline(db: Knex, history: ChargerHistory, charger: { id: string; registered_at: string }, fromMs: number): Promise<TimelineInput> {
   const fromIso = new Date(fromMs).toISOString();
-  const statusRows = await db('status_notifications').where({ charger_id: charger.id }).andWhere('charger_time', '>=', fromIso)
-    .select('connector_id', 'status', 'charger_time') as Row[];
-  const connectorIds = (await db('status_notifications').where({ charger_id: charger.id }).distinct('connector_id') as Row[]).map((r) => Number(r.connector_id));
-  for (const id of connectorIds) {
-    const before = await db('status_notifications').where({ charger_id: charger.id, connector_id: id }).andWhere('charger_time', '<', fromIso)
-      .orderBy('charger_time', 'desc').orderBy('id', 'desc').first('connector_id', 'status', 'charger_time') as Row | undefined;
-    if (before) statusRows.push(before);
-  }
-  const statuses: StatusChange[] = statusRows.map((r) => ({ atMs: Date.parse(r.charger_time as string), connectorId: Number(r.connector_id), status: r.status as string }));
-
-  const linkQuery = () => db('charger_messages').where({ charger_id: charger.id }).whereIn('action', ['connected', 'disconnected']);
-  const linkRows = await linkQuery().andWhere('received_at', '>=', fromIso).select('action', 'received_at') as Row[];
-  const lastLink = await linkQuery().andWhere('received_at', '<', fromIso).orderBy('received_at', 'desc').orderBy('id', 'desc').first('action', 'received_at') as Row | undefined;
-  if (lastLink) linkRows.push(lastLink);
-  const links: LinkChange[] = linkRows.map((r) => ({ atMs: Date.parse(r.received_at as string), online: r.action === 'connected' }));
+  const statuses: StatusChange[] = (await history.statusesSince(charger.id, fromIso))
+    .map((r) => ({ atMs: Date.parse(r.at), connectorId: r.connectorId, status: r.status }));
+  const links: LinkChange[] = (await history.linksSince(charger.id, fromIso)).map((r) => ({ atMs: Date.parse(r.at), online: r.online }));
   // Each start of the appliance closed every socket, even when the shutdown could not record it (power cut);
   // they were closed, at the latest, when the run before it was last known alive.
-  const runs = await db('diagnostics_runs').orderBy('started_at').select('started_at', 'alive_at') as Row[];
+  const runs = await db<RunRow>('diagnostics_runs').orderBy('started_at').select('started_at', 'alive_at');
   for (let i = 0; i < runs.length; i++) {
-    const startedMs = Date.parse(runs[i]!.started_at as string);
+    const startedMs = Date.parse(runs[i]!.started_at);
     if (startedMs < Date.parse(charger.registered_at)) continue;
     links.push({ atMs: startedMs, online: false });
-    const lastAlive = runs[i - 1]?.alive_at as string | null | undefined;
+    const lastAlive = runs[i - 1]?.alive_at;
     if (lastAlive) links.push({ atMs: Date.parse(lastAlive), online: false });
   }
   return { statuses, links, registeredAtMs: Date.parse(charger.registered_at) };
@@ -81,13 +72,13 @@ export function byHealth(a: ChargerHealth, b: ChargerHealth): number {
     || a.chargerId.localeCompare(b.chargerId);
 }
 
-export async function chargerHealth(db: Knex, row: Row, nowMs: number, online: boolean): Promise<{ health: ChargerHealth; input: TimelineInput }> {
-  const input = await loadTimeline(db, { id: row.id as string, registered_at: row.registered_at as string }, nowMs - 30 * DAY);
+export async function chargerHealth(db: Knex, history: ChargerHistory, charger: ChargerRecord, nowMs: number, online: boolean): Promise<{ health: ChargerHealth; input: TimelineInput }> {
+  const input = await loadTimeline(db, history, { id: charger.id, registered_at: charger.registeredAt }, nowMs - 30 * DAY);
   const connectorIds = [...new Set(input.statuses.map((s) => s.connectorId).filter((id) => id > 0))].sort((a, b) => a - b);
   return {
     input,
     health: {
-      chargerId: row.id as string, name: (row.name as string) ?? null, online, registeredAt: row.registered_at as string,
+      chargerId: charger.id, name: charger.name, online, registeredAt: charger.registeredAt,
       ...numbers(input, nowMs),
       connectors: connectorIds.map((connectorId) => ({ connectorId, ...numbers(input, nowMs, connectorId) })),
     },

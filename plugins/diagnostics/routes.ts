@@ -35,9 +35,9 @@ function callError(err: unknown): never {
 
 export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): RouteSpec[] {
   const mustExist = async (id: string) => {
-    const row = await ctx.db('chargers').where({ id }).first();
-    if (!row) throw ApiError.notFound(`charger ${id}`);
-    return row as Record<string, unknown>;
+    const charger = await ctx.core.chargers.record(id);
+    if (!charger) throw ApiError.notFound(`charger ${id}`);
+    return charger;
   };
   const mustBeOnline = async (id: string) => {
     await mustExist(id);
@@ -84,9 +84,8 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
       summary: 'Availability and faults per charger (and connector), least healthy first',
       handler: async () => {
         const now = ctx.core.clock.nowMs();
-        const rows = await ctx.db('chargers').orderBy('id') as Array<Record<string, unknown>>;
         const list = [];
-        for (const r of rows) list.push((await chargerHealth(ctx.db, r, now, ctx.core.chargers.isOnline(r.id as string))).health);
+        for (const c of await ctx.core.chargers.records()) list.push((await chargerHealth(ctx.db, ctx.core.history, c, now, ctx.core.chargers.isOnline(c.id))).health);
         const active = store.active();
         return list.sort(byHealth).map((h) => ({ ...h, activeFindings: active.filter((f) => f.chargerId === h.chargerId).length }));
       },
@@ -98,7 +97,7 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
       handler: async ({ params }) => {
         const row = await mustExist(params.id);
         const now = ctx.core.clock.nowMs();
-        const { health, input } = await chargerHealth(ctx.db, row, now, ctx.core.chargers.isOnline(params.id));
+        const { health, input } = await chargerHealth(ctx.db, ctx.core.history, row, now, ctx.core.chargers.isOnline(params.id));
         return { ...health, ...history(input, now) };
       },
     },

@@ -4,7 +4,26 @@ import type { Clock } from '../../core/clock.js';
 import { countRows, type Page } from '../../core/http/paging.js';
 import type { ActiveFinding, FindingKey, RaiseInput } from './check.js';
 
-type Row = Record<string, unknown>;
+/** A row of diagnostics_findings. */
+interface FindingRow {
+  id: number;
+  check: string;
+  charger_id: string | null;
+  connector_id: number | null;
+  sub_key: string;
+  severity: Severity;
+  problem: string;
+  cause: string;
+  action: string;
+  message: string;
+  state: 'active' | 'cleared';
+  since: string;
+  cleared_at: string | null;
+  updated_at: string;
+  occurrences: number;
+  /** JSON object. */
+  detail: string | null;
+}
 
 /** A finding as the API shows it: the spec's fields plus the parts of the message and the counters. */
 /** Which findings a list shows. */
@@ -43,15 +62,15 @@ export function composeMessage(problem: string, cause: string): string {
   return cause ? `${problem} Likely cause: ${cause}` : problem;
 }
 
-export function findingView(r: Row): FindingView {
+export function findingView(r: FindingRow): FindingView {
   return {
-    id: r.id as number, check: r.check as string, chargerId: (r.charger_id as string) ?? null,
+    id: r.id, check: r.check, chargerId: r.charger_id ?? null,
     connectorId: r.connector_id === null || r.connector_id === undefined ? null : Number(r.connector_id),
-    severity: r.severity as Severity, message: r.message as string, problem: r.problem as string,
-    cause: (r.cause as string) ?? '', action: (r.action as string) ?? '', subKey: (r.sub_key as string) ?? '',
-    state: r.state as 'active' | 'cleared', since: r.since as string, clearedAt: (r.cleared_at as string) ?? null,
-    updatedAt: r.updated_at as string, occurrences: Number(r.occurrences ?? 1),
-    detail: r.detail ? (JSON.parse(r.detail as string) as Record<string, unknown>) : {},
+    severity: r.severity, message: r.message, problem: r.problem,
+    cause: r.cause ?? '', action: r.action ?? '', subKey: r.sub_key ?? '',
+    state: r.state, since: r.since, clearedAt: r.cleared_at ?? null,
+    updatedAt: r.updated_at, occurrences: Number(r.occurrences ?? 1),
+    detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {},
   };
 }
 
@@ -76,8 +95,8 @@ export class FindingStore {
 
   async load(): Promise<void> {
     this.#active.clear();
-    const rows = await this.#db('diagnostics_findings').where({ state: 'active' });
-    for (const r of rows as Row[]) {
+    const rows = await this.#db<FindingRow>('diagnostics_findings').where({ state: 'active' });
+    for (const r of rows) {
       const v = findingView(r);
       this.#active.set(keyOf(v.check, v), {
         id: v.id, check: v.check, chargerId: v.chargerId, connectorId: v.connectorId, subKey: v.subKey,
@@ -111,7 +130,7 @@ export class FindingStore {
         const changed = cur.severity !== input.severity || cur.problem !== input.problem || cur.cause !== input.cause || cur.action !== input.action;
         if (!changed && Date.now() - cur.writtenMs < REPEAT_WRITE_MS) return;
         Object.assign(cur, { severity: input.severity, problem: input.problem, cause: input.cause, action: input.action, detail: input.detail ?? cur.detail, writtenMs: Date.now() });
-        await this.#db('diagnostics_findings').where({ id: cur.id }).update({
+        await this.#db<FindingRow>('diagnostics_findings').where({ id: cur.id }).update({
           severity: input.severity, problem: input.problem, cause: input.cause, action: input.action, message,
           detail: JSON.stringify(cur.detail), updated_at: now, occurrences: cur.occurrences,
         });
@@ -160,7 +179,7 @@ export class FindingStore {
     const cur = this.#active.get(k);
     if (!cur) return;
     const now = this.#clock.iso();
-    await this.#db('diagnostics_findings').where({ id: cur.id }).update({ state: 'cleared', cleared_at: now, updated_at: now, occurrences: cur.occurrences });
+    await this.#db<FindingRow>('diagnostics_findings').where({ id: cur.id }).update({ state: 'cleared', cleared_at: now, updated_at: now, occurrences: cur.occurrences });
     this.#active.delete(k);
     this.#emit('finding.cleared', await this.#view(cur.id));
   }
@@ -171,12 +190,13 @@ export class FindingStore {
   }
 
   async #view(id: number): Promise<FindingView> {
-    return findingView(await this.#db('diagnostics_findings').where({ id }).first());
+    // Called right after the write of this id.
+    return findingView((await this.#db<FindingRow>('diagnostics_findings').where({ id }).first())!);
   }
 
   /** One page of findings, active first, then newest first, and how many match in all. */
   async list(filter: FindingFilter & Page): Promise<{ rows: FindingView[]; total: number }> {
-    const q = this.#db('diagnostics_findings');
+    const q = this.#db<FindingRow>('diagnostics_findings');
     if (filter.chargerId) q.where({ charger_id: filter.chargerId });
     if (filter.state) q.where({ state: filter.state });
     if (filter.check) q.where({ check: filter.check });
@@ -185,7 +205,7 @@ export class FindingStore {
         .orderBy('since', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset),
       countRows(q),
     ]);
-    return { rows: (rows as Row[]).map((r) => this.#live(findingView(r))), total };
+    return { rows: rows.map((r) => this.#live(findingView(r))), total };
   }
 
   // Repeats are counted in memory and written at most once a minute; show the live count.
@@ -196,7 +216,7 @@ export class FindingStore {
   }
 
   async get(id: number): Promise<FindingView | null> {
-    const r = await this.#db('diagnostics_findings').where({ id }).first();
-    return r ? this.#live(findingView(r as Row)) : null;
+    const r = await this.#db<FindingRow>('diagnostics_findings').where({ id }).first();
+    return r ? this.#live(findingView(r)) : null;
   }
 }

@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import type { Knex } from 'knex';
 import { CardRefusedError } from '../../core/chargers.js';
 import { ApiError } from '../../core/errors.js';
 import type { TransactionCost } from '../../core/events.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
 import type { CoreServices } from '../../core/services.js';
+import type { Transaction } from '../../core/transactions.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { ROLES, type Principal, type RouteSpec } from '../../core/types.js';
 import { ACTIVE_POWER, ENERGY_REGISTER } from '../../core/readings.js';
@@ -15,7 +15,6 @@ import { ACTORS } from './routes.js';
 import type { ReservationStore } from './store.js';
 
 export interface DriveDeps {
-  db: Knex;
   core: CoreServices;
   holds: Holds;
   store: ReservationStore;
@@ -55,7 +54,7 @@ const fail = (err: unknown, chargerId: string, action: string): never => {
 
 /** Remote start and stop for drivers, and their running session with live values. */
 export function driveRoutes(d: DriveDeps): RouteSpec[] {
-  const { db, core, ask } = d;
+  const { core, ask } = d;
 
   async function latestReadings(txId: number): Promise<{ energyWh: number | null; powerW: number | null; at: string | null }> {
     const [[energy], power] = await Promise.all([
@@ -74,19 +73,19 @@ export function driveRoutes(d: DriveDeps): RouteSpec[] {
   }
 
   // The cost so far, from whichever plugin answers the core's cost decision (billing).
-  async function costOf(t: Record<string, unknown>): Promise<TransactionCost | null> {
+  async function costOf(t: Transaction): Promise<TransactionCost | null> {
     return (await ask('cost', {
-      id: t.id as number, chargerId: t.charger_id as string, connectorId: t.connector_id as number, idTag: t.id_tag as string,
-      userId: (t.user_id as number) ?? null, startedAt: t.started_at as string, stoppedAt: null,
-      meterStartWh: Number(t.meter_start_wh), meterStopWh: null,
+      id: t.id, chargerId: t.chargerId, connectorId: t.connectorId, idTag: t.idTag,
+      userId: t.userId, startedAt: t.startedAt, stoppedAt: null,
+      meterStartWh: t.meterStartWh, meterStopWh: null,
     })) ?? null;
   }
 
-  async function ownOpenTx(transactionId: number, principal: Principal): Promise<Record<string, unknown>> {
-    const tx = await db('transactions').where({ id: transactionId }).first();
-    if (!tx || (isDriver(principal) && tx.user_id !== principal.userId)) throw ApiError.notFound(`transaction ${transactionId}`);
-    if (tx.stopped_at) throw ApiError.conflict(`transaction ${transactionId} has already stopped`);
-    return tx as Record<string, unknown>;
+  async function ownOpenTx(transactionId: number, principal: Principal): Promise<Transaction> {
+    const tx = await core.transactions.get(transactionId);
+    if (!tx || (isDriver(principal) && tx.userId !== principal.userId)) throw ApiError.notFound(`transaction ${transactionId}`);
+    if (tx.stoppedAt) throw ApiError.conflict(`transaction ${transactionId} has already stopped`);
+    return tx;
   }
 
   return [
@@ -96,14 +95,14 @@ export function driveRoutes(d: DriveDeps): RouteSpec[] {
       query: Type.Object({ userId: Type.Optional(Type.Integer({ minimum: 1 })) }),
       handler: async ({ query, principal }): Promise<RunningSession[]> => {
         const userId = isDriver(principal) ? principal!.userId : (query.userId ?? principal!.userId);
-        const rows = await db('transactions').where({ user_id: userId, start_status: 'Accepted' }).whereNull('stopped_at').orderBy('started_at', 'desc');
+        const rows = await core.transactions.openOfUser(userId);
         if (!rows.length) return [];
-        return Promise.all(rows.map(async (t: Record<string, unknown>) => {
-          const r = await latestReadings(t.id as number);
-          const start = Number(t.meter_start_wh);
+        return Promise.all(rows.map(async (t) => {
+          const r = await latestReadings(t.id);
+          const start = t.meterStartWh;
           return {
-            id: t.id as number, chargerId: t.charger_id as string, connectorId: t.connector_id as number, idTag: t.id_tag as string,
-            startedAt: t.started_at as string, meterStartWh: start,
+            id: t.id, chargerId: t.chargerId, connectorId: t.connectorId, idTag: t.idTag,
+            startedAt: t.startedAt, meterStartWh: start,
             energyWh: r.energyWh === null ? 0 : Math.max(0, r.energyWh - start),
             powerW: r.powerW, sampledAt: r.at, cost: await costOf(t),
           };
@@ -130,7 +129,7 @@ export function driveRoutes(d: DriveDeps): RouteSpec[] {
         const card = await cardFor(d.users(), principal!, core.clock.iso(), { idTag: payload.idTag, chargerId, prefer: mine?.idTag ?? null });
         if (!core.chargers.isOnline(chargerId)) throw ApiError.conflict(`charger ${chargerId} is offline`);
         if (!STARTABLE.has(connector.status)) throw ApiError.conflict(`connector ${connectorId} of ${chargerId} is ${connector.status}`);
-        const open = await db('transactions').where({ charger_id: chargerId, connector_id: connectorId }).whereNull('stopped_at').first('id');
+        const open = await core.transactions.openOn(chargerId, connectorId);
         if (open) throw ApiError.conflict(`connector ${connectorId} of ${chargerId} already has a running session`);
         const answer = await core.chargers.authorize({ chargerId, connectorId, idTag: card.idTag, context: 'RemoteStart' });
         if (answer.status !== 'Accepted') {
@@ -158,7 +157,7 @@ export function driveRoutes(d: DriveDeps): RouteSpec[] {
       body: Type.Object({ transactionId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
       handler: async ({ payload, principal }) => {
         const tx = await ownOpenTx(payload.transactionId, principal!);
-        const chargerId = tx.charger_id as string;
+        const chargerId = tx.chargerId;
         let reply: { status?: string };
         try {
           reply = (await core.chargers.send(chargerId, 'RemoteStopTransaction', { transactionId: payload.transactionId }, { actor: principal!.username })) as { status?: string };

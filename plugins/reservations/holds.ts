@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../../core/events.js';
+import type { CoreServices } from '../../core/services.js';
 import type { QueueStore } from './queue-store.js';
 import type { ReservationStore } from './store.js';
 
@@ -68,12 +68,12 @@ const FREE = new Set(['Available', 'Preparing']);
 
 /** Collects the holds of a charger and answers the core's restrict decision. */
 export class Holds {
-  readonly #db: Knex;
+  readonly #core: Pick<CoreServices, 'chargers' | 'transactions'>;
   readonly #reservations: ReservationStore;
   readonly #queue: QueueStore;
 
-  constructor(db: Knex, reservations: ReservationStore, queue: QueueStore) {
-    this.#db = db;
+  constructor(core: Pick<CoreServices, 'chargers' | 'transactions'>, reservations: ReservationStore, queue: QueueStore) {
+    this.#core = core;
     this.#reservations = reservations;
     this.#queue = queue;
   }
@@ -99,18 +99,16 @@ export class Holds {
    */
   async statuses(chargerId: string): Promise<Map<number, string>> {
     const [rows, open] = await Promise.all([
-      this.#db('connectors').where({ charger_id: chargerId }).select('connector_id', 'status'),
-      this.#db('transactions').where({ charger_id: chargerId, start_status: 'Accepted' }).whereNull('stopped_at').select('connector_id'),
+      this.#core.chargers.connectors({ chargerId }),
+      this.#core.transactions.openAtCharger(chargerId),
     ]);
-    const out = new Map<number, string>(rows.map((r: { connector_id: number; status: string }) => [Number(r.connector_id), r.status]));
-    for (const t of open as Array<{ connector_id: number }>) out.set(Number(t.connector_id), 'Charging');
+    const out = new Map<number, string>(rows.map((r) => [r.connectorId, r.status]));
+    for (const t of open) out.set(t.connectorId, 'Charging');
     return out;
   }
 
   async #charging(chargerId: string, idTag: string): Promise<boolean> {
-    const row = await this.#db('transactions').where({ charger_id: chargerId, start_status: 'Accepted' }).whereNull('stopped_at')
-      .whereRaw('lower(id_tag) = ?', [idTag.toLowerCase()]).first('id');
-    return Boolean(row);
+    return this.#core.transactions.cardIsCharging(idTag, { at: chargerId });
   }
 
   /** The restrict decision: Invalid for a card on a connector held for someone else. */

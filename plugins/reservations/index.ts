@@ -38,7 +38,7 @@ export default definePlugin({
     };
     const store = new ReservationStore(ctx.db, clock);
     const queue = new QueueStore(ctx.db, clock);
-    const holds = new Holds(ctx.db, store, queue);
+    const holds = new Holds(ctx.core, store, queue);
     const locks = new KeyedLock();
     const service = new ReservationService({ ctx, store, holds, locks, users });
     const waitlist = new Waitlist({ ctx, store: queue, holds, locks });
@@ -81,7 +81,7 @@ export default definePlugin({
 
     for (const spec of [
       ...reservationRoutes({ core: ctx.core, config: ctx.config, store, service, queue, waitlist, holds }),
-      ...driveRoutes({ db: ctx.db, core: ctx.core, holds, store, users, ask: ctx.ask }),
+      ...driveRoutes({ core: ctx.core, holds, store, users, ask: ctx.ask }),
       ...sitePlanRoutes({ db: ctx.db, core: ctx.core }),
     ]) ctx.route(spec);
 

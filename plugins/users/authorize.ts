@@ -1,11 +1,11 @@
-import type { Knex } from 'knex';
+import type { Transactions } from '../../core/transactions.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../../core/events.js';
 import type { TagStore } from './tag-store.js';
 import { tagKey } from './tags.js';
 import type { UnknownTags } from './unknown-tags.js';
 
 export interface AuthorizeDeps {
-  db: Knex;
+  transactions: Transactions;
   tags: TagStore;
   unknown: UnknownTags;
   concurrentTx: 'refuse' | 'allow';
@@ -36,12 +36,7 @@ export function authorizer(d: AuthorizeDeps): (req: AuthorizeRequest) => Promise
     if (eff.chargerIds && !eff.chargerIds.includes(req.chargerId)) return answer('Invalid');
     // Stopping is always allowed, and a card may stop its own session at the same charger.
     if (d.concurrentTx === 'refuse' && req.context !== 'StopTransaction') {
-      const elsewhere = await d.db('transactions')
-        .whereNull('stopped_at').where({ start_status: 'Accepted' })
-        .whereRaw('lower(id_tag) = ?', [key])
-        .whereNot({ charger_id: req.chargerId })
-        .first('id');
-      if (elsewhere) return answer('ConcurrentTx');
+      if (await d.transactions.cardIsCharging(key, { notAt: req.chargerId })) return answer('ConcurrentTx');
     }
     return answer('Accepted');
   };

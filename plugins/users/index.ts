@@ -37,7 +37,7 @@ export default definePlugin({
     });
     const lists = new LocalLists({ db: ctx.db, core: ctx.core, log: ctx.log, tags, config: ctx.config.localList });
 
-    ctx.decide('authorize', authorizer({ db: ctx.db, tags, unknown, concurrentTx: ctx.config.concurrentTx }));
+    ctx.decide('authorize', authorizer({ transactions: ctx.core.transactions, tags, unknown, concurrentTx: ctx.config.concurrentTx }));
 
     ctx.on('charger.booted', (e) => {
       if (e.status === 'Accepted') lists.booted(e.chargerId);

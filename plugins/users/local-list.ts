@@ -73,7 +73,7 @@ export class LocalLists {
   async changed(change: { revoked: boolean }): Promise<void> {
     if (this.#stopped) return;
     if (change.revoked) {
-      const all: string[] = await this.#db('chargers').pluck('id');
+      const all = (await this.#core.chargers.records()).map((c) => c.id);
       await this.#state.wantClearCache(all, await listVersion(this.#db));
     }
     for (const id of this.#core.chargers.onlineIds()) void this.request(id, 'change');

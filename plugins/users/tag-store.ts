@@ -62,13 +62,13 @@ export class TagStore {
   async world(): Promise<CheckWorld> {
     const [tags, chargers, accounts] = await Promise.all([
       this.#db('users_tags').select('id_tag_key', 'id_tag', 'parent_key'),
-      this.#db('chargers').select('id'),
+      this.#core.chargers.records(),
       this.#core.accounts.list(),
     ]);
     return {
       timezone: this.#core.site.timezone,
       tags: new Map(tags.map((t: { id_tag_key: string; id_tag: string; parent_key: string | null }) => [t.id_tag_key, { idTag: t.id_tag, parentKey: t.parent_key ?? null }])),
-      chargerIds: new Set(chargers.map((c: { id: string }) => c.id)),
+      chargerIds: new Set(chargers.map((c) => c.id)),
       userIds: new Set(accounts.map((a) => a.id)),
     };
   }

@@ -1,26 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.js';
 import { countRows, pageAnswer, pageQuery } from '../paging.js';
-import type { TransactionForCost } from '../../events.js';
+import { toTransaction, transactionApiView, type TransactionApiView, type TransactionRow } from '../../transactions.js';
 import { ROLES, type Principal, type RouteSpec } from '../../types.js';
 import type { CoreRouteDeps } from './deps.js';
 
-type Row = Record<string, unknown>;
-
 /** A transaction as the API shows it (spec section 5). */
-export function transactionView(r: Row): TransactionForCost & { energyWh: number | null; stopReason: string | null; startStatus: string } {
-  return {
-    id: r.id as number, chargerId: r.charger_id as string, connectorId: r.connector_id as number,
-    idTag: r.id_tag as string, userId: (r.user_id as number) ?? null,
-    startedAt: r.started_at as string, stoppedAt: (r.stopped_at as string) ?? null,
-    meterStartWh: Number(r.meter_start_wh), meterStopWh: r.meter_stop_wh == null ? null : Number(r.meter_stop_wh),
-    energyWh: r.energy_wh == null ? null : Number(r.energy_wh), stopReason: (r.stop_reason as string) ?? null,
-    startStatus: r.start_status as string,
-  };
-}
+export const transactionView = (r: TransactionRow): TransactionApiView => transactionApiView(toTransaction(r));
 
 export function transactionRoutes(d: CoreRouteDeps): RouteSpec[] {
-  const withCost = async (rows: Row[]) => {
+  const withCost = async (rows: TransactionRow[]) => {
     const list = rows.map(transactionView);
     const priced = d.bus.hasDecider('cost');
     return Promise.all(list.map(async (t) => ({ ...t, cost: priced ? (await d.bus.ask('cost', t)) ?? null : null })));
@@ -37,7 +26,7 @@ export function transactionRoutes(d: CoreRouteDeps): RouteSpec[] {
         ...pageQuery(),
       }),
       handler: async ({ query, principal }, h) => {
-        const q = d.db('transactions');
+        const q = d.db<TransactionRow>('transactions');
         if (query.chargerId) q.where({ charger_id: query.chargerId });
         if (query.idTag) q.whereRaw('lower(id_tag) = ?', [String(query.idTag).toLowerCase()]);
         if (ownOnly(principal)) q.where({ user_id: principal!.userId });
@@ -57,7 +46,7 @@ export function transactionRoutes(d: CoreRouteDeps): RouteSpec[] {
       method: 'GET', path: '/transactions/{id}', roles: [...ROLES], summary: 'One session with its meter values',
       params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
       handler: async ({ params, principal }) => {
-        const row = await d.db('transactions').where({ id: params.id }).first();
+        const row = await d.db<TransactionRow>('transactions').where({ id: params.id }).first();
         if (!row || (ownOnly(principal) && row.user_id !== principal!.userId)) throw ApiError.notFound(`transaction ${params.id}`);
         const [tx] = await withCost([row]);
         const values = await d.readings.ofSession(params.id);

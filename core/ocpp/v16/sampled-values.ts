@@ -1,4 +1,5 @@
 import type { MeterSample } from '../../events.js';
+import { CAR_SIDE_LOCATIONS } from '../../readings.js';
 
 export interface SampledValue {
   value: string; context?: string; format?: string; measurand?: string; phase?: string; location?: string; unit?: string;
@@ -51,11 +52,13 @@ function phaseIndex(phase: string): number {
   return n >= 0 && n <= 2 ? n : -1;
 }
 
-/** Folds rows of one timestamp into bus samples; only Outlet/unspecified locations describe the car's energy. */
+const CAR_SIDE = new Set(CAR_SIDE_LOCATIONS);
+
+/** Folds rows of one timestamp into bus samples; only car-side readings (core/readings.ts) describe the car's energy. */
 export function toSamples(rows: MeterRow[], base: Omit<MeterSample, 'at' | 'source'>): MeterSample[] {
   const byAt = new Map<string, MeterSample>();
   for (const r of rows) {
-    if (r.location && r.location !== 'Outlet' && r.location !== 'Cable' && r.location !== 'EV') continue;
+    if (!CAR_SIDE.has(r.location)) continue;
     const s = byAt.get(r.at) ?? { ...base, source: 'ocpp' as const, at: r.at };
     byAt.set(r.at, s);
     switch (r.measurand) {

@@ -7,11 +7,7 @@ interface BootLoopConfig { bootLoop: { count: number; within: number } }
 /** Boots of a charger in the last `within` ms, from the core's boot history (so restarts lose nothing). */
 async function recentBoots(cx: CheckContext<BootLoopConfig, unknown>, chargerId: string | null): Promise<Map<string, { count: number; first: string; last: string }>> {
   const fromIso = new Date(cx.now() - cx.config.bootLoop.within).toISOString();
-  const q = cx.db('boot_notifications').where('received_at', '>=', fromIso)
-    .select('charger_id').count({ n: '*' }).min({ first: 'received_at' }).max({ last: 'received_at' }).groupBy('charger_id');
-  if (chargerId) q.where({ charger_id: chargerId });
-  const rows = await q as Array<{ charger_id: string; n: number | string; first: string; last: string }>;
-  return new Map(rows.map((r) => [r.charger_id, { count: Number(r.n), first: r.first, last: r.last }]));
+  return cx.core.history.bootsSince(fromIso, chargerId);
 }
 
 export default defineCheck({

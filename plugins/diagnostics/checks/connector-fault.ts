@@ -50,14 +50,12 @@ export default defineCheck({
   },
   async start(cx) {
     // The connectors table holds each connector's latest status, including ones sent while this plugin was off.
-    const rows = await cx.db('connectors').select() as Array<Record<string, unknown>>;
     const seen = new Set<string>();
-    for (const r of rows) {
-      seen.add(`${r.charger_id}|${r.connector_id}`);
+    for (const c of await cx.core.chargers.connectors()) {
+      seen.add(`${c.chargerId}|${c.connectorId}`);
       await evaluate({
-        chargerId: r.charger_id as string, connectorId: Number(r.connector_id), status: r.status as string,
-        errorCode: (r.error_code as string) ?? 'NoError', info: (r.info as string) ?? null,
-        vendorErrorCode: (r.vendor_error_code as string) ?? null, at: r.status_at as string,
+        chargerId: c.chargerId, connectorId: c.connectorId, status: c.status, errorCode: c.errorCode ?? 'NoError', info: c.info,
+        vendorErrorCode: c.vendorErrorCode, at: c.since,
       }, cx as CheckContext<unknown, unknown>, true);
     }
     await cx.clearWhere((f) => !seen.has(`${f.chargerId}|${f.connectorId}`));

@@ -1,3 +1,4 @@
+import { ENERGY_REGISTER } from '../../../core/readings.js';
 import { Duration } from '../../../core/schema.js';
 import { defineCheck, minutes, where } from '../check.js';
 
@@ -50,17 +51,12 @@ export default defineCheck({
     },
   },
   async start(cx) {
-    const charging = await cx.db('connectors').where({ status: 'Charging' }).select('charger_id', 'connector_id') as Array<Record<string, unknown>>;
-    for (const c of charging) {
-      // Through the open session: readings are indexed by transaction (and by time), not by connector.
-      const tx = await cx.db('transactions').where({ charger_id: c.charger_id, connector_id: c.connector_id }).whereNull('stopped_at')
-        .orderBy('started_at', 'desc').first('id') as { id?: number } | undefined;
-      const last = tx?.id === undefined ? undefined : await cx.db('meter_values')
-        .where({ transaction_id: tx.id, measurand: 'Energy.Active.Import.Register', phase: '' })
-        .orderBy('at', 'desc').first('value') as { value?: number } | undefined;
-      cx.state.watches.set(keyOf(c.charger_id as string, Number(c.connector_id)), {
-        chargerId: c.charger_id as string, connectorId: Number(c.connector_id), charging: true, lastRiseMs: cx.now(),
-        samples: 0, ...(last?.value !== undefined ? { lastEnergyWh: Number(last.value) } : {}),
+    for (const c of await cx.core.chargers.connectors({ status: 'Charging' })) {
+      const tx = await cx.core.transactions.openOn(c.chargerId, c.connectorId);
+      const [last] = tx ? await cx.core.readings.ofSession(tx.id, { measurands: [ENERGY_REGISTER], totalsOnly: true, latest: 1 }) : [];
+      cx.state.watches.set(keyOf(c.chargerId, c.connectorId), {
+        chargerId: c.chargerId, connectorId: c.connectorId, charging: true, lastRiseMs: cx.now(),
+        samples: 0, ...(last ? { lastEnergyWh: last.value } : {}),
       });
     }
     await cx.clearWhere((f) => !cx.state.watches.get(keyOf(f.chargerId ?? '', f.connectorId ?? -1))?.charging);

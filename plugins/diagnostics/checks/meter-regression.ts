@@ -63,14 +63,12 @@ export default defineCheck({
     },
   },
   async start(cx) {
-    const open = await cx.db('transactions').whereNull('stopped_at').select('id', 'charger_id', 'connector_id', 'meter_start_wh', 'started_at') as Array<Record<string, unknown>>;
-    for (const t of open) {
-      const high = await cx.db('meter_values')
-        .where({ transaction_id: t.id, measurand: 'Energy.Active.Import.Register', phase: '' })
-        .max({ wh: 'value' }).max({ at: 'at' }).first() as { wh?: number | null; at?: string | null } | undefined;
-      cx.state.sessions.set(t.id as number, {
-        chargerId: t.charger_id as string, connectorId: Number(t.connector_id), meterStartWh: Number(t.meter_start_wh),
-        highWh: Math.max(Number(t.meter_start_wh), Number(high?.wh ?? 0)), lastAt: high?.at ?? (t.started_at as string), regressed: false,
+    // Every location, as this check has always read them back (its live samples are car-side only).
+    for (const t of await cx.core.transactions.open()) {
+      const high = await cx.core.readings.energyHigh(t.id);
+      cx.state.sessions.set(t.id, {
+        chargerId: t.chargerId, connectorId: t.connectorId, meterStartWh: t.meterStartWh,
+        highWh: Math.max(t.meterStartWh, high.wh ?? 0), lastAt: high.at ?? t.startedAt, regressed: false,
       });
     }
   },

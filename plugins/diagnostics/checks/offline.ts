@@ -55,7 +55,7 @@ export default defineCheck({
   },
   async tick(cx) {
     const now = cx.now();
-    const known = await cx.db('chargers').select('id', 'approved') as Array<{ id: string; approved: unknown }>;
+    const known = await cx.core.chargers.records();
     const ids = new Set(known.map((c) => c.id));
     // A removed charger is no longer anyone's problem.
     await cx.clearWhere((f) => f.chargerId !== null && !ids.has(f.chargerId));

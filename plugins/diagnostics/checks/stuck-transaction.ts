@@ -33,11 +33,10 @@ export default defineCheck({
     },
   },
   async start(cx) {
-    const open = await cx.db('transactions').whereNull('stopped_at').select('id', 'charger_id', 'connector_id', 'started_at', 'received_at') as Array<Record<string, unknown>>;
-    for (const t of open) {
-      const last = await cx.db('meter_values').where({ transaction_id: t.id }).max('at as at').first() as { at?: string | null } | undefined;
-      const lastMs = Math.max(Date.parse(t.received_at as string) || 0, last?.at ? Date.parse(last.at) : 0);
-      cx.state.sessions.set(t.id as number, { chargerId: t.charger_id as string, connectorId: Number(t.connector_id), startedAt: t.started_at as string, lastValueMs: lastMs });
+    for (const t of await cx.core.transactions.open()) {
+      const last = await cx.core.readings.lastAt(t.id);
+      const lastMs = Math.max(Date.parse(t.receivedAt) || 0, last ? Date.parse(last) : 0);
+      cx.state.sessions.set(t.id, { chargerId: t.chargerId, connectorId: t.connectorId, startedAt: t.startedAt, lastValueMs: lastMs });
       cx.wakeAt(String(t.id), lastMs + cx.config.stuckTransactionAfter);
     }
     // Sessions stopped while the plugin was not running.

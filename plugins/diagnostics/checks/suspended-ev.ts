@@ -61,15 +61,14 @@ export default defineCheck({
     },
   },
   async start(cx) {
-    const rows = await cx.db('connectors').where({ status: 'SuspendedEV' }).select('charger_id', 'connector_id') as Array<Record<string, unknown>>;
-    for (const r of rows) {
-      const tx = await cx.db('transactions').where({ charger_id: r.charger_id, connector_id: r.connector_id }).whereNull('stopped_at').orderBy('id', 'desc').first();
+    for (const c of await cx.core.chargers.connectors({ status: 'SuspendedEV' })) {
+      const tx = await cx.core.transactions.openOn(c.chargerId, c.connectorId);
       if (!tx) continue;
-      const high = await cx.db('meter_values').where({ transaction_id: tx.id, measurand: 'Energy.Active.Import.Register', phase: '' }).max({ wh: 'value' }).first() as { wh?: number | null } | undefined;
-      const start = Number(tx.meter_start_wh);
-      cx.state.watches.set(keyOf(r.charger_id as string, Number(r.connector_id)), {
-        chargerId: r.charger_id as string, connectorId: Number(r.connector_id), transactionId: tx.id as number,
-        meterStartWh: start, highWh: Math.max(start, Number(high?.wh ?? 0)), status: 'SuspendedEV', suspendedSinceMs: cx.now(),
+      const high = await cx.core.readings.energyHigh(tx.id);
+      const start = tx.meterStartWh;
+      cx.state.watches.set(keyOf(c.chargerId, c.connectorId), {
+        chargerId: c.chargerId, connectorId: c.connectorId, transactionId: tx.id,
+        meterStartWh: start, highWh: Math.max(start, high.wh ?? 0), status: 'SuspendedEV', suspendedSinceMs: cx.now(),
       });
     }
     await cx.clearWhere((f) => cx.state.watches.get(keyOf(f.chargerId ?? '', f.connectorId ?? -1))?.transactionId == null);
