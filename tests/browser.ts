@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD } from './harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -58,11 +58,23 @@ export async function launchProfile(options: { viewport?: { width: number; heigh
   };
 }
 
+/**
+ * Routes the UI already asks for whose server side comes in a later version:
+ * it treats their 404 as "not on this box yet", but Chromium still logs the
+ * failed fetch as a console error. Remove an entry when its route lands.
+ */
+const PENDING_ROUTES = [/\/api\/push\/preferences$/];
+
+/** Whether a console message is the 404 of a route in PENDING_ROUTES. */
+export function pendingRoute404(msg: ConsoleMessage): boolean {
+  return /status of 404/.test(msg.text()) && PENDING_ROUTES.some((r) => r.test(msg.location().url));
+}
+
 /** Collects console errors and page errors; statuses a test provokes on purpose can be allowed. */
 export function watchErrors(page: Page, allowStatuses: number[] = []): string[] {
   const problems: string[] = [];
   page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
+    if (msg.type() !== 'error' || pendingRoute404(msg)) return;
     const status = /status of (\d{3})/.exec(msg.text());
     if (status && allowStatuses.includes(Number(status[1]))) return;
     problems.push(`console error: ${msg.text()}`);
