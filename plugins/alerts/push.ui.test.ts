@@ -19,6 +19,13 @@ interface Shown {
   data: { url?: string; ackUrl?: string | null; alertId?: number | null } | null;
 }
 
+// What the tests use inside the service worker: the server's tsconfig has the DOM lib, not WebWorker.
+interface WorkerScope extends EventTarget {
+  registration: ServiceWorkerRegistration;
+  errorsSeen: string[];
+}
+declare const NotificationEvent: { new (type: string, init: { notification: Notification; action?: string }): Event };
+
 interface Payload { title: string; body: string; tag: string; ackUrl: string; url: string; alert: { id: number; chargerId: string } }
 
 describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the service worker, the drivers\' switch', () => {
@@ -174,7 +181,7 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
      * waitUntil() (Chromium throws "script constructed ExtendableEvent" once the handler's work has
      * started); that one is the test's doing and left out, any other error counts.
      */
-    const workerErrors = () => worker.evaluate(() => ((self as unknown as { errorsSeen?: string[] }).errorsSeen ?? []))
+    const workerErrors = () => worker.evaluate(() => ((self as unknown as Partial<WorkerScope>).errorsSeen ?? []))
       .then((list) => list.filter((m) => !/script constructed ExtendableEvent/.test(m)));
     const deliver = (data: string) => cdp.send('ServiceWorker.deliverPushMessage', { origin: t.url, registrationId, data });
 
@@ -198,10 +205,10 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
       await cdp.send('ServiceWorker.enable');
       await eventually(() => registrationId !== '', 10_000);
       await worker.evaluate(() => {
-        const sw = self as unknown as ServiceWorkerGlobalScope & { errorsSeen: string[] };
+        const sw = self as unknown as WorkerScope;
         sw.errorsSeen = [];
-        sw.addEventListener('error', (e) => sw.errorsSeen.push(e.message));
-        sw.addEventListener('unhandledrejection', (e) => sw.errorsSeen.push(String(e.reason)));
+        sw.addEventListener('error', (e) => sw.errorsSeen.push((e as ErrorEvent).message));
+        sw.addEventListener('unhandledrejection', (e) => sw.errorsSeen.push(String((e as PromiseRejectionEvent).reason)));
       });
     }, SLOW);
 
@@ -234,7 +241,7 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
 
       // No CDP command clicks a notification: the worker gets the click event made from the notification it shows.
       const clicked = await worker.evaluate(async (tag) => {
-        const sw = self as unknown as ServiceWorkerGlobalScope;
+        const sw = self as unknown as WorkerScope;
         const [n] = await sw.registration.getNotifications({ tag });
         if (!n) return 'no notification';
         sw.dispatchEvent(new NotificationEvent('notificationclick', { notification: n, action: 'ack' }));
@@ -249,7 +256,7 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
 
       // The link was one-time: a second press says so instead of pretending.
       const again = await worker.evaluate(async (data) => {
-        const sw = self as unknown as ServiceWorkerGlobalScope;
+        const sw = self as unknown as WorkerScope;
         await sw.registration.showNotification('again', { tag: 'again', data });
         const [n] = await sw.registration.getNotifications({ tag: 'again' });
         sw.dispatchEvent(new NotificationEvent('notificationclick', { notification: n!, action: 'ack' }));
@@ -268,7 +275,7 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
       await deliver(JSON.stringify({ ...payload, tag: 'tap-me' }));
       await expect.poll(async () => (await notifications()).some((n) => n.tag === 'tap-me'), { timeout: 10_000 }).toBe(true);
       await worker.evaluate(async () => {
-        const sw = self as unknown as ServiceWorkerGlobalScope;
+        const sw = self as unknown as WorkerScope;
         const [n] = await sw.registration.getNotifications({ tag: 'tap-me' });
         sw.dispatchEvent(new NotificationEvent('notificationclick', { notification: n! }));
       });
