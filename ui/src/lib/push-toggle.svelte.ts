@@ -2,6 +2,8 @@
 import { disablePush, enablePush, pushState, watchPush, type PushState } from './push.ts';
 import { session } from './session.svelte.ts';
 
+const CHANGED = 'chargekeeper:push-changed';
+
 export class PushToggle {
   /** null until checked. */
   state = $state<PushState | null>(null);
@@ -11,7 +13,14 @@ export class PushToggle {
   /** Call from onMount; returns the clean-up. */
   mount(): () => void {
     void this.refresh();
-    return watchPush(() => session.user?.username ?? null);
+    const stop = watchPush(() => session.user?.username ?? null);
+    // The bell and the drivers' switch can be on one page: a change by one shows in the other.
+    const onChange = () => void this.refresh();
+    addEventListener(CHANGED, onChange);
+    return () => {
+      stop();
+      removeEventListener(CHANGED, onChange);
+    };
   }
 
   async refresh(): Promise<void> {
@@ -33,6 +42,7 @@ export class PushToggle {
     } finally {
       await this.refresh();
       this.busy = false;
+      dispatchEvent(new Event(CHANGED));
     }
   };
 }

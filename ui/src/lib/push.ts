@@ -151,9 +151,13 @@ export async function disablePush(): Promise<void> {
  * subscription (it cannot call the API itself, the sign-in token lives here), and a page opened
  * later notices a changed endpoint on its own. Best effort; returns the unsubscribe function.
  */
+let syncing: Promise<void> | null = null;
+
 export function watchPush(username: () => string | null): () => void {
   if (!pushSupported()) return () => {};
-  const resync = async () => {
+  // The bell and the drivers' switch can both watch: one resync at a time, or both would re-register.
+  const resync = () => (syncing ??= sync().finally(() => { syncing = null; }));
+  const sync = async () => {
     const stored = load();
     const who = username();
     if (!stored || !who || stored.username !== who || Notification.permission !== 'granted') return;
