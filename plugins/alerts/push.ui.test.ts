@@ -353,9 +353,16 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
     await prefs.getByRole('switch', { name: 'Car idle, please move it' }).click();
     await expect.poll(() => puts.length).toBe(1);
     expect(puts[0]).toEqual({ ...stored, kinds: { 'session-finished': true, 'car-idle': false, 'reservation-expiring': false, 'queue-turn': true, 'card-refused': true }, quietHours: null });
-    await prefs.getByRole('switch', { name: 'Quiet hours' }).click();
+    // null is "the site's quiet hours", from = to is "none".
+    const quiet = prefs.getByLabel('Quiet hours');
+    expect(await quiet.inputValue()).toBe('site');
+    await quiet.selectOption('none');
     await expect.poll(() => puts.length).toBe(2);
-    expect((puts[1] as typeof stored).quietHours).toEqual({ from: '22:00', to: '07:00' });
+    expect((puts[1] as typeof stored).quietHours).toEqual({ from: '00:00', to: '00:00' });
+    expect(await prefs.getByLabel('to', { exact: true }).count()).toBe(0);
+    await quiet.selectOption('own');
+    await expect.poll(() => puts.length).toBe(3);
+    expect((puts[2] as typeof stored).quietHours).toEqual({ from: '22:00', to: '07:00' });
     await prefs.getByLabel('to', { exact: true }).fill('06:30');
     await prefs.getByLabel('to', { exact: true }).dispatchEvent('change');
     await expect.poll(() => (puts.at(-1) as typeof stored).quietHours).toEqual({ from: '22:00', to: '06:30' });
