@@ -1,5 +1,5 @@
 // Builds ui/ into ui/dist/ with Vite, only when a source is newer than ui/dist/index.html.
-// Sources: ui/src/**, ui/index.html, ui/vite.config.ts, ui/svelte.config.js, plugins/*/ui/**, hardware-adapters/*/ui/**.
+// Sources: ui/src/**, ui/public/**, ui/index.html, ui/vite.config.ts, ui/svelte.config.js, plugins/*/ui/**, hardware-adapters/*/ui/**.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -36,7 +36,7 @@ function newest(path, best = { ms: 0, file: '' }) {
   return best;
 }
 
-const sources = [join(ui, 'src'), join(ui, 'index.html'), join(ui, 'vite.config.ts'), join(ui, 'svelte.config.js')];
+const sources = [join(ui, 'src'), join(ui, 'public'), join(ui, 'index.html'), join(ui, 'vite.config.ts'), join(ui, 'svelte.config.js')];
 for (const dir of ['plugins', 'hardware-adapters']) {
   try {
     for (const name of readdirSync(join(repo, dir))) sources.push(join(repo, dir, name, 'ui'));
