@@ -12,6 +12,7 @@
  * compared with another.
  */
 import { createServer as createHttpServer } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { Aedes } from 'aedes';
 import { SMTPServer } from 'smtp-server';
@@ -48,6 +49,8 @@ export interface AlertLatencyResult {
   /** Server-side split of the time, from the appliance's own records (ms after the close): raised, queued, sent. */
   server: { raised: number[]; queued: number[]; attempted: Record<Channel, number[]>; sent: Record<Channel, number[]> };
   wallSeconds: number;
+  /** 1-minute load average at the start and the end of the phase: other work on the machine slows every figure. */
+  load: [number, number];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -181,6 +184,7 @@ async function serverSplit(port: number, password: string, closedWall: Map<strin
 
 export async function alertLatency(startApp: (plugins: Record<string, unknown>) => Promise<App>, opts: AlertLatencyOptions): Promise<AlertLatencyResult> {
   const t0 = performance.now();
+  const load0 = loadavg()[0]!;
   const peers = await startPeers();
   const plugins = pluginConfig(peers, opts);
   const app = await startApp(plugins);
@@ -220,7 +224,7 @@ export async function alertLatency(startApp: (plugins: Record<string, unknown>) 
     // A little longer, so a duplicate or a stray notice would show up in the report.
     await sleep(500);
     const server = await serverSplit(app.port, opts.adminPassword, closedWall);
-    return { opts, plugins, chargers, latency, other, server, wallSeconds: (performance.now() - t0) / 1000 };
+    return { opts, plugins, chargers, latency, other, server, wallSeconds: (performance.now() - t0) / 1000, load: [load0, loadavg()[0]!] };
   } finally {
     await app.stop();
     await peers.close();
@@ -264,6 +268,6 @@ export function alertReport(r: AlertLatencyResult): string[] {
   };
   lines.push(`Where the time goes, from the appliance's records (after the close, ms clock): alert raised ${split(r.server.raised)}; `
     + `first notice queued ${split(r.server.queued)}; send started: e-mail ${split(r.server.attempted.email)}, MQTT ${split(r.server.attempted.mqtt)}, webhook ${split(r.server.attempted.webhook)}; marked sent: e-mail ${split(r.server.sent.email)}, MQTT ${split(r.server.sent.mqtt)}, webhook ${split(r.server.sent.webhook)}.`);
-  lines.push(`Phase wall time ${r.wallSeconds.toFixed(0)} s.`);
+  lines.push(`Phase wall time ${r.wallSeconds.toFixed(0)} s; load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end (${cpus().length} cores).`);
   return lines;
 }
