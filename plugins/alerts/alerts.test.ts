@@ -300,4 +300,16 @@ describe('alerts: channels do not wait for each other', () => {
     await eventually(() => slow.arrivals.length === 2, 6000);
     expect(slow.arrivals.map((a) => a.chargerId)).toEqual(['CP1', 'CP2']);
   });
+
+  it('sends a burst of e-mails over one kept SMTP connection', async () => {
+    const smtp = await startSmtp();
+    cleanup.push(smtp.close);
+    t = await startApp({ config: { plugins: { alerts: { channels: [
+      { name: 'mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },
+    ] } } } });
+    for (let i = 1; i <= 5; i++) t.app.bus.emit('finding.raised', finding(t, { id: i, chargerId: `CP${i}` }));
+    await eventually(() => smtp.mails.length === 5);
+    expect(smtp.mails.map((m) => /Charger (CP\d)/.exec(m.subject)?.[1]).sort()).toEqual(['CP1', 'CP2', 'CP3', 'CP4', 'CP5']);
+    expect(smtp.stats.connections).toBe(1);
+  });
 });
