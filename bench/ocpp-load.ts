@@ -8,8 +8,13 @@
  * the generator's own CPU time per call is printed beside the servers', to
  * show the servers saturate before the generator does.
  *
+ * Phases: saturation, plugins, latency, flood, idle, alerts (the offline
+ * alert's first notice per channel after a socket closes: bench/alert-latency.ts).
+ *
  * Options: --chargers 500 --seconds 10 --latency-chargers 1000 --rate 2000
- *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle
+ *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle,alerts
+ *          --alert-disconnects 60 --alert-interval 200 (ms between two closes)
+ *          --alert-offline-after 3 (diagnostics.offlineAfter, seconds)
  *          --profile (writes the appliance's CPU profile to bench/results/profile/)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -18,10 +23,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { alertLatency, alertReport } from './alert-latency.js';
 import { FramedCharger, meterValuesJson } from './framed.js';
 
 type Client = FramedCharger;
 const root = resolve(import.meta.dirname, '..');
+const ALL_PHASES = ['saturation', 'plugins', 'latency', 'flood', 'idle', 'alerts'];
 const { values: args } = parseArgs({
   options: {
     chargers: { type: 'string', default: '500' },
@@ -30,7 +37,10 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '2000' },
     'idle-chargers': { type: 'string', default: '3000' },
     'skip-idle': { type: 'boolean', default: false },
-    only: { type: 'string', default: 'saturation,plugins,latency,flood,idle' },
+    'alert-disconnects': { type: 'string', default: '60' },
+    'alert-interval': { type: 'string', default: '200' },
+    'alert-offline-after': { type: 'string', default: '3' },
+    only: { type: 'string', default: ALL_PHASES.join(',') },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -42,6 +52,7 @@ const IDLE_N = Number(args['idle-chargers']);
 const PHASES = new Set(args.only.split(',').map((p) => p.trim()));
 if (args['skip-idle']) PHASES.delete('idle');
 
+const ADMIN_PASSWORD = 'bench-admin-pw';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Server { name: string; child: ChildProcess; port: number; startupMs: number; stop(): Promise<void> }
@@ -84,7 +95,7 @@ function startAppliance(dataDir: string, port = 0, plugins: Record<string, unkno
   // As `npm start` runs it: the esbuild-built dist/, no TypeScript loader.
   const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profile')}`] : [];
   return startProcess('chargekeeper', [...profile, 'dist/app/main.js'], {
-    CHARGEKEEPER_CONFIG: config, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_PORT: String(port), CHARGEKEEPER_ADMIN_PASSWORD: 'bench-admin-pw',
+    CHARGEKEEPER_CONFIG: config, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_PORT: String(port), CHARGEKEEPER_ADMIN_PASSWORD: ADMIN_PASSWORD,
   });
 }
 
@@ -409,10 +420,25 @@ async function main(): Promise<void> {
     log();
   }
 
+  if (PHASES.has('alerts')) {
+    const disconnects = Number(args['alert-disconnects']);
+    const offlineAfterMs = Number(args['alert-offline-after']) * 1000;
+    log(`## Offline alerts: ${disconnects} sockets closed one at a time, first notice per channel (offlineAfter ${offlineAfterMs / 1000} s, target ≤ offlineAfter + 2 s at p99)`);
+    // An appliance of its own, with its own data dir: the chargers and alerts of other phases stay out of it.
+    const alertDir = mkdtempSync(join(tmpdir(), 'chargekeeper-bench-'));
+    const r = await alertLatency((plugins) => startAppliance(alertDir, 0, plugins), {
+      disconnects, intervalMs: Number(args['alert-interval']), offlineAfterMs,
+      timeoutMs: offlineAfterMs + 15_000, adminPassword: ADMIN_PASSWORD,
+    });
+    for (const line of alertReport(r)) log(line);
+    log();
+    rmSync(alertDir, { recursive: true, force: true });
+  }
+
   await Promise.all([app.stop(), bare.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
   // Only a run of every phase replaces the figures the README quotes.
-  const report = PHASES.size === 5 ? 'last-run.md' : 'partial-run.md';
+  const report = ALL_PHASES.every((p) => PHASES.has(p)) ? 'last-run.md' : 'partial-run.md';
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', report), `${lines.join('\n')}\n`);
   process.exit(0);

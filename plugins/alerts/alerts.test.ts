@@ -261,3 +261,55 @@ describe('alerts: from a finding to the channels', () => {
     expect((await t.api('GET', '/alerts?state=bogus')).status).toBe(400);
   });
 });
+
+describe('alerts: channels do not wait for each other', () => {
+  it('sends a second alert to a fast webhook at once while a slow one is still answering the first', async () => {
+    // Two receivers over real HTTP: one answers after 1.5 s (a slow gateway), the other at once; both stamp arrivals.
+    const { createServer } = await import('node:http');
+    const receiver = async (delayMs: number) => {
+      const arrivals: Array<{ chargerId: string; at: number }> = [];
+      const server = createServer((req, res) => {
+        const at = Date.now();
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          arrivals.push({ chargerId: (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { chargerId: string }).chargerId, at });
+          setTimeout(() => res.writeHead(200).end('{}'), delayMs);
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const { port } = server.address() as { port: number };
+      cleanup.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+      return { url: `http://127.0.0.1:${port}/hook`, arrivals };
+    };
+    const slow = await receiver(1500);
+    const fast = await receiver(0);
+    t = await startApp({ config: { plugins: { alerts: { channels: [
+      { name: 'slow', type: 'webhook', url: slow.url },
+      { name: 'fast', type: 'webhook', url: fast.url },
+    ] } } } });
+    t.app.bus.emit('finding.raised', finding(t, { id: 1, chargerId: 'CP1' }));
+    await eventually(() => slow.arrivals.length === 1 && fast.arrivals.length === 1);
+    const raisedAt = Date.now();
+    t.app.bus.emit('finding.raised', finding(t, { id: 2, chargerId: 'CP2' }));
+    await eventually(() => fast.arrivals.length === 2);
+    expect(fast.arrivals[1]).toMatchObject({ chargerId: 'CP2' });
+    // Well before the slow receiver has answered CP1 (1.5 s), and before the next run of the delivery job (2 s).
+    expect(fast.arrivals[1]!.at - raisedAt).toBeLessThan(1000);
+    // The slow channel still gets both, in order.
+    await eventually(() => slow.arrivals.length === 2, 6000);
+    expect(slow.arrivals.map((a) => a.chargerId)).toEqual(['CP1', 'CP2']);
+  });
+
+  it('sends a burst of e-mails over one kept SMTP connection', async () => {
+    const smtp = await startSmtp();
+    cleanup.push(smtp.close);
+    t = await startApp({ config: { plugins: { alerts: { channels: [
+      { name: 'mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },
+    ] } } } });
+    for (let i = 1; i <= 5; i++) t.app.bus.emit('finding.raised', finding(t, { id: i, chargerId: `CP${i}` }));
+    await eventually(() => smtp.mails.length === 5);
+    expect(smtp.mails.map((m) => /Charger (CP\d)/.exec(m.subject)?.[1]).sort()).toEqual(['CP1', 'CP2', 'CP3', 'CP4', 'CP5']);
+    expect(smtp.stats.connections).toBe(1);
+  });
+});

@@ -29,8 +29,11 @@ export function createDelivery(rt: Runtime) {
   const db = ctx.db;
   const clock = ctx.core.clock;
   const blockedUntil = new Map<string, number>();
-  let running: Promise<void> | null = null;
-  let again = false;
+  /** Each channel's sender loop while it runs: a slow channel (a new SMTP connection per mail) holds up no other. */
+  const busy = new Map<string, Promise<void>>();
+  /** Channels asked for another look while their loop was running (new rows, a resolve that came meanwhile). */
+  const more = new Set<string>();
+  const passes = new Set<Promise<void>>();
 
   const backoff = (attempts: number) => Math.min(rt.config.retry.max, rt.config.retry.first * 2 ** Math.max(0, attempts - 1));
 
@@ -99,40 +102,58 @@ export function createDelivery(rt: Runtime) {
       dedupe_key: `${row.alert_id}:${row.channel}:${row.level}:resolved:${row.episode}`,
       status: 'pending', attempts: 0, next_attempt_at: new Date(clock.nowMs() + delay).toISOString(), created_at: now,
     }).onConflict('dedupe_key').ignore();
-    again = true;
+    more.add(row.channel);
+  }
+
+  const due = (channel?: string) => {
+    const q = db('alerts_outbox').whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at')
+      .andWhere('next_attempt_at', '<=', new Date(clock.nowMs()).toISOString());
+    if (channel !== undefined) q.andWhere({ channel });
+    return q.orderBy('id').limit(500) as Promise<OutboxRow[]>;
+  };
+
+  /** One channel's rows in order until none is due; stops at a failure (the backoff blocks the channel). */
+  function runChannel(name: string): Promise<void> {
+    const run = (async () => {
+      try {
+        // Its own look, not the caller's: only this loop sends the channel's rows, so what it reads is not stale.
+        let list = await due(name);
+        while (list.length) {
+          if ((blockedUntil.get(name) ?? 0) > clock.nowMs()) return;
+          blockedUntil.delete(name);
+          for (const row of list) if ((await deliverRow(row)) === 'failed') return;
+          // Look until nobody flagged the channel during the last look: whoever flagged it saw rows this loop must send.
+          do {
+            more.delete(name);
+            list = await due(name);
+          } while (!list.length && more.has(name));
+        }
+      } finally {
+        busy.delete(name);
+        more.delete(name);
+      }
+    })();
+    busy.set(name, run);
+    return run;
   }
 
   async function deliverOnce(): Promise<void> {
-    const nowMs = clock.nowMs();
-    const rows = await db<OutboxRow>('alerts_outbox').whereIn('status', ['pending', 'failed']).whereNotNull('next_attempt_at')
-      .andWhere('next_attempt_at', '<=', new Date(nowMs).toISOString()).orderBy('id').limit(500);
-    const byChannel = new Map<string, OutboxRow[]>();
-    for (const r of rows) byChannel.set(r.channel, [...(byChannel.get(r.channel) ?? []), r]);
-    await Promise.all([...byChannel].map(async ([name, list]) => {
-      if ((blockedUntil.get(name) ?? 0) > nowMs) return;
-      blockedUntil.delete(name);
-      for (const row of list) if ((await deliverRow(row)) === 'failed') return;
+    const rows = await due();
+    await Promise.all([...new Set(rows.map((r) => r.channel))].map((name) => {
+      const running = busy.get(name);
+      if (!running) return runChannel(name);
+      // Its loop looks again before it ends, so these rows go out without waiting for the next job.
+      more.add(name);
+      return running;
     }));
   }
 
   return {
-    /** Delivers what is due; concurrent calls share one run (and ask for one more pass). */
+    /** Delivers what is due; a channel already sending picks up new rows itself, the others start at once. */
     deliver(): Promise<void> {
-      if (running) {
-        again = true;
-        return running;
-      }
-      running = (async () => {
-        try {
-          do {
-            again = false;
-            await deliverOnce();
-          } while (again);
-        } finally {
-          running = null;
-        }
-      })();
-      return running;
+      const pass = deliverOnce().finally(() => passes.delete(pass));
+      passes.add(pass);
+      return pass;
     },
 
     /** Sends a test message now (not through the retry queue) and records the outcome. */
@@ -163,7 +184,7 @@ export function createDelivery(rt: Runtime) {
     },
 
     async idle(): Promise<void> {
-      while (running) await running;
+      while (passes.size || busy.size) await Promise.allSettled([...passes, ...busy.values()]);
     },
   };
 }

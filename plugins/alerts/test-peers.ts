@@ -45,8 +45,14 @@ function decodeQuotedPrintable(raw: string): string {
 
 export async function startSmtp(opts: { port?: number; auth?: { user: string; pass: string } } = {}) {
   const mails: Mail[] = [];
+  /** SMTP connections accepted so far (a sender that keeps its connection opens one for a burst). */
+  const stats = { connections: 0 };
   const server = new SMTPServer({
     logger: false,
+    onConnect(_session, cb) {
+      stats.connections += 1;
+      cb();
+    },
     disabledCommands: ['STARTTLS'],
     authOptional: !opts.auth,
     allowInsecureAuth: true,
@@ -74,7 +80,7 @@ export async function startSmtp(opts: { port?: number; auth?: { user: string; pa
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { port, mails, stats, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 export async function startBroker() {

@@ -28,6 +28,10 @@ export default defineChannel({
     const open = async (): Promise<Transporter> => {
       const nodemailer = (await import('nodemailer')).default;
       return nodemailer.createTransport({
+        // One kept connection: mails in a burst (an outage) skip the connect, greeting and EHLO (and STARTTLS) each;
+        // it closes after `timeout` idle, and a send on a connection the server dropped is retried on a new one.
+        pool: true,
+        maxConnections: 1,
         host: c.smtp.host,
         port: c.smtp.port,
         secure: c.smtp.secure,
