@@ -12,7 +12,7 @@
  * alert's first notice per channel after a socket closes: bench/alert-latency.ts).
  *
  * Options: --chargers 500 --seconds 10 --latency-chargers 1000 --rate 2000
- *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle,alerts
+ *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle,alerts,allocate
  *          --alert-disconnects 60 --alert-interval 200 (ms between two closes)
  *          --alert-offline-after 3 (diagnostics.offlineAfter, seconds)
  *          --profile (writes the appliance's CPU profile to bench/results/profile/)
@@ -24,11 +24,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { alertLatency, alertReport } from './alert-latency.js';
+import { allocateBench } from './allocate.js';
 import { FramedCharger, meterValuesJson } from './framed.js';
 
 type Client = FramedCharger;
 const root = resolve(import.meta.dirname, '..');
-const ALL_PHASES = ['saturation', 'plugins', 'latency', 'flood', 'idle', 'alerts'];
+const ALL_PHASES = ['saturation', 'plugins', 'latency', 'flood', 'idle', 'alerts', 'allocate'];
 const { values: args } = parseArgs({
   options: {
     chargers: { type: 'string', default: '500' },
@@ -434,6 +435,9 @@ async function main(): Promise<void> {
     log();
     rmSync(alertDir, { recursive: true, force: true });
   }
+
+  // Pure computation in this process: the load balancer's fair shares for a 200-connector site (bench/allocate.ts).
+  if (PHASES.has('allocate')) allocateBench(log);
 
   await Promise.all([app.stop(), bare.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
