@@ -149,12 +149,12 @@ export interface EventMap {
   /** state tells how it ended: used (its driver started charging), expired (a no-show) or cancelled. */
   'reservation.ended': ReservationEvent;
   /**
-   * loadbalancing plugin: a charger it cannot steer (no Smart Charging, refuses or ignores its limit) or a circuit
-   * meter it no longer trusts; problem null = it is fine again.
+   * loadbalancing plugin: a charger it cannot steer (no Smart Charging, refuses or ignores its limit), a circuit
+   * meter it no longer trusts, or a circuit whose connectors at their failsafe exceed its fuse; problem null = it is fine again.
    */
   'loadbalancing.problem': {
-    at: string; kind: 'charger' | 'meter'; chargerId: string | null; meterId: string | null;
-    reason: 'unsupported' | 'refused' | 'ignores-limit' | 'meter-stale' | null; problem: string | null;
+    at: string; kind: 'charger' | 'meter' | 'circuit'; chargerId: string | null; meterId: string | null; circuitId: string | null;
+    reason: 'unsupported' | 'refused' | 'ignores-limit' | 'meter-stale' | 'failsafe-exceeds' | null; problem: string | null;
   };
   'queue.offered': { entryId: number; userId: number; chargerId: string; connectorId: number; holdUntil: string; at: string };
   /** The offered driver did not start charging before holdUntil; the connector goes to the next in line. */

@@ -28,6 +28,12 @@ export const CircuitSchema = Type.Recursive((Self) => Strict({
   chargers: Type.Array(ChargerEntry, { default: [], maxItems: 500, description: 'chargers fed by this circuit directly' }),
 }), { $id: 'Circuit' });
 
+export const PrioritySchema = Strict({
+  idTags: Type.Array(Type.String({ minLength: 1, maxLength: 20 }), { minItems: 1, maxItems: 1000, description: 'cards, or group cards (parentIdTag) whose members count too; case is ignored' }),
+  priority: Type.Integer({ minimum: 1, maximum: 99, description: 'higher is served first; cards not listed have 0' }),
+});
+export const PrioritiesSchema = Type.Array(PrioritySchema, { default: [], maxItems: 50, description: 'who is served first, e.g. staff before visitors' });
+
 export const LoadBalancingConfigSchema = Strict({
   minCurrent: Type.Number({ minimum: 0, maximum: 32, default: 6, description: 'A per phase; a car offered less is paused (0 A) instead' }),
   failsafeCurrent: Type.Number({ minimum: 0, maximum: 80, default: 6, description: 'A per phase every charger keeps when it loses the appliance (its TxDefaultProfile)' }),
@@ -37,10 +43,7 @@ export const LoadBalancingConfigSchema = Strict({
   hysteresis: Type.Number({ minimum: 0, maximum: 10, default: 1, description: 'A; a raise smaller than this is not sent' }),
   rotationSlot: Duration({ default: '15m', description: 'when there is not enough for every car at minCurrent, cars take turns of this long' }),
   meterStaleAfter: Duration({ default: '30s', description: 'a circuit meter silent this long is not trusted; the circuit falls back to failsafe shares' }),
-  priorities: Type.Array(Strict({
-    idTags: Type.Array(Type.String({ minLength: 1, maxLength: 20 }), { minItems: 1, maxItems: 1000, description: 'cards, or group cards (parentIdTag) whose members count too; case is ignored' }),
-    priority: Type.Integer({ minimum: 1, maximum: 99, description: 'higher is served first; cards not listed have 0' }),
-  }), { default: [], maxItems: 50, description: 'who is served first, e.g. staff before visitors' }),
+  priorities: PrioritiesSchema,
   boostPriority: Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'the priority of a session boosted with POST /api/loadbalancing/boost, until it ends' }),
   circuits: Type.Array(CircuitSchema, { default: [], maxItems: 20, description: 'the site\'s supply as a tree of circuits' }),
 });
@@ -48,6 +51,7 @@ export const LoadBalancingConfigSchema = Strict({
 export type LoadBalancingConfig = StaticDecode<typeof LoadBalancingConfigSchema>;
 export type CircuitConfig = Static<typeof CircuitSchema>;
 export type Phase = Static<typeof PHASE>;
+export type Priority = Static<typeof PrioritySchema>;
 
 /** Every circuit of the tree with its path (root first). */
 export function walk(circuits: CircuitConfig[], path: CircuitConfig[] = []): Array<{ circuit: CircuitConfig; path: CircuitConfig[] }> {

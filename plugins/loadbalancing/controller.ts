@@ -1,45 +1,15 @@
 import { ChargerCallError } from '../../core/ocpp/server.js';
+import { errorMessage } from '../../core/errors.js';
 import type { PluginContext } from '../../core/plugin.js';
-import { allocate, PHASES, VOLTS, type Demand, type Room } from './allocate.js';
+import { allocate, VOLTS, type Demand, type Room } from './allocate.js';
 import { walk, type CircuitConfig, type LoadBalancingConfig, type Phase } from './config.js';
 import type { UsersApi } from '../users/api.js';
-import type { CircuitView, LoadHistory, LoadView } from './view.js';
-import { failsafeProfile, sessionProfile, type RateUnit } from './profiles.js';
-
-/** How a connector is fed: its circuit path and the site phases behind its L1, L2, L3. */
-interface Wiring { circuitPath: string[]; phases: Phase[]; maxCurrent: number }
-
-interface ChargerState {
-  rateUnit: RateUnit;
-  stackLevel: number;
-  /** Smart Charging: unknown until its failsafe profile was answered. */
-  smart: 'unknown' | 'yes' | 'no';
-  problem: string | null;
-  reason: 'unsupported' | 'refused' | 'ignores-limit' | null;
-  configuring: Promise<void> | null;
-}
-
-export interface ConnectorState {
-  chargerId: string;
-  connectorId: number;
-  wiring: Wiring;
-  tx: { id: number; startedAt: string; userId: number | null; priority: number; boosted: boolean } | null;
-  /** Latest current per charger phase (L1..L3 of the charger), A. */
-  measured: number[] | null;
-  /** Site phases the car draws from, as last measured. */
-  carPhases: Phase[];
-  wish: number;
-  /** The limit the charger accepted, A per phase; null before the first. */
-  offered: number | null;
-  sentAt: number;
-  validTo: number;
-  turnStartedAt: number | null;
-  pausedSince: number | null;
-  /** Samples in a row drawing well above the limit. */
-  over: number;
-}
-
-interface MeterState { currentA: number[]; powerW: number | null; at: number }
+import type { LoadHistoryStore } from './history.js';
+import type { LoadSettings } from './settings.js';
+import type { ChargerState, ConnectorState, Wiring } from './state.js';
+import type { CircuitView, LoadView } from './view.js';
+import { failsafeProfile, sessionProfile } from './profiles.js';
+import { computeRooms, drawOn, type MeterState } from './rooms.js';
 
 /** A raise ramps a car that takes all it is offered by this much per sample. */
 const RAMP_A = 2;
@@ -50,32 +20,26 @@ const RECOMPUTE_DELAY_MS = 300;
 const SMALL_A = 0.5;
 /** GetCompositeSchedule checks a charger's applied limit at most this often. */
 const VERIFY_EVERY_MS = 10 * 60_000;
-/** The load chart's history: a point per circuit and per charging connector every 30 s, for 6 hours (in memory). */
-const HISTORY_EVERY_MS = 30_000;
-const HISTORY_POINTS = 720;
-
-/** One point of a circuit's history: the most loaded phase, A. */
-export interface CircuitPoint { at: number; limit: number; allocated: number; measured: number | null }
-export interface ConnectorPoint { at: number; limit: number | null; measured: number | null }
+/** A charger both connects and boots: its failsafe is sent once for the two, not twice (its flash). */
+const CONFIGURED_FRESH_MS = 10_000;
 
 export type LoadBalancer = ReturnType<typeof createController>;
 
-export function createController(ctx: PluginContext<LoadBalancingConfig>) {
+export function createController(ctx: PluginContext<LoadBalancingConfig>, settings: LoadSettings, history: LoadHistoryStore) {
   const cfg = ctx.config;
   const clock = ctx.core.clock;
   const chargers = new Map<string, ChargerState>();
   const connectors = new Map<string, ConnectorState>();
   const meters = new Map<string, MeterState>();
-  const circuits = walk(cfg.circuits);
+  let circuits = walk(settings.circuits());
   let lastRooms = new Map<string, Room>();
   let updatedAt: string | null = null;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
   let again = false;
   let live = false;
-  const circuitHistory = new Map<string, CircuitPoint[]>();
-  const connectorHistory = new Map<string, ConnectorPoint[]>();
-  let lastPointAt = 0;
+  /** Circuits whose chargers' failsafe does not fit under the fuse, with why. */
+  const circuitProblems = new Map<string, string>();
 
   /** Where a charger's connector hangs in the tree, or null when no circuit lists it. */
   function wiringOf(chargerId: string, connectorId: number): Wiring | null {
@@ -92,7 +56,6 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
   }
   const managed = (chargerId: string) => circuits.some(({ circuit }) => circuit.chargers.some((e) => (typeof e === 'string' ? e : e.id) === chargerId));
   const key = (chargerId: string, connectorId: number) => `${chargerId}:${connectorId}`;
-  const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
   /** Records a charger's problem (or that it is gone) and tells the bus, once per change. */
   function tell(chargerId: string, state: ChargerState, reason: ChargerState['reason'], problem: string | null) {
@@ -100,7 +63,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     state.problem = problem;
     state.reason = reason;
     if (problem) ctx.log.warn(`charger ${chargerId} ${problem}`);
-    ctx.emit('loadbalancing.problem', { at: clock.iso(), kind: 'charger', chargerId, meterId: null, reason, problem });
+    ctx.emit('loadbalancing.problem', { at: clock.iso(), kind: 'charger', chargerId, meterId: null, circuitId: null, reason, problem });
   }
   const staleMeters = new Set<string>();
   function meterTrust(meterId: string, fresh: boolean, circuitId: string) {
@@ -109,13 +72,34 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     else staleMeters.add(meterId);
     const problem = fresh ? null : `circuit meter ${meterId} sent nothing for ${Math.round(cfg.meterStaleAfter / 1000)} s: circuit ${circuitId} is held at ${cfg.failsafeCurrent} A per charger`;
     if (problem) ctx.log.warn(problem);
-    ctx.emit('loadbalancing.problem', { at: clock.iso(), kind: 'meter', chargerId: null, meterId, reason: fresh ? null : 'meter-stale', problem });
+    ctx.emit('loadbalancing.problem', { at: clock.iso(), kind: 'meter', chargerId: null, meterId, circuitId, reason: fresh ? null : 'meter-stale', problem });
+  }
+
+  /**
+   * The config check counts a charger once; a TxDefaultProfile on connector 0 gives each of its connectors the failsafe.
+   * Once the connectors are known, a circuit whose connectors at failsafe would overload its fuse is a problem.
+   */
+  function checkFailsafe() {
+    const perCharger = new Map<string, number>();
+    for (const c of connectors.values()) perCharger.set(c.chargerId, (perCharger.get(c.chargerId) ?? 0) + 1);
+    for (const { circuit } of circuits) {
+      const need = walk([circuit]).reduce((n, w) => n + w.circuit.chargers.reduce((m, e) =>
+        m + (typeof e !== 'string' && e.connectorId !== undefined ? 1 : Math.max(1, perCharger.get(typeof e === 'string' ? e : e.id) ?? 1)), 0), 0);
+      const amps = need * cfg.failsafeCurrent;
+      const problem = amps > circuit.maxCurrent
+        ? `circuit ${circuit.id}: ${need} connectors at failsafeCurrent ${cfg.failsafeCurrent} A may draw ${amps} A when the appliance is gone, more than its ${circuit.maxCurrent} A`
+        : null;
+      if ((circuitProblems.get(circuit.id) ?? null) === problem) continue;
+      if (problem) { circuitProblems.set(circuit.id, problem); ctx.log.warn(problem); } else circuitProblems.delete(circuit.id);
+      ctx.emit('loadbalancing.problem', { at: clock.iso(), kind: 'circuit', chargerId: null, meterId: null, circuitId: circuit.id, reason: problem ? 'failsafe-exceeds' : null, problem });
+    }
   }
 
   /** Reads what the charger supports and sets its failsafe: what it keeps when the appliance is gone. */
   function configure(chargerId: string): Promise<void> {
-    const state = chargers.get(chargerId) ?? { rateUnit: 'A', stackLevel: 1, smart: 'unknown', problem: null, reason: null, configuring: null };
+    const state = chargers.get(chargerId) ?? { rateUnit: 'A', stackLevel: 1, smart: 'unknown', problem: null, reason: null, configuring: null, configuredAt: 0 };
     chargers.set(chargerId, state);
+    if (!state.configuring && state.configuredAt && clock.nowMs() - state.configuredAt < CONFIGURED_FRESH_MS) return Promise.resolve();
     state.configuring ??= (async () => {
       const send = (action: string, payload: unknown) => ctx.core.chargers.send(chargerId, action, payload, { actor: 'plugin:loadbalancing' });
       try {
@@ -127,6 +111,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
         const maxStack = Number(value('ChargeProfileMaxStackLevel'));
         state.stackLevel = Number.isFinite(maxStack) && maxStack >= 1 ? 1 : 0;
         const reply = await send('SetChargingProfile', failsafeProfile(cfg.failsafeCurrent, state.rateUnit, 3)) as { status?: string };
+        state.configuredAt = clock.nowMs();
         if (reply.status === 'Accepted') {
           state.smart = 'yes';
           if (state.reason !== 'ignores-limit') tell(chargerId, state, null, null);
@@ -137,10 +122,11 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
       } catch (e) {
         const code = e instanceof ChargerCallError ? e.code : null;
         if (code === 'NotImplemented' || code === 'NotSupported') {
+          state.configuredAt = clock.nowMs();
           state.smart = 'no';
           tell(chargerId, state, 'unsupported', `does not support Smart Charging (${code}): counted at its full current, the others share the rest`);
         } else {
-          ctx.log.warn(`charger ${chargerId} could not be given its failsafe profile: ${err(e)}`);
+          ctx.log.warn(`charger ${chargerId} could not be given its failsafe profile: ${errorMessage(e)}`);
         }
       } finally {
         state.configuring = null;
@@ -161,16 +147,18 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
       offered: null, sentAt: 0, validTo: 0, turnStartedAt: null, pausedSince: null, over: 0,
     };
     connectors.set(k, c);
+    checkFailsafe();
     return c;
   }
 
   /** A card's priority: its own entry, else its group card's (users plugin), else 0. */
   async function priorityOf(idTag: string): Promise<number> {
-    if (!cfg.priorities.length) return 0;
+    const priorities = settings.priorities();
+    if (!priorities.length) return 0;
     const keys = [idTag.toLowerCase()];
     const parent = (await ctx.use<UsersApi>('users')?.findTag(idTag).catch(() => null))?.parentIdTag;
     if (parent) keys.push(parent.toLowerCase());
-    return Math.max(0, ...cfg.priorities.filter((p) => p.idTags.some((t) => keys.includes(t.toLowerCase()))).map((p) => p.priority));
+    return Math.max(0, ...priorities.filter((p) => p.idTags.some((t) => keys.includes(t.toLowerCase()))).map((p) => p.priority));
   }
 
   async function started(e: { chargerId: string; connectorId: number; transactionId: number; startedAt: string; idTag: string; userId: number | null; accepted: boolean }) {
@@ -179,7 +167,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     if (!c || !e.accepted) return;
     const priority = await priorityOf(e.idTag);
     Object.assign(c, {
-      tx: { id: e.transactionId, startedAt: e.startedAt, userId: e.userId, priority, boosted: false }, wish: c.wiring.maxCurrent, offered: null, validTo: 0, sentAt: 0,
+      tx: { id: e.transactionId, startedAt: e.startedAt, idTag: e.idTag, userId: e.userId, priority, boosted: false }, wish: c.wiring.maxCurrent, offered: null, validTo: 0, sentAt: 0,
       carPhases: c.wiring.phases, turnStartedAt: null, pausedSince: clock.nowMs(), over: 0, measured: null,
     });
     soon(0);
@@ -222,63 +210,12 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     soon(RECOMPUTE_DELAY_MS);
   }
 
-  /** The room each circuit has for the managed connectors, per phase: its limit, less the building's other load and the loads it cannot steer. */
+  const steerable = (chargerId: string) => chargers.get(chargerId)?.smart === 'yes';
   function rooms(): Map<string, Room> {
-    const now = clock.nowMs();
-    const fixed = new Map<string, Record<Phase, number>>(circuits.map(({ circuit }) => [circuit.id, { L1: 0, L2: 0, L3: 0 }]));
-    const drawn = new Map<string, Record<Phase, number>>(circuits.map(({ circuit }) => [circuit.id, { L1: 0, L2: 0, L3: 0 }]));
-    const drawnW = new Map<string, number>(circuits.map(({ circuit }) => [circuit.id, 0]));
-    const steered = new Map<string, number>(circuits.map(({ circuit }) => [circuit.id, 0]));
-    for (const c of connectors.values()) {
-      if (!c.tx) continue;
-      const ch = chargers.get(c.chargerId);
-      const online = ctx.core.chargers.isOnline(c.chargerId);
-      // A charger that cannot be steered may draw its full current; one that went offline keeps its last limit until it expires.
-      const reserve = !online ? (c.validTo > now ? Math.max(c.offered ?? 0, cfg.failsafeCurrent) : cfg.failsafeCurrent)
-        : ch?.smart !== 'yes' ? c.wiring.maxCurrent : null;
-      for (const p of c.carPhases) {
-        const draw = c.measured ? (c.measured.length === 1 ? c.measured[0]! : c.measured[c.wiring.phases.indexOf(p)] ?? 0) : 0;
-        for (const id of c.wiring.circuitPath) {
-          drawn.get(id)![p] += draw;
-          drawnW.set(id, drawnW.get(id)! + draw * VOLTS);
-          if (reserve !== null) fixed.get(id)![p] += reserve;
-        }
-      }
-      if (reserve === null) for (const id of c.wiring.circuitPath) steered.set(id, steered.get(id)! + 1);
-    }
-    const out = new Map<string, Room>();
-    for (const { circuit } of circuits) {
-      const amps: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
-      const onCircuit = circuit.phases === 1 ? ['L1'] : PHASES;
-      const m = circuit.meter ? meters.get(circuit.meter) : undefined;
-      const fresh = m && now - m.at <= cfg.meterStaleAfter;
-      if (circuit.meter) meterTrust(circuit.meter, Boolean(fresh), circuit.id);
-      for (const p of PHASES) {
-        if (!onCircuit.includes(p)) continue;
-        let limit = circuit.maxCurrent;
-        if (circuit.meter) {
-          if (fresh) {
-            // The rest of the building: what the meter sees minus what the chargers below draw.
-            const other = Math.max(0, (m.currentA[PHASES.indexOf(p)] ?? 0) - drawn.get(circuit.id)![p]);
-            limit = circuit.maxCurrent - other;
-          } else {
-            limit = Math.min(circuit.maxCurrent, cfg.failsafeCurrent * chargersBelow(circuit));
-          }
-        }
-        amps[p] = Math.max(0, limit - fixed.get(circuit.id)![p]);
-      }
-      if (circuit.solar !== 'off') {
-        // What the chargers may take from the sun: what they draw now plus what the site still exports (negative grid power).
-        const surplusW = fresh && m.powerW !== null ? drawnW.get(circuit.id)! - m.powerW : 0;
-        const perPhase = Math.max(0, surplusW) / (VOLTS * onCircuit.length);
-        const floor = circuit.solar === 'min+surplus' ? cfg.minCurrent * steered.get(circuit.id)! : 0;
-        for (const p of onCircuit as Phase[]) amps[p] = Math.min(amps[p], Math.max(perPhase, floor));
-      }
-      out.set(circuit.id, { id: circuit.id, amps, watts: circuit.maxPower ?? null });
-    }
-    return out;
+    const out = computeRooms({ cfg, circuits, connectors: connectors.values(), meters, online: (id) => ctx.core.chargers.isOnline(id), steerable, now: clock.nowMs() });
+    for (const [meterId, { fresh, circuitId }] of out.meterFresh) meterTrust(meterId, fresh, circuitId);
+    return out.rooms;
   }
-  const chargersBelow = (circuit: CircuitConfig) => walk([circuit]).reduce((n, w) => n + w.circuit.chargers.length, 0);
 
   /** Turn order when there is not enough for all: cars within their slot, then the longest waiting, then those past their slot. */
   function rank(c: ConnectorState, now: number): number {
@@ -330,7 +267,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
       void verify(c, amps);
       if (amps === 0 && (was === null || was > 0)) Object.assign(c, { pausedSince: now, turnStartedAt: null });
     } catch (e) {
-      ctx.log.warn(`charger ${c.chargerId} connector ${c.connectorId}: limit ${amps} A not applied: ${err(e)}`);
+      ctx.log.warn(`charger ${c.chargerId} connector ${c.connectorId}: limit ${amps} A not applied: ${errorMessage(e)}`);
     }
   }
 
@@ -371,7 +308,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     timer = setTimeout(() => {
       timer = undefined;
       running = recompute()
-        .catch((e: unknown) => ctx.log.error(`load balancing failed: ${err(e)}`))
+        .catch((e: unknown) => ctx.log.error(`load balancing failed: ${errorMessage(e)}`))
         .finally(() => {
           running = null;
           if (again) { again = false; soon(0); }
@@ -379,19 +316,11 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
     }, delayMs);
   }
 
-  const push = <T>(map: Map<string, T[]>, k: string, point: T) => {
-    const list = map.get(k) ?? [];
-    list.push(point);
-    if (list.length > HISTORY_POINTS) list.splice(0, list.length - HISTORY_POINTS);
-    map.set(k, list);
-  };
-
   /** Keeps a point of each circuit and charging connector for the load chart. */
   function record() {
+    if (!history.due()) return;
     const now = clock.nowMs();
-    if (now - lastPointAt < HISTORY_EVERY_MS) return;
-    lastPointAt = now;
-    for (const { circuit } of circuits) {
+    const circuitPoints = circuits.map(({ circuit }) => {
       const allocated: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
       const measured: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
       let any = false;
@@ -399,33 +328,23 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
         if (!c.tx || !c.wiring.circuitPath.includes(circuit.id)) continue;
         for (const p of c.carPhases) {
           allocated[p] += c.offered ?? 0;
-          if (c.measured) { any = true; measured[p] += c.measured.length === 1 ? c.measured[0]! : c.measured[c.wiring.phases.indexOf(p)] ?? 0; }
+          if (c.measured) { any = true; measured[p] += drawOn(c, p); }
         }
       }
       const m = circuit.meter ? meters.get(circuit.meter) : undefined;
       const metered = m && now - m.at <= cfg.meterStaleAfter ? Math.max(...m.currentA) : null;
-      push(circuitHistory, circuit.id, {
+      return [circuit.id, {
         at: now, limit: circuit.maxCurrent, allocated: Math.max(...Object.values(allocated)),
         measured: metered ?? (any ? Math.max(...Object.values(measured)) : null),
-      });
-    }
-    for (const [k, c] of connectors) {
-      if (!c.tx && !connectorHistory.has(k)) continue;
-      push(connectorHistory, k, { at: now, limit: c.tx ? c.offered : null, measured: c.tx && c.measured ? Math.max(...c.measured) : null });
-    }
+      }] as const;
+    });
+    const connectorPoints = [...connectors].filter(([k, c]) => c.tx || history.has(k))
+      .map(([k, c]) => [k, { at: now, limit: c.tx ? c.offered : null, measured: c.tx && c.measured ? Math.max(...c.measured) : null }] as const);
+    history.add(circuitPoints.map(([id, p]) => [id, p]), connectorPoints.map(([k, p]) => [k, p]));
   }
 
   return {
     record,
-    /** The load chart's points since `sinceMs`. */
-    history(sinceMs: number): LoadHistory {
-      const since = <T extends { at: number }>(list: T[]) => list.filter((p) => p.at >= sinceMs).map((p) => ({ ...p, at: new Date(p.at).toISOString() }));
-      return {
-        every: HISTORY_EVERY_MS / 1000,
-        circuits: Object.fromEntries([...circuitHistory].map(([id, list]) => [id, since(list)])),
-        connectors: Object.fromEntries([...connectorHistory].map(([id, list]) => [id, since(list)]).filter(([, l]) => (l as unknown[]).length)),
-      };
-    },
     managed, configure, started, stopped, sampled, metered,
     meterLost(meterId: string) { if (meters.delete(meterId)) soon(0); },
     /** The connector's running session under load management, or null. */
@@ -441,17 +360,28 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
       soon(0);
     },
     tick: () => soon(0),
-    /** Open sessions on managed chargers, after a restart: they get their shares again. */
+    /** A charger went away: its failsafe is sent again when it comes back. */
+    disconnected(chargerId: string) {
+      const state = chargers.get(chargerId);
+      if (state) state.configuredAt = 0;
+      soon(0);
+    },
+    /** A connector reported its status: it is listed on its circuit from now on, even before its first session. */
+    learn(chargerId: string, connectorId: number) { if (connectorId >= 1) connector(chargerId, connectorId); },
+    /** An installer changed a circuit's limits: the tree in force is read again. */
+    limitsChanged() { circuits = walk(settings.circuits()); checkFailsafe(); soon(0); },
+    /** An installer changed who is served first: running sessions are ranked again. */
+    async prioritiesChanged() {
+      for (const c of connectors.values()) if (c.tx) c.tx.priority = await priorityOf(c.tx.idTag);
+      soon(0);
+    },
+    /** Connectors the charger reported before, and open sessions, after a restart: they get their shares again. */
     async start() {
       live = true;
-      const open = await ctx.db('transactions').whereNull('stopped_at').andWhere({ start_status: 'Accepted' })
-        .select('id', 'charger_id', 'connector_id', 'id_tag', 'user_id', 'started_at') as Array<Record<string, unknown>>;
-      for (const r of open) {
-        if (!managed(r.charger_id as string)) continue;
-        await started({
-          chargerId: r.charger_id as string, connectorId: Number(r.connector_id), transactionId: Number(r.id), startedAt: r.started_at as string,
-          idTag: r.id_tag as string, userId: r.user_id === null ? null : Number(r.user_id), accepted: true,
-        });
+      for (const k of await ctx.core.chargers.connectors()) if (managed(k.chargerId)) connector(k.chargerId, k.connectorId);
+      for (const tx of await ctx.core.transactions.open()) {
+        if (tx.startStatus !== 'Accepted' || !managed(tx.chargerId)) continue;
+        await started({ ...tx, transactionId: tx.id, accepted: true });
       }
     },
     async stop() {
@@ -470,8 +400,13 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
         for (const c of connectors.values()) {
           if (c.tx && c.offered && c.wiring.circuitPath.includes(circuit.id)) for (const p of c.carPhases) allocated[p] += c.offered;
         }
+        const configured = settings.configured(circuit.id)!;
+        const listed = circuit.chargers.map((e) => (typeof e === 'string' ? e : e.id));
         return {
           id: circuit.id, maxCurrent: circuit.maxCurrent, maxPower: circuit.maxPower ?? null, phases: circuit.phases,
+          configured: { maxCurrent: configured.maxCurrent, maxPower: configured.maxPower ?? null }, changed: settings.change(circuit.id),
+          unseen: [...new Set(listed)].filter((id) => !below.some((c) => c.chargerId === id)),
+          problem: circuitProblems.get(circuit.id) ?? null,
           room: lastRooms.get(circuit.id)?.amps ?? null, allocated,
           meter: circuit.meter ? { id: circuit.meter, currentA: m?.currentA ?? null, stale: !m || now - m.at > cfg.meterStaleAfter } : null,
           connectors: below.map((c) => ({
@@ -486,7 +421,8 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>) {
       };
       return {
         updatedAt, minCurrent: cfg.minCurrent, failsafeCurrent: cfg.failsafeCurrent,
-        circuits: cfg.circuits.map(node),
+        circuits: settings.circuits().map(node),
+        priorities: settings.priorities(), prioritiesChanged: settings.prioritiesChange(), boostPriority: cfg.boostPriority,
         chargers: [...chargers].map(([id, s]) => ({ id, smartCharging: s.smart, rateUnit: s.rateUnit, problem: s.problem })),
       };
     },

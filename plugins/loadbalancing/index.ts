@@ -2,11 +2,17 @@ import { definePlugin } from '../../core/plugin.js';
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../core/errors.js';
 import { ROLES, STAFF } from '../../core/types.js';
-import { LoadBalancingConfigSchema, validate } from './config.js';
+import { LoadBalancingConfigSchema, PrioritiesSchema, validate, type Priority } from './config.js';
 import { createController } from './controller.js';
+import { createHistory } from './history.js';
+import { migrations } from './migrations.js';
+import { createSettings, type CircuitLimits } from './settings.js';
 
 /** Refreshes session limits before they expire, notices stale meters and rotates turns. */
 const TICK_MS = 5_000;
+/** Who may change limits and priorities on the Load page: those who set the site up. */
+const SETTERS = ['admin', 'installer'] as const;
+const CircuitParam = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 64 }) });
 
 export default definePlugin({
   manifest: {
@@ -16,13 +22,17 @@ export default definePlugin({
     config: LoadBalancingConfigSchema,
     validate,
   },
+  migrations,
   register(ctx) {
-    const lb = createController(ctx);
+    const settings = createSettings(ctx.db, ctx.core.clock, ctx.config);
+    const history = createHistory(ctx.db, ctx.core.clock, ctx.log);
+    const lb = createController(ctx, settings, history);
     const mine = (chargerId: string) => lb.managed(chargerId);
     ctx.on('charger.booted', (e) => { if (mine(e.chargerId) && e.status === 'Accepted') void lb.configure(e.chargerId); });
     // After an appliance restart chargers reconnect without booting: they get their failsafe again then.
     ctx.on('charger.connected', (e) => { if (mine(e.chargerId)) setTimeout(() => void lb.configure(e.chargerId), 1000).unref(); });
-    ctx.on('charger.disconnected', (e) => { if (mine(e.chargerId)) lb.tick(); });
+    ctx.on('charger.disconnected', (e) => { if (mine(e.chargerId)) lb.disconnected(e.chargerId); });
+    ctx.on('connector.status', (e) => { if (mine(e.chargerId)) lb.learn(e.chargerId, e.connectorId); });
     ctx.on('session.started', (e) => lb.started({ ...e, accepted: e.idTagInfo.status === 'Accepted' }));
     ctx.on('session.stopped', (e) => lb.stopped(e));
     ctx.on('meter.sampled', (s) => {
@@ -41,7 +51,58 @@ export default definePlugin({
       method: 'GET', path: '/loadbalancing/history', roles: STAFF,
       summary: 'The load chart: per circuit its limit, allocated and measured current (most loaded phase), per connector its limit and draw; a point every 30 s, up to 6 h',
       query: Type.Object({ hours: Type.Number({ minimum: 0.1, maximum: 6, default: 6 }) }),
-      handler: ({ query }) => lb.history(ctx.core.clock.nowMs() - (query as { hours: number }).hours * 3600_000),
+      handler: ({ query }) => history.since(ctx.core.clock.nowMs() - (query as { hours: number }).hours * 3600_000),
+    });
+    ctx.route({
+      method: 'PUT', path: '/loadbalancing/circuits/{id}', roles: [...SETTERS],
+      summary: 'Changes a circuit\'s limits (kept across restarts, over the site config\'s); every charger below at failsafeCurrent must still fit',
+      params: CircuitParam,
+      body: Type.Object({
+        maxCurrent: Type.Number({ minimum: 1, maximum: 2000, description: 'A per phase' }),
+        maxPower: Type.Union([Type.Number({ minimum: 100, maximum: 10_000_000 }), Type.Null()], { default: null, description: 'W in total, or null for none' }),
+      }, { additionalProperties: false }),
+      handler: async ({ params, payload, principal }) => {
+        const { id } = params as { id: string };
+        const want = payload as CircuitLimits;
+        const before = settings.configured(id);
+        await settings.setLimits(id, want, principal!.username);
+        await ctx.core.audit.record(principal!.username, 'loadbalancing.limits', id, { ...want, configured: { maxCurrent: before?.maxCurrent, maxPower: before?.maxPower ?? null } });
+        lb.limitsChanged();
+        return lb.view();
+      },
+    });
+    ctx.route({
+      method: 'DELETE', path: '/loadbalancing/circuits/{id}', roles: [...SETTERS],
+      summary: 'Returns a circuit to the limits of the site config',
+      params: CircuitParam,
+      handler: async ({ params, principal }) => {
+        const { id } = params as { id: string };
+        if (await settings.resetLimits(id)) await ctx.core.audit.record(principal!.username, 'loadbalancing.limits-reset', id, {});
+        lb.limitsChanged();
+        return lb.view();
+      },
+    });
+    ctx.route({
+      method: 'PUT', path: '/loadbalancing/priorities', roles: [...SETTERS],
+      summary: 'Sets who is served first (kept across restarts, over the site config\'s); running sessions are ranked again at once',
+      body: Type.Object({ priorities: PrioritiesSchema }, { additionalProperties: false }),
+      handler: async ({ payload, principal }) => {
+        const { priorities } = payload as { priorities: Priority[] };
+        await settings.setPriorities(priorities, principal!.username);
+        await ctx.core.audit.record(principal!.username, 'loadbalancing.priorities', 'priorities', { count: priorities.length });
+        await lb.prioritiesChanged();
+        return lb.view();
+      },
+    });
+    ctx.route({
+      method: 'DELETE', path: '/loadbalancing/priorities', roles: [...SETTERS],
+      summary: 'Returns to the priorities of the site config',
+      handler: async ({ principal }) => {
+        await settings.resetPriorities();
+        await ctx.core.audit.record(principal!.username, 'loadbalancing.priorities-reset', 'priorities', {});
+        await lb.prioritiesChanged();
+        return lb.view();
+      },
     });
     ctx.page({ path: 'load', title: 'Load', component: 'LoadPage', roles: STAFF, icon: '⚡' });
     ctx.route({
@@ -62,8 +123,16 @@ export default definePlugin({
       },
     });
     return {
-      async start() { await lb.start(); },
-      async stop() { await lb.stop(); },
+      async start() {
+        await settings.load();
+        await history.load();
+        lb.limitsChanged();
+        await lb.start();
+      },
+      async stop() {
+        await lb.stop();
+        await history.flushed();
+      },
     };
   },
 });

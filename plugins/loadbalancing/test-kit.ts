@@ -32,6 +32,8 @@ export interface SimOptions {
 export async function obeyingCharger(t: TestApp, id: string, opts: SimOptions = {}) {
   const cp: TestChargePoint = await t.chargePoint(id);
   const profiles: StoredProfile[] = [];
+  /** Every profile it was sent, in order (a charger's flash counts each write). */
+  const received: StoredProfile[] = [];
   const cars = new Map<number, { tx: number; wish: number; phases: 1 | 3; wh: number }>();
   cp.handle('GetConfiguration', () => ({
     configurationKey: [
@@ -52,6 +54,7 @@ export async function obeyingCharger(t: TestApp, id: string, opts: SimOptions = 
       const i = profiles.findIndex((q) => q.id === stored.id || (q.connectorId === stored.connectorId && q.purpose === stored.purpose && q.stackLevel === stored.stackLevel));
       if (i >= 0) profiles.splice(i, 1);
       profiles.push(stored);
+      received.push(stored);
       return { status: 'Accepted' };
     });
   }
@@ -84,8 +87,12 @@ export async function obeyingCharger(t: TestApp, id: string, opts: SimOptions = 
   };
 
   return {
-    cp, profiles, limit, draw,
-    async boot() { await cp.boot(); await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' }); },
+    cp, profiles, received, limit, draw,
+    /** Boots and reports its connectors (1..connectors) Available. */
+    async boot(connectors = 1) {
+      await cp.boot();
+      for (let c = 1; c <= connectors; c++) await cp.call('StatusNotification', { connectorId: c, errorCode: 'NoError', status: 'Available' });
+    },
     /** A car arrives and its driver's card starts a session. */
     async plug(connectorId: number, idTag: string, wish = 32, phases: 1 | 3 = 3): Promise<number> {
       await cp.call('StatusNotification', { connectorId, errorCode: 'NoError', status: 'Preparing' });
