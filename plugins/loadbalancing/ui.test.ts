@@ -164,6 +164,49 @@ describe.skipIf(skipBrowser('loadbalancing'))('Load page in Chromium', () => {
     expect(problems).toEqual([]);
   }, SLOW);
 
+  it('lets an installer change a circuit\'s limit and the priorities, with a bad value shown beside its field, and reset them', async () => {
+    const garage = page.locator('[data-testid="circuit"][data-circuit="garage"]');
+    await garage.getByTestId('edit-limits').click();
+    const limit = garage.locator('input[name="maxCurrent"]');
+    // Two chargers at the 6 A failsafe need 12 A: the form says so beside the field and keeps the value.
+    await limit.fill('8');
+    await garage.getByRole('button', { name: 'Apply' }).click();
+    expect(await garage.getByTestId('error-maxCurrent').innerText()).toMatch(/2 charger\(s\) at failsafeCurrent 6 A need 12 A/);
+    expect(await limit.inputValue()).toBe('8');
+    await limit.fill('14');
+    await garage.getByRole('button', { name: 'Apply' }).click();
+    await garage.getByTestId('limits-changed').waitFor();
+    expect(await garage.getByTestId('limits-changed').innerText()).toMatch(/^Set here by admin, .*; the site config says 20 A\.$/);
+    expect(await garage.locator('.facts').first().innerText()).toMatch(/^14 A per phase/);
+    // The garage's two cars share the new 14 A (CP3 is boosted: it is served first).
+    await eventually(() => sims.CP2!.limit(1) + sims.CP3!.limit(1) <= 14.05, 10_000);
+    // The next chart point has the new limit: the fuse line steps down where it was changed instead of being redrawn at 14 A.
+    await t.clock.advance(30_000);
+    await garage.locator('path[data-limit]').first().waitFor({ timeout: 15_000 });
+
+    const card = page.getByTestId('priorities');
+    expect(await card.innerText()).toMatch(/Everyone is equal/);
+    await card.getByTestId('edit-priorities').click();
+    await card.locator('input[name="priority"]').fill('20');
+    // A row without cards is refused with the reason on that row.
+    await card.getByRole('button', { name: 'Apply' }).click();
+    await card.getByTestId('priority-error').waitFor();
+    await card.locator('input[name="cards"]').fill('b');
+    await card.getByRole('button', { name: 'Apply' }).click();
+    await card.locator('table').waitFor();
+    expect(await card.innerText()).toMatch(/Set here by admin[\s\S]*b\s+20/);
+    await eventually(async () => (await row('CP2:1').locator('[data-field="priority"]').innerText()) === '20', 10_000);
+    await page.screenshot({ path: join(shots, 'desktop-load-settings.png'), fullPage: true });
+
+    await garage.getByRole('button', { name: 'Reset to config' }).click();
+    await eventually(async () => (await garage.getByTestId('limits-changed').count()) === 0, 10_000);
+    await card.getByRole('button', { name: 'Reset to config' }).click();
+    await card.getByText('Everyone is equal').waitFor();
+    expect((await view()).circuits[0]!.circuits[0]).toMatchObject({ maxCurrent: 20, changed: null });
+    // The two refused changes are the only console errors (the browser logs every 400 answer).
+    expect(problems.splice(0)).toEqual([expect.stringMatching(/status of 400/), expect.stringMatching(/status of 400/)]);
+  }, SLOW);
+
   it('warns when the circuit meter goes silent and the failsafe shares apply', async () => {
     meter.silent.add(1);
     await t.clock.advance(61_000);
