@@ -397,9 +397,16 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>, settin
         const m = circuit.meter ? meters.get(circuit.meter) : undefined;
         const below = [...connectors.values()].filter((c) => c.wiring.circuitPath.at(-1) === circuit.id);
         const allocated: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
+        const drawn: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
+        let reported = false;
         for (const c of connectors.values()) {
-          if (c.tx && c.offered && c.wiring.circuitPath.includes(circuit.id)) for (const p of c.carPhases) allocated[p] += c.offered;
+          if (!c.tx || !c.wiring.circuitPath.includes(circuit.id)) continue;
+          for (const p of c.carPhases) {
+            if (c.offered) allocated[p] += c.offered;
+            if (c.measured) { reported = true; drawn[p] += drawOn(c, p); }
+          }
         }
+        const fresh = m && now - m.at <= cfg.meterStaleAfter;
         const configured = settings.configured(circuit.id)!;
         const listed = circuit.chargers.map((e) => (typeof e === 'string' ? e : e.id));
         return {
@@ -408,6 +415,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>, settin
           unseen: [...new Set(listed)].filter((id) => !below.some((c) => c.chargerId === id)),
           problem: circuitProblems.get(circuit.id) ?? null,
           room: lastRooms.get(circuit.id)?.amps ?? null, allocated,
+          measured: fresh ? { L1: m.currentA[0] ?? 0, L2: m.currentA[1] ?? 0, L3: m.currentA[2] ?? 0 } : reported ? drawn : null,
           meter: circuit.meter ? { id: circuit.meter, currentA: m?.currentA ?? null, stale: !m || now - m.at > cfg.meterStaleAfter } : null,
           connectors: below.map((c) => ({
             chargerId: c.chargerId, connectorId: c.connectorId, phases: c.carPhases, transactionId: c.tx?.id ?? null,

@@ -33,6 +33,8 @@ export interface CircuitView {
   room: Record<Phase, number> | null;
   /** The sum of the limits given, A per phase. */
   allocated: Record<Phase, number>;
+  /** What the circuit carries, A per phase: its fresh meter's reading, else the sum of its cars' draws; null before any. */
+  measured: Record<Phase, number> | null;
   meter: { id: string; currentA: number[] | null; stale: boolean } | null;
   connectors: ConnectorView[];
   circuits: CircuitView[];
