@@ -11,7 +11,7 @@ import { ConfigError, loadCoreConfig, type LoadedConfig } from './config.js';
 import { migrate, openDatabase, sqliteFilename } from './db/index.js';
 import { coreMigrations } from './db/migrations.js';
 import { GroupWriter } from './db/writer.js';
-import { pruneMeterValues } from './db/retention.js';
+import { downsampleMeterValues, pruneMeterValues } from './db/retention.js';
 import { PluginHost, type RegistryEntry } from './host.js';
 import { HttpServer } from './http/server.js';
 import { chargerRoutes } from './http/routes/chargers.js';
@@ -139,11 +139,12 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   await http.init();
   await ocpp.start();
   await host.start();
-  const keepMeterValues = core.storage.keepMeterValues;
-  const stopPruning = keepMeterValues === undefined ? () => undefined : clock.every(
-    3_600_000, () => pruneMeterValues(db, writer, clock, keepMeterValues, log.child('db')).then(() => undefined),
-    (err) => log.error('could not delete old meter readings', { error: String(err) }),
-  );
+  const { keepMeterValues, thinMeterValuesAfter, thinMeterValuesTo } = core.storage;
+  // Hourly: old readings deleted first, so thinning never works on rows about to go.
+  const stopPruning = clock.every(3_600_000, async () => {
+    await pruneMeterValues(db, writer, clock, keepMeterValues, log.child('db'));
+    await downsampleMeterValues(db, writer, clock, thinMeterValuesAfter, thinMeterValuesTo, log.child('db'));
+  }, (err) => log.error('could not delete or thin old meter readings', { error: String(err) }));
   http.hapi.listener.on('upgrade', (req, socket, head) => ocpp.handleUpgrade(req, socket as import('node:net').Socket, head));
   await http.start();
   const port = http.port;

@@ -30,7 +30,10 @@ export const CoreConfigSchema = Strict({
       default: 'full',
       description: 'full: every commit is on disk before the reply (survives a power cut); normal: faster, survives crashes but not a power cut.',
     }),
-    keepMeterValues: Type.Optional(Duration({ description: 'Meter readings older than this are deleted (hourly), at least 7d, like 400d; sessions and their costs stay. Unset keeps them all.' })),
+    keepMeterValues: Duration({ default: '400d', description: 'Meter readings older than this are deleted (hourly), at least 7d; sessions, their energy and costs stay. A long one like 36500d keeps them all.' }),
+    // An SD card lasts longer, and charts over a year stay fast, when old readings are thinned.
+    thinMeterValuesAfter: Duration({ default: '30d', description: 'Meter readings older than this are thinned (hourly) to one per thinMeterValuesTo per session and measurand, at least 7d; energy per interval, day and session stays exact. A long one like 36500d keeps every reading.' }),
+    thinMeterValuesTo: Duration({ default: '15m', description: 'What thinning keeps: the last reading of each interval this long (it must divide a day, like 5m, 15m or 1h).' }),
   }, { default: {}, description: 'Where the data is kept.' }),
   http: Strict({
     host: Type.String({ default: '0.0.0.0', description: 'Address the web server listens on; 0.0.0.0 = every network interface.' }),
@@ -149,9 +152,15 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): { config?:
     } catch {
       found.push({ path: 'site.timezone', message: `expected an IANA time zone like Europe/Berlin, got "${core.site.timezone}"` });
     }
-    const keep = core.storage.keepMeterValues;
-    if (keep !== undefined && keep < 7 * 24 * 3_600_000) {
-      found.push({ path: 'storage.keepMeterValues', message: `expected at least 7d (diagnostics and open sessions need recent readings), got "${String(raw.storage && (raw.storage as Record<string, unknown>).keepMeterValues)}"` });
+    const rawStorage = (raw.storage ?? {}) as Record<string, unknown>;
+    for (const key of ['keepMeterValues', 'thinMeterValuesAfter'] as const) {
+      if (core.storage[key] < 7 * 24 * 3_600_000) {
+        found.push({ path: `storage.${key}`, message: `expected at least 7d (diagnostics and open sessions need recent readings), got "${String(rawStorage[key])}"` });
+      }
+    }
+    const every = core.storage.thinMeterValuesTo;
+    if (every < 60_000 || 86_400_000 % every !== 0) {
+      found.push({ path: 'storage.thinMeterValuesTo', message: `expected at least 1m and a divisor of a day (like 5m, 15m, 1h), got "${String(rawStorage.thinMeterValuesTo)}"` });
     }
     if (Array.isArray(core.http.trustProxy)) {
       core.http.trustProxy.forEach((entry, i) => {

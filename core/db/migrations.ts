@@ -172,4 +172,14 @@ export const coreMigrations: Migration[] = [
       await db.schema.alterTable('transactions', (t) => t.index(['started_at'], 'transactions_started_at'));
     },
   },
+  {
+    id: '006-storage-marks',
+    async up(db: Knex) {
+      // How far housekeeping got (e.g. readings thinned up to a day), so a restart does not scan years again.
+      await db.schema.createTable('storage_marks', (t) => {
+        t.string('name').primary();
+        t.string('value').notNullable();
+      });
+    },
+  },
 ];
