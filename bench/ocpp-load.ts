@@ -12,7 +12,7 @@
  * alert's first notice per channel after a socket closes: bench/alert-latency.ts).
  *
  * Options: --chargers 500 --seconds 10 --latency-chargers 1000 --rate 2000
- *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle,alerts,allocate
+ *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle,disk,alerts,allocate
  *          --alert-disconnects 60 --alert-interval 200 (ms between two closes)
  *          --alert-offline-after 3 (diagnostics.offlineAfter, seconds)
  *          --profile (writes the appliance's CPU profile to bench/results/profile/)
@@ -29,7 +29,7 @@ import { FramedCharger, meterValuesJson } from './framed.js';
 
 type Client = FramedCharger;
 const root = resolve(import.meta.dirname, '..');
-const ALL_PHASES = ['saturation', 'plugins', 'latency', 'flood', 'idle', 'alerts', 'allocate'];
+const ALL_PHASES = ['saturation', 'plugins', 'latency', 'flood', 'idle', 'disk', 'alerts', 'allocate'];
 const { values: args } = parseArgs({
   options: {
     chargers: { type: 'string', default: '500' },
@@ -104,6 +104,12 @@ function startAppliance(dataDir: string, port = 0, plugins: Record<string, unkno
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ ticks
+}
+
+/** Bytes a process has sent to storage (write_bytes) and passed to write() (wchar) so far. */
+function ioBytes(pid: number): { disk: number; written: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return { disk: Number(/write_bytes:\s+(\d+)/.exec(io)?.[1] ?? 0), written: Number(/wchar:\s+(\d+)/.exec(io)?.[1] ?? 0) };
 }
 
 function rssKb(pid: number): number {
@@ -196,9 +202,25 @@ function closedLoop(cps: Array<{ c: Client; tx: number }>): { done: () => number
  */
 interface Saturation { bareRate: number; appRate: number; bareCpuUs: number; appCpuUs: number; bareGenUs: number; appGenUs: number; bareBusy: number; bareGenBusy: number }
 
+/**
+ * Waits until a server has settled after a fleet's boot (plugins answer boots with their own calls, such as
+ * local list updates, and check new chargers): below 5 % of a core over half a second, or 60 s at most.
+ * Measuring before that would count the boot storm as the cost of MeterValues.
+ */
+async function quiet(server: Server): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < 60_000) {
+    const cpu0 = cpuMs(server.child.pid!);
+    await sleep(500);
+    if (cpuMs(server.child.pid!) - cpu0 < 25) break;
+  }
+  return performance.now() - t0;
+}
+
 async function saturation(bare: Server, app: Server, prefix: string): Promise<Saturation> {
   const servers = [bare, app];
   const fleets = [await fleet(bare.port, N, `${prefix}B`), await fleet(app.port, N, `${prefix}A`)];
+  await Promise.all(servers.map(quiet));
   const calls = [0, 0];
   const ms = [0, 0];
   const cpu = [0, 0];
@@ -345,6 +367,32 @@ async function reconnectStorm(port: number, n: number, prefix: string): Promise<
   return { seconds, failures, accepted };
 }
 
+/**
+ * What the SD card pays per MeterValues at a site's pace rather than under saturation: 20 chargers, each sending
+ * one every 2 s at its own moment, so almost every message is its own commit (as at a real site, where they
+ * come a minute apart). Counts the bytes the appliance process wrote while the messages came.
+ */
+async function diskPerMeterValues(server: Server, seconds: number): Promise<{ messages: number; disk: number; written: number }> {
+  const cps = await fleet(server.port, 20, 'D');
+  await quiet(server);
+  const io0 = ioBytes(server.child.pid!);
+  let messages = 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(cps.map(async ({ c, tx }, i) => {
+    await sleep(Math.random() * 2000);
+    let wh = i;
+    while (performance.now() < end) {
+      wh += 10;
+      await c.callRaw('MeterValues', meterValuesJson(tx, wh));
+      messages += 1;
+      await sleep(2000);
+    }
+  }));
+  const io1 = ioBytes(server.child.pid!);
+  await Promise.all(cps.map(({ c }) => c.close()));
+  return { messages, disk: (io1.disk - io0.disk) / messages, written: (io1.written - io0.written) / messages };
+}
+
 async function main(): Promise<void> {
   const lines: string[] = [];
   const log = (s = '') => { lines.push(s); process.stdout.write(`${s}\n`); };
@@ -418,6 +466,22 @@ async function main(): Promise<void> {
     const storm = await reconnectStorm(app.port, IDLE_N, 'IA');
     log();
     log(`Reconnect storm after restart: ${storm.accepted}/${IDLE_N} chargers reconnected and booted Accepted in ${storm.seconds.toFixed(1)} s (0–2 s jitter per charger), ${storm.failures} failed attempts.`);
+    log();
+  }
+
+  if (PHASES.has('disk')) {
+    log('## Bytes written per MeterValues at a site\'s pace: 20 chargers, one each every 2 s (4 sampled values), 30 s, durable before reply');
+    log('| appliance | messages | to storage (write_bytes) per message | passed to write() per message |');
+    log('| --- | ---: | ---: | ---: |');
+    for (const [name, plugins] of [['core only', {}], ['every plugin on', SITE_PLUGINS]] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'chargekeeper-bench-'));
+      const server = await startAppliance(dir, 0, plugins);
+      const r = await diskPerMeterValues(server, 30);
+      log(`| ${name} | ${r.messages} | ${(r.disk / 1024).toFixed(1)} KB | ${(r.written / 1024).toFixed(1)} KB |`);
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    log('The figures are the write-ahead log and its fsyncs; a checkpoint later writes each changed page once more into the database file.');
     log();
   }
 
