@@ -220,7 +220,8 @@ async function quiet(server: Server): Promise<number> {
 async function saturation(bare: Server, app: Server, prefix: string): Promise<Saturation> {
   const servers = [bare, app];
   const fleets = [await fleet(bare.port, N, `${prefix}B`), await fleet(app.port, N, `${prefix}A`)];
-  await Promise.all(servers.map(quiet));
+  const settledMs = await Promise.all(servers.map(quiet));
+  process.stderr.write(`settled after ${settledMs.map((ms) => (ms / 1000).toFixed(1)).join(' s, ')} s\n`);
   const calls = [0, 0];
   const ms = [0, 0];
   const cpu = [0, 0];
