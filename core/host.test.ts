@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin } from './plugin.js';
 import { ConfigError } from './config.js';
-import { startApp, type TestApp } from '../tests/harness.js';
+import { startApp, type TestApp } from '../tests/kit/index.js';
 import type { RegistryEntry } from './host.js';
 
 let t: TestApp | undefined;

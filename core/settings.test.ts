@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Accounts } from './accounts.js';
 import { MASK, maskSecrets } from './settings.js';
-import { startApp, type TestApp } from '../tests/harness.js';
+import { startApp, type TestApp } from '../tests/kit/index.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, baseConfig, startApp, writeConfig, type TestApp } from './harness.js';
-import { runAppliance } from './process.js';
+import { ADMIN_PASSWORD, baseConfig, runAppliance, startApp, type TestApp, writeConfig } from './kit/index.js';
 
 const { RPCClient } = ocppRpc;
 let t: TestApp | undefined;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, startApp, writeConfig, type TestApp } from '../../tests/harness.js';
+import { baseConfig, startApp, type TestApp, writeConfig } from '../../tests/kit/index.js';
 import { loadCoreConfig } from '../config.js';
 
 let t: TestApp | undefined;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
 import { loadFixture, MODELS_DIR } from './model.js';
 import { MeterSimulator } from './simulator.js';
 

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
 import type { Finding } from '../../core/events.js';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { freePort, startBroker, startReceiver, startSmtp, subscribe } from './test-peers.js';
+import { eventually, freePort, sleep, startApp, startBroker, startReceiver, startSmtp, subscribe, type TestApp } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
 const cleanup: Array<() => Promise<unknown>> = [];

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/events.js';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { startReceiver, startSmtp } from './test-peers.js';
+import { eventually, sleep, startApp, startReceiver, startSmtp, type TestApp } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
 const cleanup: Array<() => Promise<unknown>> = [];

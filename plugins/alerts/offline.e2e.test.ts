@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { startBroker, startReceiver, startSmtp, subscribe } from './test-peers.js';
+import { eventually, sleep, startApp, startBroker, startReceiver, startSmtp, subscribe, type TestApp } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
 const cleanup: Array<() => Promise<unknown>> = [];

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, baseConfig, eventually, sleep, startApp, writeConfig, type TestApp } from '../../tests/harness.js';
-import { freePort, startReceiver } from './test-peers.js';
+import { ADMIN_PASSWORD, baseConfig, eventually, freePort, sleep, startApp, startReceiver, type TestApp, writeConfig } from '../../tests/kit/index.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 // npx + tsx compile the appliance on start: seconds on a busy 2-core box.

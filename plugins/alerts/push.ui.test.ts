@@ -2,10 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser, launchProfile, signIn, skipBrowser, watchErrors } from '../../tests/browser.js';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, launchBrowser, launchProfile, signIn, skipBrowser, startApp, type TestApp, watchErrors } from '../../tests/kit/index.js';
+import { startPushService } from './test-kit.js';
 import { driver } from '../reservations/testing.js';
-import { startPushService } from './test-peers.js';
 
 const shots = join(import.meta.dirname, '..', '..', 'tests', 'e2e', 'screenshots');
 const SLOW = 90_000;

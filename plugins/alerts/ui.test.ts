@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn, skipBrowser, watchErrors } from '../../tests/browser.js';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, launchBrowser, signIn, skipBrowser, startApp, type TestApp, watchErrors } from '../../tests/kit/index.js';
 
 describe.skipIf(skipBrowser('alerts'))('alerts page in Chromium', () => {
   let t: TestApp;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/events.js';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { startPushService } from './test-peers.js';
+import { eventually, sleep, startApp, type TestApp } from '../../tests/kit/index.js';
+import { startPushService } from './test-kit.js';
 
 let t: TestApp | undefined;
 const cleanup: Array<() => Promise<unknown>> = [];

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../tests/harness.js';
-import { eventually } from '../../tests/harness.js';
+import { eventually, type TestApp } from '../../tests/kit/index.js';
 import { bootedCharger, createTariff, driver, startBilling } from './test-kit.js';
 
 let t: TestApp;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '../../core/plugin.js';
 import { Type } from '@sinclair/typebox';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 import type { BillingApi } from './index.js';
 import { bootedCharger, costOf, createTag, createTariff, driver, DRIVER_PASSWORD, runSession, startSession } from './test-kit.js';
 

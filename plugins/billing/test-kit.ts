@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 
 /** Test helpers shared by the billing plugin's tests. */
 

@@ -1,7 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn as signInAs, skipBrowser } from '../../tests/browser.js';
-import { ADMIN_PASSWORD, type TestApp } from '../../tests/harness.js';
+import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, type TestApp } from '../../tests/kit/index.js';
 import { bootedCharger, costOf, driver, DRIVER_PASSWORD, runSession, startBilling } from './test-kit.js';
 
 const SLOW = 90_000;

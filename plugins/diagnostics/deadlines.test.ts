@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
 import { active, startDiagnostics } from './test-kit.js';
 
 let t: TestApp | undefined;

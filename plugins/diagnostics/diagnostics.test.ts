@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode } from '../../core/schema.js';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import { startApp, type TestApp } from '../../tests/kit/index.js';
 import { checks } from './checks/index.js';
 import { byHealth, type ChargerHealth } from './health.js';
 import plugin from './index.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'basic-ftp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
 import type { DiagnosticsFile } from './files.js';
 
 let t: TestApp;

@@ -1,6 +1,6 @@
 import { Accounts } from '../../core/accounts.js';
 import type { Role } from '../../core/types.js';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import { startApp, type TestApp } from '../../tests/kit/index.js';
 import type { FindingView } from './store.js';
 
 export const MIN = 60_000;

@@ -1,7 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, skipBrowser } from '../../tests/browser.js';
-import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { ADMIN_PASSWORD, launchBrowser, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 
 const SLOW = 60_000;
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
 import { charger, driver, meter, now, startTx, withReservationProfile } from './testing.js';
 
 let t: TestApp;

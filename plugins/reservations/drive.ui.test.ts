@@ -2,8 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser, pendingRoute404, skipBrowser } from '../../tests/browser.js';
-import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { ADMIN_PASSWORD, launchBrowser, pendingRoute404, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 import { charger, driver, meter, now, startTx, status, withReservationProfile } from './testing.js';
 
 const repo = join(import.meta.dirname, '..', '..');

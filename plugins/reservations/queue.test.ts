@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
 import { authorize, charger, driver, startTx, status, stopTx } from './testing.js';
 
 let t: TestApp;

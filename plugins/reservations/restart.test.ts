@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 import { charger, driver, startTx, withReservationProfile } from './testing.js';
 
 let t: TestApp;

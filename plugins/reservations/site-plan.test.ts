@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import { startApp, type TestApp } from '../../tests/kit/index.js';
 import { charger, driver } from './testing.js';
 
 let t: TestApp;

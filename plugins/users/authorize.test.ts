@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 import { authorize, bootedCharger, createTag, createUser, startTx, stopTx } from './testing.js';
 
 const DAY = 86_400_000;

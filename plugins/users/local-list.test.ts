@@ -1,6 +1,6 @@
 import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, sleep, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { eventually, sleep, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 import { authorize, bootedCharger, createTag } from './testing.js';
 
 const { createRPCError } = ocppRpc;

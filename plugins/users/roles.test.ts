@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../core/types.js';
 import { decode } from '../../core/schema.js';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import { startApp, type TestApp } from '../../tests/kit/index.js';
 import { registry } from '../index.js';
 
 interface Operation { method: string; path: string; roles: Role[] | 'public' }

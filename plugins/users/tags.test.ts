@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 import { authorize, bootedCharger, createTag, createUser } from './testing.js';
 
 let t: TestApp;

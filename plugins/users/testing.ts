@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { TestApp, TestChargePoint } from '../../tests/harness.js';
+import { type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 
 /** Test helpers shared by the users plugin's tests. */
 

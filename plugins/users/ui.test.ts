@@ -1,7 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn as signInAs, skipBrowser } from '../../tests/browser.js';
-import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 import { authorize, startTx } from './testing.js';
 
 const SLOW = 90_000;

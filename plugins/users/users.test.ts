@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import { startApp, type TestApp } from '../../tests/kit/index.js';
 import { createTag, createUser } from './testing.js';
 
 let t: TestApp;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
-import { ADMIN_PASSWORD, startApp, type TestApp } from '../harness.js';
+import { ADMIN_PASSWORD, startApp, type TestApp } from '../kit/index.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

@@ -8,7 +8,7 @@ import { checkSiteConfig } from '../../core/boot.js';
 import type { RegistryEntry } from '../../core/host.js';
 import { adapters } from '../../hardware-adapters/index.js';
 import { registry } from '../../plugins/index.js';
-import { baseConfig, startApp, writeConfig, type TestApp } from '../harness.js';
+import { baseConfig, startApp, type TestApp, writeConfig } from '../kit/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const scratch = mkdtempSync(join(tmpdir(), 'chargekeeper-contract-'));

@@ -3,8 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture, MODELS_DIR } from '../../hardware-adapters/modbus-meter/model.js';
 import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
-import { launchBrowser, signIn, skipBrowser, watchErrors } from '../browser.js';
-import { startApp, type TestApp } from '../harness.js';
+import { launchBrowser, signIn, skipBrowser, startApp, type TestApp, watchErrors } from '../kit/index.js';
 
 describe.skipIf(skipBrowser('meters'))('a site meter in the UI', () => {
   let t: TestApp;

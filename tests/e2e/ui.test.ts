@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
-import { launchBrowser, signIn as signInAs, skipBrowser } from '../browser.js';
-import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../harness.js';
+import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../kit/index.js';
 
 const shots = join(import.meta.dirname, 'screenshots');
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
-import { eventually, startApp, type TestApp } from '../harness.js';
+import { eventually, startApp, type TestApp } from '../kit/index.js';
 
 // Eastron SDM120: import energy is a float32 in kWh at input register 0x0048.
 const ENERGY_KWH = 0x0048;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { startApp, type TestApp } from '../kit/index.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

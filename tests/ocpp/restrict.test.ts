@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin } from '../../core/plugin.js';
-import { startApp, type TestApp } from '../harness.js';
+import { startApp, type TestApp } from '../kit/index.js';
 
 let t: TestApp | undefined;
 afterEach(async () => { await t?.stop(); t = undefined; });

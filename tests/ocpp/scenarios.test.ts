@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp, type TestChargePoint } from '../harness.js';
+import { startApp, type TestApp, type TestChargePoint } from '../kit/index.js';
 
 const dir = join(import.meta.dirname, 'scenarios');
 const cases = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);

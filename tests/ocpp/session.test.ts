@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
+import { eventually, startApp, type TestApp } from '../kit/index.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { startApp, type TestApp } from '../kit/index.js';
 
 const { RPCClient } = ocppRpc;
 let t: TestApp | undefined;

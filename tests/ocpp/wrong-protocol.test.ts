@@ -1,7 +1,7 @@
 import ocppRpc from 'ocpp-rpc';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { startApp, type TestApp } from '../kit/index.js';
 
 const { RPCClient } = ocppRpc;
 

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
-import { rawCharger, upgradeStatus } from './raw.js';
+import { eventually, rawCharger, startApp, type TestApp, upgradeStatus } from '../kit/index.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

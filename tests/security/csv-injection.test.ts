@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../core/csv.js';
-import type { TestApp } from '../harness.js';
+import { type TestApp } from '../kit/index.js';
 import { bootedCharger, costOf, createTag, createTariff, createUser, runSession, startBilling } from '../../plugins/billing/test-kit.js';
 
 // What a member (their name), a card or an operator's note could carry to run in the treasurer's spreadsheet.

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
-import { rawCharger, type RawCharger } from './raw.js';
+import { rawCharger, type RawCharger, startApp, type TestApp } from '../kit/index.js';
 
 /** A small seeded generator, so a failing run can be replayed with the seed it prints. */
 function prng(seed: number): () => number {

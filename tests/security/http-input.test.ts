@@ -1,7 +1,6 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
-import { within } from './http-kit.js';
+import { startApp, type TestApp, within } from '../kit/index.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

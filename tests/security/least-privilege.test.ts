@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
+import { eventually, openEvents, startApp, type TestApp } from '../kit/index.js';
 import { createUser } from '../../plugins/users/testing.js';
-import { openEvents } from './http-kit.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

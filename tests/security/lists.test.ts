@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
+import { eventually, startApp, type TestApp } from '../kit/index.js';
 
 // A guest on the LAN can make a charger present made-up cards without end; the list of them must stay bounded.
 const STORED = 1500;

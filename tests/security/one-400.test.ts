@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { startApp, type TestApp } from '../kit/index.js';
 
 type Bad = { errors: Array<{ field: string; message: string }> };
 const fields = (b: Bad) => b.errors.map((e) => e.field).sort();

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { openEvents, startApp, type TestApp, within } from '../kit/index.js';
 import { createUser } from '../../plugins/users/testing.js';
-import { openEvents, within } from './http-kit.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

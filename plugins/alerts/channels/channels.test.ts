@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../../core/events.js';
-import { eventually, sleep, startApp, type TestApp } from '../../../tests/harness.js';
-import { freePort, startBroker, startReceiver, startSmtp, subscribe } from '../test-peers.js';
+import { eventually, freePort, sleep, startApp, startBroker, startReceiver, startSmtp, subscribe, type TestApp } from '../../../tests/kit/index.js';
 import { renderJson, renderString } from './template.js';
 
 let t: TestApp | undefined;

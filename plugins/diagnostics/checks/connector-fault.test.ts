@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, type TestApp } from '../../../tests/harness.js';
+import { baseConfig, type TestApp } from '../../../tests/kit/index.js';
 import { errorCodes } from '../error-codes.js';
 import { active, findings, settled, startDiagnostics } from '../test-kit.js';
 
