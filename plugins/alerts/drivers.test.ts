@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, sleep, startApp, type TestApp } from '../../tests/kit/index.js';
 import { startPushService } from './test-kit.js';
-import { authorize, charger, driver, meter, startTx, status, stopTx, withReservationProfile } from '../reservations/testing.js';
+import { authorize, charger, driver, meter, startTx, status, stopTx, withReservationProfile } from '../reservations/test-kit.js';
 
 let t: TestApp | undefined;
 const cleanup: Array<() => Promise<unknown>> = [];

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, CDPSession, Page, Worker } from 'playwrig
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, launchBrowser, launchProfile, signIn, skipBrowser, startApp, type TestApp, watchErrors } from '../../tests/kit/index.js';
 import { startPushService } from './test-kit.js';
-import { driver } from '../reservations/testing.js';
+import { driver } from '../reservations/test-kit.js';
 
 const shots = join(import.meta.dirname, '..', '..', 'tests', 'e2e', 'screenshots');
 const SLOW = 90_000;

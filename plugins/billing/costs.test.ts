@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
-import { bootedCharger, costOf, createTariff, driver, runSession, startSession, startBilling } from './test-kit.js';
+import { bootedCharger, eventually, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
+import { costOf, createTariff, driver, runSession, startSession, startBilling } from './test-kit.js';
 
 const BERLIN_EVENING = '2026-03-10'; // a Tuesday, CET (UTC+1)
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, type TestApp } from '../../tests/kit/index.js';
-import { bootedCharger, createTariff, driver, startBilling } from './test-kit.js';
+import { bootedCharger, eventually, type TestApp } from '../../tests/kit/index.js';
+import { createTariff, driver, startBilling } from './test-kit.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../tests/kit/index.js';
-import { bootedCharger, costOf, createTariff, driver, DRIVER_PASSWORD, readCsv, runSession, startBilling } from './test-kit.js';
+import { bootedCharger, type TestApp } from '../../tests/kit/index.js';
+import { costOf, createTariff, driver, DRIVER_PASSWORD, readCsv, runSession, startBilling } from './test-kit.js';
 
 const cents = (amount: string) => Math.round(Number(amount) * 100);
 

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, type TestApp } from '../../tests/kit/index.js';
-import { bootedCharger, costOf, driver, DRIVER_PASSWORD, runSession, startBilling } from './test-kit.js';
+import { ADMIN_PASSWORD, bootedCharger, launchBrowser, signIn as signInAs, skipBrowser, type TestApp } from '../../tests/kit/index.js';
+import { costOf, driver, DRIVER_PASSWORD, runSession, startBilling } from './test-kit.js';
 
 const SLOW = 90_000;
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChargerHistory } from '../../core/history.js';
-import { type TestApp } from '../../tests/kit/index.js';
+import type { TestApp } from '../../tests/kit/index.js';
 import { chargerHealth, type ChargerHealth } from './health.js';
 import { settled, startDiagnostics, tokenFor } from './test-kit.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
-import { charger, driver, startTx, status, withReservationProfile } from './testing.js';
+import { charger, driver, startTx, status, withReservationProfile } from './test-kit.js';
 
 // One app for these checks: each uses its own charger or driver, and none moves the clock.
 let t: TestApp;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
-import { charger, driver, meter, now, startTx, withReservationProfile } from './testing.js';
+import { charger, driver, meter, now, startTx, withReservationProfile } from './test-kit.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, launchBrowser, pendingRoute404, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
-import { charger, driver, meter, now, startTx, status, withReservationProfile } from './testing.js';
+import { charger, driver, meter, now, startTx, status, withReservationProfile } from './test-kit.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const shots = join(repo, 'tests', 'e2e', 'screenshots');

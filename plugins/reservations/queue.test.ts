@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
-import { authorize, charger, driver, startTx, status, stopTx } from './testing.js';
+import { authorize, charger, driver, startTx, status, stopTx } from './test-kit.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

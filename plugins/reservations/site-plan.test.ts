@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../../tests/kit/index.js';
-import { charger, driver } from './testing.js';
+import { charger, driver } from './test-kit.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
-import { authorize, bootedCharger, createTag, createUser, startTx, stopTx } from './testing.js';
+import { bootedCharger, createTag, createUser, eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
+import { authorize, startTx, stopTx } from './test-kit.js';
 
 const DAY = 86_400_000;
 let t: TestApp;

@@ -1,7 +1,7 @@
 import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, sleep, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
-import { authorize, bootedCharger, createTag } from './testing.js';
+import { bootedCharger, createTag, eventually, sleep, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
+import { authorize } from './test-kit.js';
 
 const { createRPCError } = ocppRpc;
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
-import { authorize, bootedCharger, createTag, createUser } from './testing.js';
+import { bootedCharger, createTag, createUser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
+import { authorize } from './test-kit.js';
 
 let t: TestApp;
 let carol: { id: number };

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
-import { authorize, startTx } from './testing.js';
+import { authorize, startTx } from './test-kit.js';
 
 const SLOW = 90_000;
 

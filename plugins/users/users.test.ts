@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../../tests/kit/index.js';
-import { createTag, createUser } from './testing.js';
+import { createTag, createUser, startApp, type TestApp } from '../../tests/kit/index.js';
 
 let t: TestApp;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../core/csv.js';
-import { type TestApp } from '../kit/index.js';
-import { bootedCharger, costOf, createTag, createTariff, createUser, runSession, startBilling } from '../../plugins/billing/test-kit.js';
+import { bootedCharger, createTag, createUser, type TestApp } from '../kit/index.js';
+import { costOf, createTariff, DRIVER_PASSWORD, runSession, startBilling } from '../../plugins/billing/test-kit.js';
 
 // What a member (their name), a card or an operator's note could carry to run in the treasurer's spreadsheet.
 const FORMULAS = ['=1+1', '+SUM(A1:A9)', '-2+3', '@SUM(1)', '=1\t', '@\r'];
@@ -16,7 +16,7 @@ let t: TestApp;
 let mallory: { id: number };
 beforeAll(async () => {
   t = await startBilling();
-  mallory = await createUser(t, 'mallory');
+  mallory = await createUser(t, 'mallory', 'driver', DRIVER_PASSWORD);
   expect((await t.api('PATCH', `/users/${mallory.id}`, { body: { name: '=cmd|\' /C calc\'!A0' } })).status).toBe(200);
   await createTag(t, { idTag: '=1+1', userId: mallory.id, note: NOTE });
   await createTag(t, { idTag: '@SUM(1)', note: '-2+3' });

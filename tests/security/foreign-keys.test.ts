@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootedCharger, createTariff, driver, startBilling, startSession } from '../../plugins/billing/test-kit.js';
-import * as reservationsKit from '../../plugins/reservations/testing.js';
-import { startApp, type TestApp, type TestChargePoint } from '../kit/index.js';
+import { createTariff, driver, startBilling, startSession } from '../../plugins/billing/test-kit.js';
+import * as reservationsKit from '../../plugins/reservations/test-kit.js';
+import { bootedCharger, startApp, type TestApp, type TestChargePoint } from '../kit/index.js';
 
 const ENERGY = 'Energy.Active.Import.Register';
 

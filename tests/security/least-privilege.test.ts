@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, openEvents, startApp, type TestApp } from '../kit/index.js';
-import { createUser } from '../../plugins/users/testing.js';
+import { createUser, eventually, openEvents, startApp, type TestApp } from '../kit/index.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openEvents, startApp, type TestApp, within } from '../kit/index.js';
-import { createUser } from '../../plugins/users/testing.js';
+import { createUser, openEvents, startApp, type TestApp, within } from '../kit/index.js';
 
 let t: TestApp;
 afterEach(async () => { await t?.stop(); });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/kit/index.js';
+import type { TestApp } from '../../../tests/kit/index.js';
 import { active, findings, MIN, settled, startDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
