@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, launchBrowser, launchProfile, signIn, skipBrowser, startApp, type TestApp, watchErrors } from '../../tests/kit/index.js';
+import { eventually, launchBrowser, launchProfile, signIn, skipBrowser, type TestApp, useApp, watchErrors } from '../../tests/kit/index.js';
 import { startPushService } from './test-kit.js';
 import { driver } from '../reservations/test-kit.js';
 
@@ -29,6 +29,7 @@ interface Payload { title: string; body: string; tag: string; ackUrl: string; ur
 
 describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the service worker, the drivers\' switch', () => {
   let t: TestApp;
+  const apps = useApp();
   let svc: Awaited<ReturnType<typeof startPushService>>;
   let browser: Browser;
   const pages: Page[] = [];
@@ -36,7 +37,7 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     svc = await startPushService();
-    t = await startApp({
+    t = await apps.start({
       config: {
         plugins: {
           users: {}, reservations: {},
@@ -49,7 +50,6 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
 
   afterAll(async () => {
     await browser?.close();
-    await t?.stop();
     await svc?.close();
   }, SLOW);
 

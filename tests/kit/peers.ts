@@ -116,13 +116,19 @@ export interface Call {
   headers: IncomingHttpHeaders;
   body: string;
   json: any; // any: tests read arbitrary JSON
+  /** Date.now() when the request arrived, before its body, for latency bounds. */
+  at: number;
 }
 
-/** An HTTP receiver (webhook, SMS gateway); `status` is what it answers, so a test can take it "down" with 503. */
+/**
+ * An HTTP receiver (webhook, SMS gateway); `status` is what it answers, so a test can take it "down" with 503,
+ * and `delayMs` how long it takes to answer, so a test can make it a slow gateway.
+ */
 export async function startReceiver(port = 0) {
   const calls: Call[] = [];
-  const state = { status: 200 };
+  const state = { status: 200, delayMs: 0 };
   const server = createHttpServer((req, res) => {
+    const at = Date.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -130,9 +136,11 @@ export async function startReceiver(port = 0) {
       if (state.status < 300) {
         let json: unknown = null;
         try { json = JSON.parse(body); } catch { /* form bodies */ }
-        calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json });
+        calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json, at });
       }
-      res.writeHead(state.status, { 'content-type': 'application/json' }).end(state.status < 300 ? '{"ok":true}' : '{"error":"down"}');
+      const answer = () => res.writeHead(state.status, { 'content-type': 'application/json' }).end(state.status < 300 ? '{"ok":true}' : '{"error":"down"}');
+      if (state.delayMs > 0) setTimeout(answer, state.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
