@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
 import type { DiagnosticsFile } from './files.js';
 import { active, tokenFor } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 /** A free loopback port, so the appliance's upload link can name it before it starts. */
 async function freePort(): Promise<number> {
@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 
 async function boot(): Promise<TestApp> {
   const port = await freePort();
-  return startApp({ config: { http: { port }, plugins: { diagnostics: { uploadBaseUrl: `http://127.0.0.1:${port}` } } } });
+  return apps.start({ config: { http: { port }, plugins: { diagnostics: { uploadBaseUrl: `http://127.0.0.1:${port}` } } } });
 }
 
 const LOG = `2025-03-10T10:00:00Z ERROR relay K1 welded\n${'x'.repeat(5000)}\n\u00e9\u00df binary:\u0000\u0001\n`;

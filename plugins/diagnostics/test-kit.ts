@@ -1,13 +1,13 @@
 import { Accounts } from '../../core/accounts.js';
 import type { Role } from '../../core/types.js';
-import { startApp, type TestApp } from '../../tests/kit/index.js';
+import type { StartOptions, TestApp } from '../../tests/kit/index.js';
 import type { FindingView } from './store.js';
 
 export const MIN = 60_000;
 
-/** Boots the real appliance with the diagnostics plugin and this config section. */
-export function startDiagnostics(config: Record<string, unknown> = {}, other: Record<string, unknown> = {}): Promise<TestApp> {
-  return startApp({ config: { plugins: { diagnostics: config, ...other } } });
+/** Start options for the real appliance with the diagnostics plugin and this config section. */
+export function withDiagnostics(config: Record<string, unknown> = {}, other: Record<string, unknown> = {}): StartOptions {
+  return { config: { plugins: { diagnostics: config, ...other } } };
 }
 
 /** Waits until every bus handler and finding write has run. */

@@ -1,18 +1,19 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, launchBrowser, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
+import { ADMIN_PASSWORD, launchBrowser, skipBrowser, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
 
 const SLOW = 60_000;
 
 describe.skipIf(skipBrowser('diagnostics'))('diagnostics page in Chromium', () => {
   let app: TestApp;
+  const apps = useApp();
   let browser: Browser;
   let page: Page;
   let cp: TestChargePoint;
   const problems: string[] = [];
 
   beforeAll(async () => {
-    app = await startApp({ config: { plugins: { diagnostics: {} } } });
+    app = await apps.start({ config: { plugins: { diagnostics: {} } } });
     browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -21,7 +22,6 @@ describe.skipIf(skipBrowser('diagnostics'))('diagnostics page in Chromium', () =
 
   afterAll(async () => {
     await browser?.close();
-    await app?.stop();
   }, SLOW);
 
   it('shows an active finding in words with its likely cause and action, and drops it live when the fault clears', async () => {

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../../tests/kit/index.js';
-import { active, findings, MIN, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, MIN, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const sample = (transactionId: number, wh: number, powerW: number) => ({
   connectorId: 1, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [
@@ -14,7 +14,7 @@ const sample = (transactionId: number, wh: number, powerW: number) => ({
 
 describe('energy-stall check', () => {
   it('raises when a Charging connector\'s energy register stays flat for energyStallAfter and clears when it rises', async () => {
-    t = await startDiagnostics({ energyStallAfter: '10m' });
+    t = await apps.start(withDiagnostics({ energyStallAfter: '10m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 5000, timestamp: t.clock.iso() }) as { transactionId: number };
@@ -39,7 +39,7 @@ describe('energy-stall check', () => {
   });
 
   it('blames the charger\'s meter when power flows but the register does not count, and clears when charging ends', async () => {
-    t = await startDiagnostics({ energyStallAfter: '10m' });
+    t = await apps.start(withDiagnostics({ energyStallAfter: '10m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 0, timestamp: t.clock.iso() }) as { transactionId: number };
@@ -53,7 +53,7 @@ describe('energy-stall check', () => {
   });
 
   it('does not flag a connector that is not Charging', async () => {
-    t = await startDiagnostics({ energyStallAfter: '10m' });
+    t = await apps.start(withDiagnostics({ energyStallAfter: '10m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await cp.call('StatusNotification', { connectorId: 1, status: 'Available', errorCode: 'NoError' });

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../../tests/kit/index.js';
-import { active, findings, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const reading = (transactionId: number, wh: number) => ({
   connectorId: 1, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
@@ -21,7 +21,7 @@ async function session(cp: Awaited<ReturnType<TestApp['chargePoint']>>, start: n
 
 describe('meter-regression check', () => {
   it('raises when the energy register goes backwards mid-session and clears after a clean session', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const tx = await session(cp, 10_000, [11_000, 12_000, 11_500, 12_500], 13_000);
@@ -35,7 +35,7 @@ describe('meter-regression check', () => {
   });
 
   it('recognises a register reset to zero, also when only the stop value shows it', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await session(cp, 50_000, [51_000], 20);

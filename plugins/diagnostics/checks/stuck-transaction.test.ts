@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../../tests/kit/index.js';
-import { active, findings, MIN, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, MIN, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const energy = (connectorId: number, transactionId: number, wh: number) => ({
   connectorId, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
@@ -11,7 +11,7 @@ const energy = (connectorId: number, transactionId: number, wh: number) => ({
 
 describe('stuck-transaction check', () => {
   it('raises when an open session sends no meter values for stuckTransactionAfter and clears on the next value or the stop', async () => {
-    t = await startDiagnostics({ stuckTransactionAfter: '15m' });
+    t = await apps.start(withDiagnostics({ stuckTransactionAfter: '15m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 1000, timestamp: t.clock.iso() }) as { transactionId: number };
@@ -36,7 +36,7 @@ describe('stuck-transaction check', () => {
   });
 
   it('picks up open sessions after a restart and clears findings of sessions that ended meanwhile', async () => {
-    t = await startDiagnostics({ stuckTransactionAfter: '15m' });
+    t = await apps.start(withDiagnostics({ stuckTransactionAfter: '15m' }));
     let cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 0, timestamp: t.clock.iso() }) as { transactionId: number };

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../../tests/kit/index.js';
-import { active, findings, MIN, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, MIN, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const reading = (transactionId: number, wh: number) => ({
   connectorId: 1, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
@@ -11,7 +11,7 @@ const reading = (transactionId: number, wh: number) => ({
 
 describe('suspended-ev check', () => {
   it('raises when a car sits in SuspendedEV without ever drawing power, and clears when it starts charging', async () => {
-    t = await startDiagnostics({ suspendedEvAfter: '15m' });
+    t = await apps.start(withDiagnostics({ suspendedEvAfter: '15m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 2000, timestamp: t.clock.iso() }) as { transactionId: number };
@@ -30,7 +30,7 @@ describe('suspended-ev check', () => {
   });
 
   it('leaves a car alone that charged and then paused (a full battery)', async () => {
-    t = await startDiagnostics({ suspendedEvAfter: '15m' });
+    t = await apps.start(withDiagnostics({ suspendedEvAfter: '15m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 0, timestamp: t.clock.iso() }) as { transactionId: number };
