@@ -1,12 +1,13 @@
 import { expect } from 'vitest';
-import { createTag, createUser, eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
+import { createTag, createUser, eventually, type StartOptions, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 
 /** Test helpers shared by the billing plugin's tests. */
 
 export const DRIVER_PASSWORD = 'driver-pass-123';
 
-export function startBilling(billing: Record<string, unknown> = { currency: 'EUR' }): Promise<TestApp> {
-  return startApp({ config: { plugins: { users: { localList: { enabled: false } }, billing } } });
+/** Start options for the real appliance with billing and this config section. */
+export function withBilling(billing: Record<string, unknown> = { currency: 'EUR' }): StartOptions {
+  return { config: { plugins: { users: { localList: { enabled: false } }, billing } } };
 }
 
 /** A user with one card. */

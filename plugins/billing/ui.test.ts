@@ -1,12 +1,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, bootedCharger, launchBrowser, signIn as signInAs, skipBrowser, type TestApp } from '../../tests/kit/index.js';
-import { costOf, driver, DRIVER_PASSWORD, runSession, startBilling } from './test-kit.js';
+import { ADMIN_PASSWORD, bootedCharger, launchBrowser, signIn as signInAs, skipBrowser, type TestApp, useApp } from '../../tests/kit/index.js';
+import { costOf, driver, DRIVER_PASSWORD, runSession, withBilling } from './test-kit.js';
 
 const SLOW = 90_000;
 
 describe.skipIf(skipBrowser('billing'))('billing pages in Chromium', () => {
   let t: TestApp;
+  const apps = useApp();
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
@@ -14,7 +15,7 @@ describe.skipIf(skipBrowser('billing'))('billing pages in Chromium', () => {
   const signIn = (p: Page, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard') => signInAs(p, t.url, username, password, heading);
 
   beforeAll(async () => {
-    t = await startBilling();
+    t = await apps.start(withBilling());
     browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
@@ -26,7 +27,6 @@ describe.skipIf(skipBrowser('billing'))('billing pages in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await t?.stop();
   }, SLOW);
 
   it('creates a tariff with a night window and shows which tariff applies where', async () => {
