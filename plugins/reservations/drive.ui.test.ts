@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, launchBrowser, pendingRoute404, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
+import { ADMIN_PASSWORD, launchBrowser, pendingRoute404, skipBrowser, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
 import { charger, driver, meter, now, startTx, status, withReservationProfile } from './test-kit.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -12,6 +12,7 @@ const SLOW = 90_000;
 
 describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', () => {
   let t: TestApp;
+  const apps = useApp();
   let browser: Browser;
   let page: Page;
   let cp1: TestChargePoint;
@@ -25,7 +26,7 @@ describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', (
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    t = await startApp({ config: { site: { name: 'Maple Street Co-op' }, plugins: { users: {}, billing: { currency: 'EUR' }, reservations: {} } } });
+    t = await apps.start({ config: { site: { name: 'Maple Street Co-op' }, plugins: { users: {}, billing: { currency: 'EUR' }, reservations: {} } } });
     expect((await t.api('POST', '/tariffs', { body: { name: 'Standard', pricePerKwh: 0.4 } })).status).toBe(201);
     cp1 = await charger(t, 'CP1', 2);
     withReservationProfile(cp1);
@@ -72,7 +73,6 @@ describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', (
 
   afterAll(async () => {
     await browser?.close();
-    await t?.stop();
   }, SLOW);
 
   const tile = (id: string) => page.locator(`[data-charger="${id}"]`);

@@ -1,12 +1,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
+import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
 import { authorize, startTx } from './test-kit.js';
 
 const SLOW = 90_000;
 
 describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
   let t: TestApp;
+  const apps = useApp();
   let browser: Browser;
   let page: Page;
   let cp: TestChargePoint;
@@ -15,7 +16,7 @@ describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
   const signIn = (p: Page, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard') => signInAs(p, t.url, username, password, heading);
 
   beforeAll(async () => {
-    t = await startApp({ config: { plugins: { users: {} } } });
+    t = await apps.start({ config: { plugins: { users: {} } } });
     cp = await t.chargePoint('UI-CP');
     await cp.boot();
     browser = await launchBrowser();
@@ -35,7 +36,6 @@ describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await t?.stop();
   }, SLOW);
 
   it('creates a member, gives them a card, and the card is accepted at a charger', async () => {
