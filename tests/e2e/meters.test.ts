@@ -3,10 +3,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture, MODELS_DIR } from '../../hardware-adapters/modbus-meter/model.js';
 import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
-import { launchBrowser, signIn, skipBrowser, startApp, type TestApp, watchErrors } from '../kit/index.js';
+import { launchBrowser, signIn, skipBrowser, type TestApp, useApp, watchErrors } from '../kit/index.js';
 
 describe.skipIf(skipBrowser('meters'))('a site meter in the UI', () => {
   let t: TestApp;
+  const apps = useApp();
   let sim: MeterSimulator;
   let browser: Browser;
   let page: Page;
@@ -15,7 +16,7 @@ describe.skipIf(skipBrowser('meters'))('a site meter in the UI', () => {
   beforeAll(async () => {
     sim = await MeterSimulator.start();
     sim.load(1, loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json')));
-    t = await startApp({
+    t = await apps.start({
       config: { meters: [{ id: 'grid', model: 'eastron-sdm630', modbus: { host: '127.0.0.1', port: sim.port, unitId: 1 }, role: 'grid', pollInterval: '200ms' }] },
     });
     browser = await launchBrowser();
@@ -26,7 +27,6 @@ describe.skipIf(skipBrowser('meters'))('a site meter in the UI', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await t?.stop();
     await sim?.stop();
   });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
-import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, startApp, type TestApp, type TestChargePoint } from '../kit/index.js';
+import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, type TestApp, type TestChargePoint, useApp } from '../kit/index.js';
 
 const shots = join(import.meta.dirname, 'screenshots');
 
@@ -16,6 +16,7 @@ const SLOW = 90_000;
 
 describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   let app: TestApp;
+  const apps = useApp();
   let browser: Browser;
   let desktop: BrowserContext;
   let page: Page;
@@ -39,7 +40,7 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    app = await startApp({ config: { plugins: { blueprint: {} } } });
+    app = await apps.start({ config: { plugins: { blueprint: {} } } });
     browser = await launchBrowser();
     desktop = await browser.newContext({ viewport: DESKTOP });
     page = await desktop.newPage();
@@ -60,7 +61,6 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   afterAll(async () => {
     // The browser goes first so its event stream does not see the server vanish.
     await browser?.close();
-    await app?.stop();
   }, SLOW);
 
   it('signs in through the login form', async () => {
@@ -319,7 +319,7 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   }, SLOW);
 
   it('lets an admin approve a pending charger from the dashboard', async () => {
-    const site = await startApp({ config: { ocpp: { unknownChargers: 'pending' } } });
+    const site = await apps.start({ config: { ocpp: { unknownChargers: 'pending' } } });
     const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const p = await ctx.newPage();
     watch(p, 'pending-site');
