@@ -1,25 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
+import { eventually, freePort, type TestApp, useApp } from '../../tests/kit/index.js';
 import type { DiagnosticsFile } from './files.js';
 import { active, tokenFor } from './test-kit.js';
 
 let t: TestApp;
 const apps = useApp();
-
-/** A free loopback port, so the appliance's upload link can name it before it starts. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function boot(): Promise<TestApp> {
   const port = await freePort();

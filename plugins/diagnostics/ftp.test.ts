@@ -1,25 +1,13 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'basic-ftp';
 import { describe, expect, it } from 'vitest';
-import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
+import { eventually, freePort, type TestApp, useApp } from '../../tests/kit/index.js';
 import type { DiagnosticsFile } from './files.js';
 
 let t: TestApp;
 const apps = useApp();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function boot(): Promise<{ ftpPort: number }> {
   const ftpPort = await freePort();

@@ -10,6 +10,13 @@ export function withDiagnostics(config: Record<string, unknown> = {}, other: Rec
   return { config: { plugins: { diagnostics: config, ...other } } };
 }
 
+/** A MeterValues payload with the energy register (and the power, when given), stamped by the app's clock. */
+export function energyReading(t: TestApp, transactionId: number, wh: number, opts: { connectorId?: number; powerW?: number } = {}) {
+  const sampledValue = [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }];
+  if (opts.powerW !== undefined) sampledValue.push({ value: String(opts.powerW), measurand: 'Power.Active.Import', unit: 'W' });
+  return { connectorId: opts.connectorId ?? 1, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue }] };
+}
+
 /** Waits until every bus handler and finding write has run. */
 export async function settled(t: TestApp): Promise<void> {
   await t.app.bus.idle();

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { type TestApp, useApp } from '../../../tests/kit/index.js';
-import { active, findings, withDiagnostics } from '../test-kit.js';
+import { active, energyReading, findings, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
 const apps = useApp();
-
-const reading = (transactionId: number, wh: number) => ({
-  connectorId: 1, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
-});
 
 async function session(cp: Awaited<ReturnType<TestApp['chargePoint']>>, start: number, readings: number[], stop: number): Promise<number> {
   const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: start, timestamp: t.clock.iso() }) as { transactionId: number };
   for (const wh of readings) {
     await t.clock.advance(60_000);
-    await cp.call('MeterValues', reading(transactionId, wh));
+    await cp.call('MeterValues', energyReading(t, transactionId, wh));
   }
   await cp.call('StopTransaction', { transactionId, meterStop: stop, timestamp: t.clock.iso() });
   return transactionId;

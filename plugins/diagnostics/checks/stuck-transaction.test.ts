@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type TestApp, useApp } from '../../../tests/kit/index.js';
-import { active, findings, MIN, withDiagnostics } from '../test-kit.js';
+import { active, energyReading, findings, MIN, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
 const apps = useApp();
-
-const energy = (connectorId: number, transactionId: number, wh: number) => ({
-  connectorId, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
-});
 
 describe('stuck-transaction check', () => {
   it('raises when an open session sends no meter values for stuckTransactionAfter and clears on the next value or the stop', async () => {
@@ -16,7 +12,7 @@ describe('stuck-transaction check', () => {
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 1000, timestamp: t.clock.iso() }) as { transactionId: number };
     await t.clock.advance(10 * MIN);
-    await cp.call('MeterValues', energy(1, transactionId, 1500));
+    await cp.call('MeterValues', energyReading(t, transactionId, 1500));
     await t.clock.advance(10 * MIN);
     expect(await active(t, 'stuck-transaction')).toEqual([]);
     await t.clock.advance(6 * MIN);
@@ -26,7 +22,7 @@ describe('stuck-transaction check', () => {
     await t.clock.advance(5 * MIN);
     expect(await findings(t, { check: 'stuck-transaction' })).toHaveLength(1);
 
-    await cp.call('MeterValues', energy(1, transactionId, 1600));
+    await cp.call('MeterValues', energyReading(t, transactionId, 1600));
     expect(await active(t, 'stuck-transaction')).toEqual([]);
     await t.clock.advance(16 * MIN);
     expect(await active(t, 'stuck-transaction')).toHaveLength(1);
