@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootedCharger, createTag, createUser, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
-import { authorize } from './test-kit.js';
+import { authorize, fields } from './test-kit.js';
 
 let t: TestApp;
 const apps = useApp();
@@ -13,7 +13,6 @@ beforeAll(async () => {
   carol = await createUser(t, 'carol', 'driver', 'carol-password');
 });
 
-const fields = (res: { body: { errors?: Array<{ field: string }> } }) => (res.body.errors ?? []).map((e) => e.field);
 
 describe('RFID tags API', () => {
   it('creates, reads in any case, changes and deletes a tag', async () => {

@@ -4,6 +4,9 @@ import type { TestChargePoint } from '../../tests/kit/index.js';
 
 export interface IdTagInfo { status: string; expiryDate?: string; parentIdTag?: string }
 
+/** The fields a 400 names in its errors, in order. */
+export const fields = (res: { body: { errors?: Array<{ field: string }> } }) => (res.body.errors ?? []).map((e) => e.field);
+
 export async function authorize(cp: TestChargePoint, idTag: string): Promise<IdTagInfo> {
   return ((await cp.call('Authorize', { idTag })) as { idTagInfo: IdTagInfo }).idTagInfo;
 }

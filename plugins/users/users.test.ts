@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTag, createUser, type TestApp, useApp } from '../../tests/kit/index.js';
+import { fields } from './test-kit.js';
 
 let t: TestApp;
 const apps = useApp();
@@ -8,7 +9,6 @@ beforeAll(async () => {
   t = await apps.start({ config: { plugins: { users: {} } } });
 });
 
-const fields = (res: { body: { errors?: Array<{ field: string }> } }) => (res.body.errors ?? []).map((e) => e.field);
 const works = async (token: string) => (await t.api('GET', '/users/me', { token })).status === 200;
 
 describe('user accounts', () => {
