@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, launchBrowser, launchProfile, signIn, skipBrowser, type TestApp, useApp, watchErrors } from '../../tests/kit/index.js';
+import { eventually, launchProfile, signIn, skipBrowser, type TestApp, useApp, useBrowser, watchErrors } from '../../tests/kit/index.js';
 import { startPushService } from './test-kit.js';
 import { driver } from '../reservations/test-kit.js';
 
@@ -31,7 +31,7 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
   let t: TestApp;
   const apps = useApp();
   let svc: Awaited<ReturnType<typeof startPushService>>;
-  let browser: Browser;
+  const browser = useBrowser();
   const pages: Page[] = [];
 
   beforeAll(async () => {
@@ -45,11 +45,9 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
         },
       },
     });
-    browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
     await svc?.close();
   }, SLOW);
 

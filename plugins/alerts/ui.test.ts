@@ -1,14 +1,14 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchBrowser, signIn, type Receiver, skipBrowser, type TestApp, useApp, usePeers, watchErrors } from '../../tests/kit/index.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type Receiver, signIn, skipBrowser, type TestApp, useApp, useBrowser, usePeers, watchErrors } from '../../tests/kit/index.js';
 
 describe.skipIf(skipBrowser('alerts'))('alerts page in Chromium', () => {
   let t: TestApp;
   const peers = usePeers();
   // Registered after the peers so that it runs first: the app stops before the webhook it calls.
   const apps = useApp();
-  let browser: Browser;
+  const browser = useBrowser();
   let page: Page;
   let problems: string[];
   let hook: Receiver;
@@ -17,15 +17,11 @@ describe.skipIf(skipBrowser('alerts'))('alerts page in Chromium', () => {
     hook = await peers.receiver();
     const url = `${hook.url}/hook`;
     t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'ops-hook', type: 'webhook', url }] } } } });
-    browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.setDefaultTimeout(10_000);
     problems = watchErrors(page);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-  });
 
   it('shows an open alert with its words and acknowledges it with one click', async () => {
     const now = t.clock.iso();

@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, bootedCharger, launchBrowser, signIn as signInAs, skipBrowser, type TestApp, useApp } from '../../tests/kit/index.js';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, bootedCharger, signIn as signInAs, skipBrowser, type TestApp, useApp, useBrowser } from '../../tests/kit/index.js';
 import { costOf, driver, DRIVER_PASSWORD, runSession, withBilling } from './test-kit.js';
 
 const SLOW = 90_000;
@@ -8,7 +8,7 @@ const SLOW = 90_000;
 describe.skipIf(skipBrowser('billing'))('billing pages in Chromium', () => {
   let t: TestApp;
   const apps = useApp();
-  let browser: Browser;
+  const browser = useBrowser();
   let page: Page;
   const problems: string[] = [];
 
@@ -16,7 +16,6 @@ describe.skipIf(skipBrowser('billing'))('billing pages in Chromium', () => {
 
   beforeAll(async () => {
     t = await apps.start(withBilling());
-    browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
     page.on('pageerror', (err) => problems.push(err.message));
@@ -25,9 +24,6 @@ describe.skipIf(skipBrowser('billing'))('billing pages in Chromium', () => {
 
   afterEach(() => { expect(problems, 'the browser logged errors').toEqual([]); });
 
-  afterAll(async () => {
-    await browser?.close();
-  }, SLOW);
 
   it('creates a tariff with a night window and shows which tariff applies where', async () => {
     await bootedCharger(t, 'CP-UI');

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, launchBrowser, pendingRoute404, skipBrowser, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, pendingRoute404, skipBrowser, type TestApp, type TestChargePoint, useApp, useBrowser } from '../../tests/kit/index.js';
 import { charger, driver, meter, now, startTx, status, withReservationProfile } from './test-kit.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -13,7 +13,7 @@ const SLOW = 90_000;
 describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', () => {
   let t: TestApp;
   const apps = useApp();
-  let browser: Browser;
+  const browser = useBrowser();
   let page: Page;
   let cp1: TestChargePoint;
   let cp2: TestChargePoint;
@@ -53,7 +53,6 @@ describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', (
     bobTx = (await startTx(cp2, bob.idTag)).transactionId;
     await status(cp2, 1, 'Charging');
 
-    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     page = await context.newPage();
     page.setDefaultTimeout(12_000);
@@ -71,9 +70,6 @@ describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', (
     expect(problems, 'the browser logged errors').toEqual([]);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-  }, SLOW);
 
   const tile = (id: string) => page.locator(`[data-charger="${id}"]`);
   const connector = (id: string, n: number) => tile(id).locator(`[data-connector="${n}"]`);

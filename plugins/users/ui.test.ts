@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, signIn as signInAs, skipBrowser, type TestApp, type TestChargePoint, useApp, useBrowser } from '../../tests/kit/index.js';
 import { authorize, startTx } from './test-kit.js';
 
 const SLOW = 90_000;
@@ -8,7 +8,7 @@ const SLOW = 90_000;
 describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
   let t: TestApp;
   const apps = useApp();
-  let browser: Browser;
+  const browser = useBrowser();
   let page: Page;
   let cp: TestChargePoint;
   const problems: string[] = [];
@@ -19,7 +19,6 @@ describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
     t = await apps.start({ config: { plugins: { users: {} } } });
     cp = await t.chargePoint('UI-CP');
     await cp.boot();
-    browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.setDefaultTimeout(10_000);
     page.on('console', (msg) => {
@@ -34,9 +33,6 @@ describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
     expect(problems, 'the browser logged errors').toEqual([]);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-  }, SLOW);
 
   it('creates a member, gives them a card, and the card is accepted at a charger', async () => {
     await page.getByRole('link', { name: 'Users' }).click();

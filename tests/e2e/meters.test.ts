@@ -1,15 +1,15 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture, MODELS_DIR } from '../../hardware-adapters/modbus-meter/model.js';
 import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
-import { launchBrowser, signIn, skipBrowser, type TestApp, useApp, watchErrors } from '../kit/index.js';
+import { signIn, skipBrowser, type TestApp, useApp, useBrowser, watchErrors } from '../kit/index.js';
 
 describe.skipIf(skipBrowser('meters'))('a site meter in the UI', () => {
   let t: TestApp;
   const apps = useApp();
   let sim: MeterSimulator;
-  let browser: Browser;
+  const browser = useBrowser();
   let page: Page;
   let problems: string[];
 
@@ -19,14 +19,12 @@ describe.skipIf(skipBrowser('meters'))('a site meter in the UI', () => {
     t = await apps.start({
       config: { meters: [{ id: 'grid', model: 'eastron-sdm630', modbus: { host: '127.0.0.1', port: sim.port, unitId: 1 }, role: 'grid', pollInterval: '200ms' }] },
     });
-    browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.setDefaultTimeout(10_000);
     problems = watchErrors(page);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
     await sim?.stop();
   });
 

@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
-import { ADMIN_PASSWORD, launchBrowser, signIn as signInAs, skipBrowser, type TestApp, type TestChargePoint, useApp } from '../kit/index.js';
+import { ADMIN_PASSWORD, signIn as signInAs, skipBrowser, type TestApp, type TestChargePoint, useApp, useBrowser } from '../kit/index.js';
 
 const shots = join(import.meta.dirname, 'screenshots');
 
@@ -17,7 +17,7 @@ const SLOW = 90_000;
 describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   let app: TestApp;
   const apps = useApp();
-  let browser: Browser;
+  const browser = useBrowser();
   let desktop: BrowserContext;
   let page: Page;
   let cp: TestChargePoint;
@@ -41,7 +41,6 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     app = await apps.start({ config: { plugins: { blueprint: {} } } });
-    browser = await launchBrowser();
     desktop = await browser.newContext({ viewport: DESKTOP });
     page = await desktop.newPage();
     watch(page, 'desktop');
@@ -57,11 +56,6 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   afterEach(() => {
     expect(problems, 'the browser logged errors').toEqual([]);
   });
-
-  afterAll(async () => {
-    // The browser goes first so its event stream does not see the server vanish.
-    await browser?.close();
-  }, SLOW);
 
   it('signs in through the login form', async () => {
     await page.goto(app.url);

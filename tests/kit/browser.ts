@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { ADMIN_PASSWORD } from './app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -40,6 +41,29 @@ async function prepare(): Promise<typeof import('playwright-core').chromium> {
 export async function launchBrowser(): Promise<Browser> {
   const chromium = await prepare();
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/** What a test does with the browser of its block: open contexts and pages. */
+export type BrowserHandle = Pick<Browser, 'newContext' | 'newPage'>;
+
+/**
+ * For one describe block: Chromium launched before the block's own
+ * beforeAll hooks and closed after its tests. Called after useApp(), the
+ * browser closes before the app stops, so its event streams do not see the
+ * server vanish.
+ */
+export function useBrowser(timeoutMs = 90_000): BrowserHandle {
+  let browser: Browser | undefined;
+  const launched = (): Browser => {
+    if (!browser) throw new Error('the browser is not launched yet: use it in a hook or a test');
+    return browser;
+  };
+  beforeAll(async () => { browser = await launchBrowser(); }, timeoutMs);
+  afterAll(async () => { await browser?.close(); }, timeoutMs);
+  return {
+    newContext: (options) => launched().newContext(options),
+    newPage: (options) => launched().newPage(options),
+  };
 }
 
 /**
