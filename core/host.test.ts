@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { definePlugin } from './plugin.js';
 import { ConfigError } from './config.js';
-import { startApp, type TestApp } from '../tests/harness.js';
+import { type TestApp, useApp } from '../tests/kit/index.js';
 import type { RegistryEntry } from './host.js';
 
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
+const apps = useApp();
 
 const order: string[] = [];
 const entry = (plugin: RegistryEntry['plugin']): RegistryEntry => ({ plugin, dir: 'tests/plugins' });
@@ -39,7 +39,7 @@ const extraPlugins = { first: entry(first), second: entry(second), broken: entry
 describe('plugin host', () => {
   it('starts plugins in dependency order, stops them in reverse and runs their jobs', async () => {
     order.length = 0;
-    t = await startApp({ extraPlugins, config: { plugins: { second: {}, first: {} } } });
+    t = await apps.start({ extraPlugins, config: { plugins: { second: {}, first: {} } } });
     expect(order).toEqual(['start first', 'start second']);
     await t.clock.advance(60_000);
     expect(order).toContain('tick second');
@@ -50,7 +50,7 @@ describe('plugin host', () => {
 
   it('isolates a plugin whose start fails: marked failed, its routes answer 503, the rest keep running', async () => {
     order.length = 0;
-    t = await startApp({ extraPlugins, config: { plugins: { first: {}, broken: {}, second: {} } } });
+    t = await apps.start({ extraPlugins, config: { plugins: { first: {}, broken: {}, second: {} } } });
     const plugins = (await t.api('GET', '/plugins')).body;
     expect(plugins).toEqual(expect.arrayContaining([
       expect.objectContaining({ name: 'broken', state: 'failed', error: expect.stringContaining('cannot reach its peer') }),
@@ -68,7 +68,7 @@ describe('plugin host', () => {
   });
 
   it('refuses to boot when a needed plugin is not enabled', async () => {
-    await expect(startApp({ extraPlugins, config: { plugins: { second: {} } } })).rejects.toThrow(ConfigError);
-    await expect(startApp({ extraPlugins, config: { plugins: { second: {} } } })).rejects.toThrow(/plugins\.second: Plugin second needs first, which is not enabled/);
+    await expect(apps.start({ extraPlugins, config: { plugins: { second: {} } } })).rejects.toThrow(ConfigError);
+    await expect(apps.start({ extraPlugins, config: { plugins: { second: {} } } })).rejects.toThrow(/plugins\.second: Plugin second needs first, which is not enabled/);
   });
 });

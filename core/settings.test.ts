@@ -1,13 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Accounts } from './accounts.js';
 import { MASK, maskSecrets } from './settings.js';
-import { startApp, type TestApp } from '../tests/harness.js';
+import { type TestApp, useApp } from '../tests/kit/index.js';
 
 let t: TestApp | undefined;
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-});
+const apps = useApp();
 
 describe('plugin settings', () => {
   it('masks passwords, tokens and URLs with a path, and keeps the rest', () => {
@@ -25,7 +22,7 @@ describe('plugin settings', () => {
   });
 
   it('shows an installer a plugin\'s settings as the site config gives them, with its schema, secrets masked', async () => {
-    t = await startApp({
+    t = await apps.start({
       config: {
         plugins: {
           diagnostics: { offlineAfter: '7m' },

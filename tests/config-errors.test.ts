@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { siteParts } from '../app/site.js';
 import { boot } from '../core/boot.js';
 import { ConfigError } from '../core/config.js';
-import { runAppliance } from './process.js';
+import { runAppliance } from './kit/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chargekeeper-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,21 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, baseConfig, startApp, writeConfig, type TestApp } from './harness.js';
-import { runAppliance } from './process.js';
+import { ADMIN_PASSWORD, baseConfig, runAppliance, type TestApp, useApp, writeConfig } from './kit/index.js';
 
 const { RPCClient } = ocppRpc;
 let t: TestApp | undefined;
 const dirs: string[] = [];
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
+afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+// Registered after the hook above so that it runs first: the app stops before its data dir is removed.
+const apps = useApp();
 
 describe('durability', () => {
   it('keeps chargers, sessions and statuses across a restart', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('KEEP1');
     await cp.boot();
     await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
@@ -50,7 +49,7 @@ describe('durability', () => {
     expect(await proc.exited).toBe(null);
     await cp.close({ force: true });
 
-    t = await startApp({ dataDir });
+    t = await apps.start({ dataDir });
     const tx = (await t.api('GET', `/transactions/${transactionId}`)).body;
     expect(tx).toMatchObject({ idTag: 'KILLTAG', meterStartWh: 100, meterStopWh: 900, energyWh: 800, stopReason: 'Local' });
     expect(tx.meterValues).toHaveLength(20);

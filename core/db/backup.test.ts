@@ -1,19 +1,16 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Accounts } from '../accounts.js';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-});
+const apps = useApp();
 
 describe('GET /api/backup', () => {
   it('downloads a consistent copy of the database while chargers keep writing, and leaves no file behind', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'T1', meterStart: 0, timestamp: new Date().toISOString() }) as { transactionId: number };
@@ -50,7 +47,7 @@ describe('GET /api/backup', () => {
   });
 
   it('is for admins only', async () => {
-    t = await startApp();
+    t = await apps.start();
     await new Accounts(t.app.db, t.clock, 3_600_000).create({ username: 'ian', role: 'installer', password: 'installer-pass-1' });
     expect((await t.api('GET', '/backup', { token: await t.login('ian', 'installer-pass-1') })).status).toBe(403);
     expect((await t.api('GET', '/backup', { token: null })).status).toBe(401);

@@ -1,22 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, startApp, writeConfig, type TestApp } from '../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { baseConfig, type TestApp, useApp, writeConfig } from '../../tests/kit/index.js';
 import { loadCoreConfig } from '../config.js';
 
 let t: TestApp | undefined;
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-});
+const apps = useApp();
 
 const DAY = 24 * 3_600_000;
 const energy = (at: number, wh: number) => ({ timestamp: new Date(at).toISOString(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] });
 
 describe('storage.keepMeterValues', () => {
   it('deletes readings older than the configured age every hour and keeps newer ones and the sessions', async () => {
-    t = await startApp({ config: { storage: { keepMeterValues: '30d' } } });
+    t = await apps.start({ config: { storage: { keepMeterValues: '30d' } } });
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const now = t.clock.nowMs();

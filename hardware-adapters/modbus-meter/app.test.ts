@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
 import { loadFixture, MODELS_DIR } from './model.js';
 import { MeterSimulator } from './simulator.js';
 
@@ -9,17 +9,17 @@ const sdm630 = loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json'));
 let sim: MeterSimulator | null = null;
 let app: TestApp | null = null;
 afterEach(async () => {
-  await app?.stop();
   await sim?.stop();
-  app = null;
   sim = null;
 });
+// Registered after the hook above so that it runs first: the app stops before the meter it polls.
+const apps = useApp();
 
 describe('meters in the booted appliance', () => {
   it('polls a configured meter and serves its reading on GET /api/meters', async () => {
     sim = await MeterSimulator.start();
     sim.load(1, sdm630);
-    app = await startApp({
+    app = await apps.start({
       config: { meters: [{ id: 'grid', model: 'eastron-sdm630', modbus: { host: '127.0.0.1', port: sim.port, unitId: 1 }, role: 'grid', pollInterval: '100ms' }] },
     });
     const res = await eventually(async () => {
@@ -48,7 +48,7 @@ describe('meters in the booted appliance', () => {
   });
 
   it('refuses to boot with an unknown meter model, naming the key and the known models', async () => {
-    await expect(startApp({
+    await expect(apps.start({
       config: { meters: [{ id: 'grid', model: 'foo', modbus: { host: '127.0.0.1', port: 502, unitId: 1 }, role: 'grid' }] },
     })).rejects.toThrow(/meters\[0\]\.model: expected one of abb-b23, .*eastron-sdm630.*, got "foo"/);
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Bus } from '../../core/bus.js';
 import { Clock } from '../../core/clock.js';
 import { migrate, openDatabase } from '../../core/db/index.js';
@@ -20,6 +20,7 @@ import type { MeterConfig } from './config.js';
 import meters from './index.js';
 import { loadFixture, loadModels, MODELS_DIR } from './model.js';
 import { MeterSimulator, sunspecRegisters } from './simulator.js';
+import { useSimulators } from './test-kit.js';
 
 const sdm630 = loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json'));
 const sdm120 = loadFixture(join(MODELS_DIR, 'eastron-sdm120.fixture.json'));
@@ -27,10 +28,7 @@ const sunspec = loadFixture(join(MODELS_DIR, 'sunspec-meter.fixture.json'));
 const quiet = createLogger('error', 'test', () => undefined);
 const knownModels = [...loadModels().models.keys()].join(', ');
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const { simulator, defer } = useSimulators();
 
 /** The meters adapter on a hand-built PluginContext: real SQLite, bus, clock and group writer. */
 async function startMeters(raw: unknown[]) {
@@ -63,7 +61,7 @@ async function startMeters(raw: unknown[]) {
   };
   const lifecycle = meters.register(ctx) as Lifecycle;
   await lifecycle.start!();
-  cleanups.push(async () => {
+  defer(async () => {
     await lifecycle.stop!();
     await writer.flush();
     await db.destroy();
@@ -88,12 +86,6 @@ async function startMeters(raw: unknown[]) {
     return seen(event);
   };
   return { db, clock, routes, pages, jobs, call, seen, waitFor };
-}
-
-async function simulator(): Promise<MeterSimulator> {
-  const sim = await MeterSimulator.start();
-  cleanups.push(() => sim.stop());
-  return sim;
 }
 
 const tcp = (sim: MeterSimulator, unitId: number) => ({ host: '127.0.0.1', port: sim.port, unitId });

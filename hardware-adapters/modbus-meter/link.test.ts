@@ -1,30 +1,22 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeviceError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { LinkPool, ModbusLink, type LinkOptions } from './link.js';
 import { loadFixture, loadModelFile, MODELS_DIR } from './model.js';
 import { readMeter } from './read.js';
-import { MeterSimulator, freePort } from './simulator.js';
+import { freePort } from './simulator.js';
+import { useSimulators } from './test-kit.js';
 
 const quiet = createLogger('error', 'test', () => undefined);
 const sdm630 = loadModelFile(join(MODELS_DIR, 'eastron-sdm630.yaml'));
 const recorded = loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json'));
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-async function simulator(opts: Parameters<typeof MeterSimulator.start>[0] = {}): Promise<MeterSimulator> {
-  const sim = await MeterSimulator.start(opts);
-  cleanups.push(() => sim.stop());
-  return sim;
-}
+const { simulator, defer } = useSimulators();
 
 function link(opts: LinkOptions, backoff?: { initialMs: number; maxMs: number }): ModbusLink {
   const l = new ModbusLink(opts, quiet, backoff);
-  cleanups.push(() => l.close());
+  defer(() => l.close());
   return l;
 }
 
@@ -46,7 +38,7 @@ describe('Modbus TCP transport', () => {
     sim.load(1, recorded);
     sim.load(2, recorded);
     const pool = new LinkPool(quiet);
-    cleanups.push(() => pool.closeAll());
+    defer(() => pool.closeAll());
     const at = { transport: 'tcp' as const, host: '127.0.0.1', port: sim.port };
     const a = pool.get(at);
     const b = pool.get(at);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createLogger } from '../../core/log.js';
+import { useTeardown } from '../../tests/kit/index.js';
 import { ModbusLink } from './link.js';
 import { MeterSimulator } from './simulator.js';
 
@@ -19,4 +20,21 @@ export function simulatorWithLink(): { sim: MeterSimulator; link: ModbusLink } {
     await kit.sim?.stop();
   });
   return kit;
+}
+
+/**
+ * For one file or describe block: `simulator()` starts a Modbus meter
+ * simulator that stops after the test that started it; `defer` takes any
+ * other cleanup (links, pools), undone newest first with the simulators.
+ */
+export function useSimulators() {
+  const defer = useTeardown();
+  return {
+    defer,
+    async simulator(opts: Parameters<typeof MeterSimulator.start>[0] = {}): Promise<MeterSimulator> {
+      const sim = await MeterSimulator.start(opts);
+      defer(() => sim.stop());
+      return sim;
+    },
+  };
 }

@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
+const apps = useApp();
 
 describe('blueprint plugin', () => {
   it('counts boots per charger in its own table and serves them on its route', async () => {
-    t = await startApp({ config: { plugins: { blueprint: { greeting: 'moin' } } } });
+    t = await apps.start({ config: { plugins: { blueprint: { greeting: 'moin' } } } });
     const cp = await t.chargePoint('BP1');
     await cp.boot();
     await cp.boot();

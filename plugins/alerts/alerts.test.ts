@@ -1,23 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
 import type { Finding } from '../../core/events.js';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { freePort, startBroker, startReceiver, startSmtp, subscribe } from './test-peers.js';
+import { eventually, freePort, sleep, type TestApp, useApp, usePeers } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const peers = usePeers();
+// Registered after the peers so that it runs first: the app stops before the peers it talks to.
+const apps = useApp();
 
-async function peers() {
-  const smtp = await startSmtp();
-  const broker = await startBroker();
-  const hook = await startReceiver();
-  const mq = await subscribe(broker.url, 'ck/alerts');
-  cleanup.push(smtp.close, broker.close, hook.close, mq.close);
+async function allChannels() {
+  const smtp = await peers.smtp();
+  const broker = await peers.broker();
+  const hook = await peers.receiver();
+  const mq = await peers.subscribe(broker.url, 'ck/alerts');
   const channels = [
     { name: 'mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },
     { name: 'ha', type: 'mqtt', url: broker.url, topic: 'ck/alerts' },
@@ -39,8 +34,8 @@ const ackPath = (text: string) => /\/api(\/alerts\/ack\/[A-Za-z0-9_.-]+)/.exec(t
 
 describe('alerts: from a finding to the channels', () => {
   it('sends exactly one e-mail, one MQTT message and one webhook call for one finding, naming the charger, the problem and an ack link', async () => {
-    const p = await peers();
-    t = await startApp({ config: { plugins: { alerts: { channels: p.channels } } } });
+    const p = await allChannels();
+    t = await apps.start({ config: { plugins: { alerts: { channels: p.channels } } } });
     t.app.bus.emit('finding.raised', finding(t));
     await eventually(() => p.smtp.mails.length >= 1 && p.mq.messages.length >= 1 && p.hook.calls.length >= 1);
     await sleep(300);
@@ -77,8 +72,8 @@ describe('alerts: from a finding to the channels', () => {
   });
 
   it('updates the open alert instead of notifying again when the same finding is raised again', async () => {
-    const p = await peers();
-    t = await startApp({ config: { plugins: { alerts: { channels: [p.channels[2]] } } } });
+    const p = await allChannels();
+    t = await apps.start({ config: { plugins: { alerts: { channels: [p.channels[2]] } } } });
     t.app.bus.emit('finding.raised', finding(t));
     await eventually(() => p.hook.calls.length === 1);
     t.app.bus.emit('finding.raised', finding(t, { id: 2, severity: 'critical', message: 'Connector 1: ground fault again' }));
@@ -91,10 +86,9 @@ describe('alerts: from a finding to the channels', () => {
   });
 
   it('sends a resolved notice to the channels that were notified when the finding clears, and to no others', async () => {
-    const p = await peers();
-    const phone = await startReceiver();
-    cleanup.push(phone.close);
-    t = await startApp({ config: { plugins: { alerts: {
+    const p = await allChannels();
+    const phone = await peers.receiver();
+    t = await apps.start({ config: { plugins: { alerts: {
       channels: [...p.channels, { name: 'phone', type: 'webhook', url: phone.url }],
       escalation: [{ after: '0s', notify: ['mail', 'hook'] }, { after: '30m', notify: ['phone'] }],
     } } } });
@@ -122,10 +116,9 @@ describe('alerts: from a finding to the channels', () => {
   });
 
   it('stops the next escalation level once an alert is acknowledged, and records who did it', async () => {
-    const p = await peers();
-    const phone = await startReceiver();
-    cleanup.push(phone.close);
-    t = await startApp({ config: { plugins: { alerts: {
+    const p = await allChannels();
+    const phone = await peers.receiver();
+    t = await apps.start({ config: { plugins: { alerts: {
       channels: [p.channels[0], { name: 'phone', type: 'webhook', url: phone.url }],
       escalation: [{ after: '0s', notify: ['mail'] }, { after: '30m', notify: ['phone'] }],
     } } } });
@@ -154,9 +147,8 @@ describe('alerts: from a finding to the channels', () => {
   });
 
   it('repeats the highest level reached until the alert is acknowledged', async () => {
-    const hook = await startReceiver();
-    cleanup.push(hook.close);
-    t = await startApp({ config: { plugins: { alerts: {
+    const hook = await peers.receiver();
+    t = await apps.start({ config: { plugins: { alerts: {
       channels: [{ name: 'hook', type: 'webhook', url: hook.url }], repeat: '1h',
     } } } });
     t.app.bus.emit('finding.raised', finding(t));
@@ -172,7 +164,7 @@ describe('alerts: from a finding to the channels', () => {
 
   it('delivers an e-mail raised while the SMTP server is down once the server comes up, once', async () => {
     const port = await freePort();
-    t = await startApp({ config: { plugins: { alerts: {
+    t = await apps.start({ config: { plugins: { alerts: {
       channels: [{ name: 'mail', type: 'email', smtp: { host: '127.0.0.1', port, auth: { user: 'ck', pass: 's3cret' } }, from: 'ck@example.org', to: ['ops@example.org'] }],
     } } } });
     t.app.bus.emit('finding.raised', finding(t));
@@ -186,8 +178,7 @@ describe('alerts: from a finding to the channels', () => {
     expect(channels.body[0]).toMatchObject({ name: 'mail', lastDelivery: { status: 'failed' }, waiting: 1 });
     expect(JSON.stringify(channels.body)).not.toContain('s3cret');
 
-    const smtp = await startSmtp({ port, auth: { user: 'ck', pass: 's3cret' } });
-    cleanup.push(smtp.close);
+    const smtp = await peers.smtp({ port, auth: { user: 'ck', pass: 's3cret' } });
     await t.clock.advance(6_000);
     await eventually(() => smtp.mails.length === 1);
     await t.clock.advance(60_000);
@@ -198,8 +189,8 @@ describe('alerts: from a finding to the channels', () => {
   });
 
   it('acknowledges through the signed link once it is confirmed, then answers 410; an expired or forged link does nothing', async () => {
-    const p = await peers();
-    t = await startApp({ config: { plugins: { alerts: { channels: [p.channels[0]], ackLinkTtl: '24h' } } } });
+    const p = await allChannels();
+    t = await apps.start({ config: { plugins: { alerts: { channels: [p.channels[0]], ackLinkTtl: '24h' } } } });
     t.app.bus.emit('finding.raised', finding(t, { chargerId: 'CP1' }));
     await eventually(() => p.smtp.mails.length === 1);
     const link = ackPath(p.smtp.mails[0]!.text)!;
@@ -242,9 +233,8 @@ describe('alerts: from a finding to the channels', () => {
   });
 
   it('lets technicians acknowledge but not viewers, and answers 401 without a token', async () => {
-    const hook = await startReceiver();
-    cleanup.push(hook.close);
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    const hook = await peers.receiver();
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
     const accounts = new Accounts(t.app.db, t.clock, 3_600_000);
     await accounts.create({ username: 'vera', role: 'viewer', password: 'viewer-pass-1' });
     await accounts.create({ username: 'tom', role: 'technician', password: 'tech-pass-12' });
@@ -265,46 +255,33 @@ describe('alerts: from a finding to the channels', () => {
 describe('alerts: channels do not wait for each other', () => {
   it('sends a second alert to a fast webhook at once while a slow one is still answering the first', async () => {
     // Two receivers over real HTTP: one answers after 1.5 s (a slow gateway), the other at once; both stamp arrivals.
-    const { createServer } = await import('node:http');
     const receiver = async (delayMs: number) => {
-      const arrivals: Array<{ chargerId: string; at: number }> = [];
-      const server = createServer((req, res) => {
-        const at = Date.now();
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          arrivals.push({ chargerId: (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { chargerId: string }).chargerId, at });
-          setTimeout(() => res.writeHead(200).end('{}'), delayMs);
-        });
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const { port } = server.address() as { port: number };
-      cleanup.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-      return { url: `http://127.0.0.1:${port}/hook`, arrivals };
+      const hook = await peers.receiver();
+      hook.state.delayMs = delayMs;
+      return { url: `${hook.url}/hook`, calls: hook.calls };
     };
     const slow = await receiver(1500);
     const fast = await receiver(0);
-    t = await startApp({ config: { plugins: { alerts: { channels: [
+    t = await apps.start({ config: { plugins: { alerts: { channels: [
       { name: 'slow', type: 'webhook', url: slow.url },
       { name: 'fast', type: 'webhook', url: fast.url },
     ] } } } });
     t.app.bus.emit('finding.raised', finding(t, { id: 1, chargerId: 'CP1' }));
-    await eventually(() => slow.arrivals.length === 1 && fast.arrivals.length === 1);
+    await eventually(() => slow.calls.length === 1 && fast.calls.length === 1);
     const raisedAt = Date.now();
     t.app.bus.emit('finding.raised', finding(t, { id: 2, chargerId: 'CP2' }));
-    await eventually(() => fast.arrivals.length === 2);
-    expect(fast.arrivals[1]).toMatchObject({ chargerId: 'CP2' });
+    await eventually(() => fast.calls.length === 2);
+    expect(fast.calls[1]!.json).toMatchObject({ chargerId: 'CP2' });
     // Well before the slow receiver has answered CP1 (1.5 s), and before the next run of the delivery job (2 s).
-    expect(fast.arrivals[1]!.at - raisedAt).toBeLessThan(1000);
+    expect(fast.calls[1]!.at - raisedAt).toBeLessThan(1000);
     // The slow channel still gets both, in order.
-    await eventually(() => slow.arrivals.length === 2, 6000);
-    expect(slow.arrivals.map((a) => a.chargerId)).toEqual(['CP1', 'CP2']);
+    await eventually(() => slow.calls.length === 2, 6000);
+    expect(slow.calls.map((c) => c.json.chargerId)).toEqual(['CP1', 'CP2']);
   });
 
   it('sends a burst of e-mails over one kept SMTP connection', async () => {
-    const smtp = await startSmtp();
-    cleanup.push(smtp.close);
-    t = await startApp({ config: { plugins: { alerts: { channels: [
+    const smtp = await peers.smtp();
+    t = await apps.start({ config: { plugins: { alerts: { channels: [
       { name: 'mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },
     ] } } } });
     for (let i = 1; i <= 5; i++) t.app.bus.emit('finding.raised', finding(t, { id: i, chargerId: `CP${i}` }));

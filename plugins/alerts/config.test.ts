@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/config.js';
-import { startApp } from '../../tests/harness.js';
+import { startApp } from '../../tests/kit/index.js';
 import { applyRules, AlertsConfigSchema, ladder, type AlertsConfig } from './config.js';
 import { decode } from '../../core/schema.js';
 import { quietUntil } from './time.js';

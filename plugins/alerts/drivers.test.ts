@@ -1,20 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { authorize, charger, driver, meter, startTx, status, stopTx, withReservationProfile } from '../reservations/testing.js';
-import { startPushService } from './test-peers.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, sleep, type TestApp, useApp, useTeardown } from '../../tests/kit/index.js';
+import { startPushService } from './test-kit.js';
+import { authorize, charger, driver, meter, startTx, status, stopTx, withReservationProfile } from '../reservations/test-kit.js';
 
 let t: TestApp | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const defer = useTeardown();
+// Registered after the cleanups so that it runs first: the app stops before what it talks to.
+const apps = useApp();
 
 async function site(drivers: Record<string, unknown> = {}) {
   const svc = await startPushService();
-  cleanup.push(svc.close);
-  t = await startApp({
+  defer(svc.close);
+  t = await apps.start({
     config: {
       plugins: {
         users: {}, billing: { currency: 'EUR' }, reservations: { queueHold: '5m' },
@@ -198,14 +195,14 @@ describe('alerts: notices to drivers\' phones', () => {
 
   it('takes VAPID keys from config, and names the key when only one is given', async () => {
     const svc = await startPushService();
-    cleanup.push(svc.close);
+    defer(svc.close);
     const { default: webpush } = await import('web-push');
     const keys = webpush.generateVAPIDKeys();
-    t = await startApp({ config: { plugins: { users: {}, alerts: { push: { vapidPublicKey: keys.publicKey, vapidPrivateKey: keys.privateKey } } } } });
+    t = await apps.start({ config: { plugins: { users: {}, alerts: { push: { vapidPublicKey: keys.publicKey, vapidPrivateKey: keys.privateKey } } } } });
     expect((await t.api('GET', '/push/key')).body.publicKey).toBe(keys.publicKey);
     await t.stop();
     t = undefined;
-    await expect(startApp({ config: { plugins: { alerts: { push: { vapidPublicKey: keys.publicKey } } } } }))
+    await expect(apps.start({ config: { plugins: { alerts: { push: { vapidPublicKey: keys.publicKey } } } } }))
       .rejects.toThrow(/plugins\.alerts\.push\.vapidPrivateKey/);
   });
 });

@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { startReceiver } from './test-peers.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, sleep, type TestApp, useApp, usePeers } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const peers = usePeers();
+// Registered after the peers so that it runs first: the app stops before the peers it talks to.
+const apps = useApp();
 
 describe('alerts: a flapping charger', () => {
   it('is one alert "flapping: 3 disconnects in 2 s" on a site of four chargers, notified once, resolved only after a stable window', async () => {
-    const hook = await startReceiver();
-    cleanup.push(hook.close);
-    t = await startApp({ config: { plugins: {
+    const hook = await peers.receiver();
+    t = await apps.start({ config: { plugins: {
       diagnostics: { offlineAfter: '3s', evaluateEvery: '10m', flapping: { count: 3, within: '2s' } },
       alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] },
     } } });

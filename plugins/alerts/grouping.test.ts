@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/events.js';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { startReceiver, startSmtp } from './test-peers.js';
+import { eventually, sleep, type TestApp, useApp, usePeers } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const peers = usePeers();
+// Registered after the peers so that it runs first: the app stops before the peers it talks to.
+const apps = useApp();
 
 async function hookAndMail() {
-  const hook = await startReceiver();
-  const smtp = await startSmtp();
-  cleanup.push(hook.close, smtp.close);
+  const hook = await peers.receiver();
+  const smtp = await peers.smtp();
   return {
     hook, smtp,
     channels: [
@@ -36,7 +31,7 @@ async function alerts(t: TestApp, query = ''): Promise<Array<Record<string, any>
 describe('alerts: one problem = one alert', () => {
   it('turns a charger flapping 10 times in 2 minutes into one alert, not a notice per flap', async () => {
     const { hook } = await hookAndMail();
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
     for (let i = 0; i < 10; i++) {
       t.app.bus.emit('finding.raised', offline(t, 'CP1', { id: i + 1 }));
       await eventually(async () => (await alerts(t!, '?state=open')).length === 1);
@@ -60,7 +55,7 @@ describe('alerts: one problem = one alert', () => {
 
   it('applies a raise, an update and a clear emitted back to back in that order, and ignores a late event about a cleared finding', async () => {
     const { hook } = await hookAndMail();
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
     const f = offline(t, 'CP1', { id: 41 });
     t.app.bus.emit('finding.raised', f);
     t.app.bus.emit('finding.updated', { ...f, message: 'still offline', severity: 'critical' });
@@ -77,7 +72,7 @@ describe('alerts: one problem = one alert', () => {
 
   it('groups 20 chargers going offline together into one visible outage alert: the first charger told at once, then one outage notice and one all-clear', async () => {
     const { hook, smtp, channels } = await hookAndMail();
-    t = await startApp({ config: { plugins: { alerts: { channels } } } });
+    t = await apps.start({ config: { plugins: { alerts: { channels } } } });
     const ids = Array.from({ length: 20 }, (_, i) => `CP${String(i + 1).padStart(2, '0')}`);
     const cps = await Promise.all(ids.map((id) => t!.chargePoint(id)));
     await Promise.all(cps.map((cp) => cp.close({ code: 1000 })));
@@ -128,7 +123,7 @@ describe('alerts: one problem = one alert', () => {
 
   it('leaves chargers in a maintenance window out of an outage: two more going offline are two alerts, not a power cut', async () => {
     const { hook } = await hookAndMail();
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
     await Promise.all(['A', 'B', 'C', 'D'].map((id) => t!.chargePoint(id)));
     const until = new Date(t.clock.nowMs() + 2 * 3_600_000).toISOString();
     expect((await t.api('POST', '/alerts/maintenance', { body: { chargerId: 'A', until, reason: 'new RCD' } })).status).toBe(201);
@@ -146,7 +141,7 @@ describe('alerts: one problem = one alert', () => {
 
   it('keeps a single offline charger out of the outage and notifies it at once, on its own', async () => {
     const { hook } = await hookAndMail();
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
     await Promise.all(['A', 'B', 'C', 'D'].map((id) => t!.chargePoint(id)));
     const raisedAt = Date.now();
     t.app.bus.emit('finding.raised', offline(t, 'A'));
@@ -170,7 +165,7 @@ describe('alerts: quiet hours and maintenance', () => {
   it('holds a warning for a channel in quiet hours until they end, but lets a critical alert through', async () => {
     const { smtp, channels } = await hookAndMail();
     const now = Date.now();
-    t = await startApp({ config: { plugins: { alerts: {
+    t = await apps.start({ config: { plugins: { alerts: {
       channels: [{ ...channels[1], quietHours: { from: berlinHHMM(now - 3_600_000), to: berlinHHMM(now + 3_600_000) } }],
     } } } });
     t.app.bus.emit('finding.raised', { ...offline(t, 'CP1'), check: 'connector-fault', connectorId: 1, severity: 'warning' });
@@ -188,7 +183,7 @@ describe('alerts: quiet hours and maintenance', () => {
 
   it('mutes a charger in a maintenance window and notifies once the window ends', async () => {
     const { hook } = await hookAndMail();
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
     const until = new Date(t.clock.nowMs() + 2 * 3_600_000).toISOString();
     const created = await t.api('POST', '/alerts/maintenance', { body: { chargerId: 'CP1', until, reason: 'replacing the cable' } });
     expect(created.status).toBe(201);
@@ -223,7 +218,7 @@ describe('alerts: quiet hours and maintenance', () => {
 describe('alerts: from core events', () => {
   it('raises an info alert for a charger waiting for approval and a warning for a refused one, and resolves them', async () => {
     const { hook } = await hookAndMail();
-    t = await startApp({ config: { ocpp: { unknownChargers: 'pending' }, plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'pending' }, plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
     const cp = await t.chargePoint('NEW1');
     await eventually(() => hook.calls.length === 1);
     expect(hook.calls[0]!.json).toMatchObject({ kind: 'charger-pending', severity: 'info', chargerId: 'NEW1', state: 'open' });
@@ -243,7 +238,7 @@ describe('alerts: from core events', () => {
 
   it('raises one alert for a plugin that keeps failing, which an operator resolves by hand', async () => {
     const { hook } = await hookAndMail();
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'hook', type: 'webhook', url: hook.url }] } } } });
     for (let i = 0; i < 3; i++) t.app.bus.emit('plugin.failed', { plugin: 'billing', hook: 'job:invoices', error: 'disk full', at: t.clock.iso() });
     await eventually(async () => (await alerts(t!))[0]?.count === 3);
     const [failed] = await alerts(t);

@@ -1,23 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { startBroker, startReceiver, startSmtp, subscribe } from './test-peers.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, sleep, type TestApp, useApp, usePeers } from '../../tests/kit/index.js';
 
 let t: TestApp | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const peers = usePeers();
+// Registered after the peers so that it runs first: the app stops before the peers it talks to.
+const apps = useApp();
 
 describe('alerts with the diagnostics plugin', () => {
   it('an offline charger (real OCPP client disconnects, clock advanced past offlineAfter) produces exactly one e-mail, one MQTT message and one webhook call', async () => {
-    const smtp = await startSmtp();
-    const broker = await startBroker();
-    const hook = await startReceiver();
-    const mq = await subscribe(broker.url, 'ck/alerts');
-    cleanup.push(smtp.close, broker.close, hook.close, mq.close);
-    t = await startApp({ config: { plugins: {
+    const smtp = await peers.smtp();
+    const broker = await peers.broker();
+    const hook = await peers.receiver();
+    const mq = await peers.subscribe(broker.url, 'ck/alerts');
+    t = await apps.start({ config: { plugins: {
       diagnostics: { offlineAfter: '3m' },
       alerts: { channels: [
         { name: 'ops-mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },
@@ -60,9 +55,8 @@ describe('alerts with the diagnostics plugin', () => {
 
 describe('alerts on time', () => {
   it('delivers the first e-mail about a charger whose socket closed within offlineAfter + 2 s, with the evaluation job a minute away', async () => {
-    const smtp = await startSmtp();
-    cleanup.push(smtp.close);
-    t = await startApp({ config: { plugins: {
+    const smtp = await peers.smtp();
+    t = await apps.start({ config: { plugins: {
       diagnostics: { offlineAfter: '1s', evaluateEvery: '60s' },
       alerts: { channels: [
         { name: 'ops-mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port }, from: 'ck@example.org', to: ['ops@example.org'] },

@@ -4,22 +4,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, baseConfig, eventually, sleep, startApp, writeConfig, type TestApp } from '../../tests/harness.js';
-import { freePort, startReceiver } from './test-peers.js';
+import { ADMIN_PASSWORD, baseConfig, eventually, freePort, sleep, type TestApp, useApp, usePeers, writeConfig } from '../../tests/kit/index.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 // npx + tsx compile the appliance on start: seconds on a busy 2-core box.
 const SPAWN_TIMEOUT_MS = 90_000;
 let t: TestApp | undefined;
 let child: ChildProcess | undefined;
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
+// Teardown runs newest first: the child process ends, then the app stops, then the peers and dirs go.
+const peers = usePeers();
+const apps = useApp();
+afterEach(() => {
   // The real appliance runs in its own process group (npx → tsx → node): end that group only.
   if (child?.pid && child.exitCode === null) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ } }
   child = undefined;
-  await t?.stop();
-  t = undefined;
-  for (const fn of cleanup.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
 });
 
 function appliance(dir: string, config: Record<string, unknown>, port: number): { proc: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
@@ -37,7 +35,7 @@ function appliance(dir: string, config: Record<string, unknown>, port: number): 
 describe('alerts across a crash', () => {
   it('delivers a notification that was pending at kill -9 after the restart, exactly once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chargekeeper-alerts-crash-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    peers.defer(() => rmSync(dir, { recursive: true, force: true }));
     const hookPort = await freePort();
     const port = await freePort();
     const plugins = { alerts: { channels: [{ name: 'hook', type: 'webhook', url: `http://127.0.0.1:${hookPort}/hook`, timeout: '2s' }] } };
@@ -60,9 +58,8 @@ describe('alerts across a crash', () => {
     process.kill(-child.pid!, 'SIGKILL');
     await app.exited;
 
-    const hook = await startReceiver(hookPort);
-    cleanup.push(hook.close);
-    t = await startApp({ dataDir: dir, config: { ocpp: { unknownChargers: 'pending' }, plugins } });
+    const hook = await peers.receiver(hookPort);
+    t = await apps.start({ dataDir: dir, config: { ocpp: { unknownChargers: 'pending' }, plugins } });
     await t.clock.advance(6_000);
     await eventually(() => hook.calls.length === 1);
     expect(hook.calls[0]!.json).toMatchObject({ kind: 'charger-pending', chargerId: 'NEW1', notice: 'raised' });
@@ -76,7 +73,7 @@ describe('alerts across a crash', () => {
 
   it('refuses to start with an unknown channel type: exit code 2 naming the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chargekeeper-alerts-config-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    peers.defer(() => rmSync(dir, { recursive: true, force: true }));
     const port = await freePort();
     const app = appliance(dir, { ...baseConfig(), plugins: { alerts: { channels: [
       { name: 'a', type: 'webhook', url: 'http://127.0.0.1:9/x' },

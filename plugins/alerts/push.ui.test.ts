@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser, launchProfile, signIn, skipBrowser, watchErrors } from '../../tests/browser.js';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
-import { driver } from '../reservations/testing.js';
-import { startPushService } from './test-peers.js';
+import { eventually, launchProfile, signIn, skipBrowser, type TestApp, useApp, useBrowser, watchErrors } from '../../tests/kit/index.js';
+import { startPushService } from './test-kit.js';
+import { driver } from '../reservations/test-kit.js';
 
 const shots = join(import.meta.dirname, '..', '..', 'tests', 'e2e', 'screenshots');
 const SLOW = 90_000;
@@ -30,14 +29,15 @@ interface Payload { title: string; body: string; tag: string; ackUrl: string; ur
 
 describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the service worker, the drivers\' switch', () => {
   let t: TestApp;
+  const apps = useApp();
   let svc: Awaited<ReturnType<typeof startPushService>>;
-  let browser: Browser;
+  const browser = useBrowser();
   const pages: Page[] = [];
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     svc = await startPushService();
-    t = await startApp({
+    t = await apps.start({
       config: {
         plugins: {
           users: {}, reservations: {},
@@ -45,12 +45,9 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
         },
       },
     });
-    browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await t?.stop();
     await svc?.close();
   }, SLOW);
 

@@ -1,39 +1,27 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn, skipBrowser, watchErrors } from '../../tests/browser.js';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type Receiver, signIn, skipBrowser, type TestApp, useApp, useBrowser, usePeers, watchErrors } from '../../tests/kit/index.js';
 
 describe.skipIf(skipBrowser('alerts'))('alerts page in Chromium', () => {
   let t: TestApp;
-  let browser: Browser;
+  const peers = usePeers();
+  // Registered after the peers so that it runs first: the app stops before the webhook it calls.
+  const apps = useApp();
+  const browser = useBrowser();
   let page: Page;
   let problems: string[];
-  let hook: Server;
-  const received: unknown[] = [];
+  let hook: Receiver;
 
   beforeAll(async () => {
-    hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => { body += d; });
-      req.on('end', () => { received.push(JSON.parse(body || 'null')); res.end('ok'); });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'ops-hook', type: 'webhook', url }] } } } });
-    browser = await launchBrowser();
+    hook = await peers.receiver();
+    const url = `${hook.url}/hook`;
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'ops-hook', type: 'webhook', url }] } } } });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.setDefaultTimeout(10_000);
     problems = watchErrors(page);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await t?.stop();
-    await new Promise((r) => hook?.close(r));
-  });
 
   it('shows an open alert with its words and acknowledges it with one click', async () => {
     const now = t.clock.iso();
@@ -41,7 +29,7 @@ describe.skipIf(skipBrowser('alerts'))('alerts page in Chromium', () => {
       id: 1, check: 'connector-fault', chargerId: 'CP7', connectorId: 1, severity: 'critical',
       message: 'Connector 1 of CP7 reports a ground fault', action: 'Check the cable and the RCD', state: 'active', since: now, clearedAt: null,
     });
-    await eventually(() => received.length > 0, 10_000);
+    await eventually(() => hook.calls.length > 0, 10_000);
     await signIn(page, t.url);
     await page.getByRole('link', { name: 'Alerts' }).click();
     await page.getByRole('heading', { name: 'Alerts' }).waitFor();
@@ -54,13 +42,13 @@ describe.skipIf(skipBrowser('alerts'))('alerts page in Chromium', () => {
   }, 60_000);
 
   it('acknowledges from the link in a message only once the button on its page is pressed', async () => {
-    const before = received.length;
+    const before = hook.calls.length;
     t.app.bus.emit('finding.raised', {
       id: 2, check: 'offline', chargerId: 'CP8', connectorId: null, severity: 'critical',
       message: 'CP8 is offline', action: 'Check its power and network', state: 'active', since: t.clock.iso(), clearedAt: null,
     });
-    await eventually(() => received.length > before, 10_000);
-    const { ackUrl, id } = received[received.length - 1] as { ackUrl: string; id: number };
+    await eventually(() => hook.calls.length > before, 10_000);
+    const { ackUrl, id } = hook.calls[hook.calls.length - 1]!.json as { ackUrl: string; id: number };
     const phone = await (await browser.newContext({ viewport: { width: 390, height: 760 } })).newPage();
     const phoneProblems = watchErrors(phone);
     await phone.goto(ackUrl);

@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/events.js';
-import { eventually, sleep, startApp, type TestApp } from '../../tests/harness.js';
-import { startPushService } from './test-peers.js';
+import { eventually, sleep, type TestApp, useApp, useTeardown } from '../../tests/kit/index.js';
+import { startPushService } from './test-kit.js';
 
 let t: TestApp | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const defer = useTeardown();
+// Registered after the cleanups so that it runs first: the app stops before what it talks to.
+const apps = useApp();
 
 const fault = (t: TestApp, chargerId: string): Finding => ({
   id: 7, check: 'connector-fault', chargerId, connectorId: 1, severity: 'critical',
@@ -19,8 +16,8 @@ const fault = (t: TestApp, chargerId: string): Finding => ({
 describe('alerts: web push channel', () => {
   it('sends an encrypted, VAPID-signed push to each subscribed browser of the named accounts, and drops a subscription the service says is gone', async () => {
     const svc = await startPushService();
-    cleanup.push(svc.close);
-    t = await startApp({ config: { plugins: { alerts: { channels: [{ name: 'phones', type: 'webpush', accounts: ['admin'], subject: 'mailto:ops@example.org', caFile: svc.caFile }] } } } });
+    defer(svc.close);
+    t = await apps.start({ config: { plugins: { alerts: { channels: [{ name: 'phones', type: 'webpush', accounts: ['admin'], subject: 'mailto:ops@example.org', caFile: svc.caFile }] } } } });
     const key = await t.api('GET', '/push/key');
     expect(key.status).toBe(200);
     expect(key.body.publicKey).toMatch(/^[A-Za-z0-9_-]{87}$/);

@@ -1,22 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import { bootedCharger, costOf, createTariff, driver, runSession, startSession, startBilling } from './test-kit.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bootedCharger, eventually, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import { costOf, createTariff, driver, runSession, startSession, withBilling } from './test-kit.js';
 
 const BERLIN_EVENING = '2026-03-10'; // a Tuesday, CET (UTC+1)
 
 describe('session costs over real OCPP', () => {
   let t: TestApp;
+  const apps = useApp();
   let cp: TestChargePoint;
   let anna: { id: number; idTag: string };
   let defaultId: number;
 
   beforeAll(async () => {
-    t = await startBilling();
+    t = await apps.start(withBilling());
     cp = await bootedCharger(t, 'CP1');
     anna = await driver(t, 'anna');
     defaultId = (await createTariff(t, { name: 'Standard', pricePerKwh: 0.30, sessionFee: 1.00, vatPct: 19 })).id;
   });
-  afterAll(async () => { await t?.stop(); });
 
   it('prices 12.345 kWh at 0.30 per kWh plus a 1.00 session fee at 4.70', async () => {
     const id = await runSession(cp, { idTag: anna.idTag, start: '2026-03-02T08:00:00Z', stop: '2026-03-02T09:00:00Z', meterStart: 1000, meterStop: 13_345 });

@@ -1,14 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../tests/harness.js';
-import { eventually } from '../../tests/harness.js';
-import { bootedCharger, createTariff, driver, startBilling } from './test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { bootedCharger, eventually, type TestApp, useApp } from '../../tests/kit/index.js';
+import { createTariff, driver, withBilling } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('price shown on the charger', () => {
   it('sends the price text by DataTransfer when an accepted card is presented', async () => {
-    t = await startBilling({ currency: 'EUR', priceDataTransfer: { vendorId: 'com.example.display' } });
+    t = await apps.start(withBilling({ currency: 'EUR', priceDataTransfer: { vendorId: 'com.example.display' } }));
     const cp = await bootedCharger(t, 'CP-DT');
     const received: Array<{ vendorId: string; messageId: string; data: string }> = [];
     cp.handle('DataTransfer', ({ params }) => { received.push(params); return { status: 'Accepted' }; });

@@ -1,18 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../../tests/harness.js';
-import { bootedCharger, costOf, createTariff, driver, DRIVER_PASSWORD, readCsv, runSession, startBilling } from './test-kit.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bootedCharger, type TestApp, useApp } from '../../tests/kit/index.js';
+import { costOf, createTariff, driver, DRIVER_PASSWORD, readCsv, runSession, withBilling } from './test-kit.js';
 
 const cents = (amount: string) => Math.round(Number(amount) * 100);
 
 describe('statements and exports', () => {
   let t: TestApp;
+  const apps = useApp();
   let bob: { id: number; idTag: string };
   let carol: { id: number; idTag: string };
   let carolTx: number;
   const marchOfBob: number[] = [];
 
   beforeAll(async () => {
-    t = await startBilling();
+    t = await apps.start(withBilling());
     const cp = await bootedCharger(t, 'CP-S');
     [bob, carol] = [await driver(t, 'bob'), await driver(t, 'carol')];
     await createTariff(t, { name: 'Standard', pricePerKwh: 0.30, sessionFee: 1.00, vatPct: 19 });
@@ -32,7 +33,6 @@ describe('statements and exports', () => {
     await session(bob.idTag, '2026-03-31T22:30:00Z', 1); // 00:30 on 1 April (CEST): April
     carolTx = await session(carol.idTag, '2026-03-15T08:00:00Z', 5); // 2.50, VAT 0.40
   });
-  afterAll(async () => { await t?.stop(); });
 
   it('totals a month to exactly the sum of its sessions', async () => {
     const res = await t.api('GET', `/statements?userId=${bob.id}&period=2026-03`);

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '../../core/plugin.js';
 import { Type } from '@sinclair/typebox';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { bootedCharger, createTag, eventually, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
 import type { BillingApi } from './index.js';
-import { bootedCharger, costOf, createTag, createTariff, driver, DRIVER_PASSWORD, runSession, startSession } from './test-kit.js';
+import { costOf, createTariff, driver, DRIVER_PASSWORD, runSession, startSession } from './test-kit.js';
 
 // Stands in for the users plugin's Authorize until it consults billing itself: captures the API billing provides.
 let billingApi: BillingApi | undefined;
@@ -16,10 +16,11 @@ const probe = definePlugin({
 
 describe('tariffs over the API', () => {
   let t: TestApp;
+  const apps = useApp();
   let cp: TestChargePoint;
 
   beforeAll(async () => {
-    t = await startApp({
+    t = await apps.start({
       extraPlugins: { probe: { plugin: probe, dir: 'plugins/billing' } },
       config: {
         plugins: {
@@ -32,7 +33,6 @@ describe('tariffs over the API', () => {
     await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
     await cp.call('StatusNotification', { connectorId: 2, errorCode: 'NoError', status: 'Available' });
   });
-  afterAll(async () => { await t?.stop(); });
 
   it('refuses bad tariffs with 400 naming the field', async () => {
     const bad = async (body: Record<string, unknown>) => {

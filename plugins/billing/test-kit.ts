@@ -1,28 +1,18 @@
 import { expect } from 'vitest';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import { createTag, createUser, eventually, type StartOptions, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 
 /** Test helpers shared by the billing plugin's tests. */
 
 export const DRIVER_PASSWORD = 'driver-pass-123';
 
-export function startBilling(billing: Record<string, unknown> = { currency: 'EUR' }): Promise<TestApp> {
-  return startApp({ config: { plugins: { users: { localList: { enabled: false } }, billing } } });
-}
-
-export async function createUser(t: TestApp, username: string, role = 'driver'): Promise<{ id: number; username: string }> {
-  const res = await t.api('POST', '/users', { body: { username, role, name: username, password: DRIVER_PASSWORD } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body;
-}
-
-export async function createTag(t: TestApp, body: Record<string, unknown>): Promise<void> {
-  const res = await t.api('POST', '/tags', { body });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
+/** Start options for the real appliance with billing and this config section. */
+export function withBilling(billing: Record<string, unknown> = { currency: 'EUR' }): StartOptions {
+  return { config: { plugins: { users: { localList: { enabled: false } }, billing } } };
 }
 
 /** A user with one card. */
 export async function driver(t: TestApp, username: string, extra: Record<string, unknown> = {}): Promise<{ id: number; idTag: string }> {
-  const u = await createUser(t, username);
+  const u = await createUser(t, username, 'driver', DRIVER_PASSWORD);
   const idTag = `${username.toUpperCase().slice(0, 14)}-T`;
   await createTag(t, { idTag, userId: u.id, ...extra });
   return { id: u.id, idTag };
@@ -32,12 +22,6 @@ export async function createTariff(t: TestApp, body: Record<string, unknown>): P
   const res = await t.api('POST', '/tariffs', { body });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
-}
-
-export async function bootedCharger(t: TestApp, id: string): Promise<TestChargePoint> {
-  const cp = await t.chargePoint(id);
-  expect((await cp.boot()).status).toBe('Accepted');
-  return cp;
 }
 
 export interface Sample { at: string; wh?: number; w?: number }

@@ -1,22 +1,21 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn as signInAs, skipBrowser } from '../../tests/browser.js';
-import { ADMIN_PASSWORD, type TestApp } from '../../tests/harness.js';
-import { bootedCharger, costOf, driver, DRIVER_PASSWORD, runSession, startBilling } from './test-kit.js';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, bootedCharger, signIn as signInAs, skipBrowser, type TestApp, useApp, useBrowser } from '../../tests/kit/index.js';
+import { costOf, driver, DRIVER_PASSWORD, runSession, withBilling } from './test-kit.js';
 
 const SLOW = 90_000;
 
 describe.skipIf(skipBrowser('billing'))('billing pages in Chromium', () => {
   let t: TestApp;
-  let browser: Browser;
+  const apps = useApp();
+  const browser = useBrowser();
   let page: Page;
   const problems: string[] = [];
 
   const signIn = (p: Page, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard') => signInAs(p, t.url, username, password, heading);
 
   beforeAll(async () => {
-    t = await startBilling();
-    browser = await launchBrowser();
+    t = await apps.start(withBilling());
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
     page.on('pageerror', (err) => problems.push(err.message));
@@ -25,10 +24,6 @@ describe.skipIf(skipBrowser('billing'))('billing pages in Chromium', () => {
 
   afterEach(() => { expect(problems, 'the browser logged errors').toEqual([]); });
 
-  afterAll(async () => {
-    await browser?.close();
-    await t?.stop();
-  }, SLOW);
 
   it('creates a tariff with a night window and shows which tariff applies where', async () => {
     await bootedCharger(t, 'CP-UI');

@@ -1,17 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
-import { active, startDiagnostics } from './test-kit.js';
+import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
+import { active, withDiagnostics } from './test-kit.js';
 
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
+const apps = useApp();
 
 // The evaluation job is set far out: whatever is found here was found at its own deadline.
 const LATE = '10m';
 
 describe('diagnostics: conditions raised at their own deadline', () => {
   it('raises offline within offlineAfter + 1 s of the socket closing, long before the next evaluation', async () => {
-    t = await startDiagnostics({ offlineAfter: '1s', evaluateEvery: LATE });
+    t = await apps.start(withDiagnostics({ offlineAfter: '1s', evaluateEvery: LATE }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const raised = t.waitFor('finding.raised', (f) => f.check === 'offline', 5000);
@@ -25,7 +25,7 @@ describe('diagnostics: conditions raised at their own deadline', () => {
   });
 
   it('raises silent within silentAfter + 1 s of the last message, and a message in between pushes the deadline out', async () => {
-    t = await startDiagnostics({ silentAfter: '1500ms', evaluateEvery: LATE });
+    t = await apps.start(withDiagnostics({ silentAfter: '1500ms', evaluateEvery: LATE }));
     const cp = await t.chargePoint('CP2');
     await cp.boot();
     await new Promise((r) => setTimeout(r, 1000));
@@ -39,7 +39,7 @@ describe('diagnostics: conditions raised at their own deadline', () => {
   });
 
   it('raises a stuck session within stuckTransactionAfter + 1 s of its last meter value', async () => {
-    t = await startDiagnostics({ stuckTransactionAfter: '1s', evaluateEvery: LATE });
+    t = await apps.start(withDiagnostics({ stuckTransactionAfter: '1s', evaluateEvery: LATE }));
     const cp = await t.chargePoint('CP3');
     await cp.boot();
     const startedAt = Date.now();
@@ -49,7 +49,7 @@ describe('diagnostics: conditions raised at their own deadline', () => {
   });
 
   it('closes a socket that stops answering WebSocket pings and then counts the charger offline', async () => {
-    t = await startApp({ config: { ocpp: { pingInterval: '500ms' }, plugins: { diagnostics: { offlineAfter: '1s', evaluateEvery: LATE } } } });
+    t = await apps.start({ config: { ocpp: { pingInterval: '500ms' }, plugins: { diagnostics: { offlineAfter: '1s', evaluateEvery: LATE } } } });
     // A charger whose network died without a FIN: its socket stays open but nothing answers, not even pings.
     const ws = new WebSocket(`ws://127.0.0.1:${t.port}/ocpp/CP4`, 'ocpp1.6', { autoPong: false });
     await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });

@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decode } from '../../core/schema.js';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import { type TestApp, useApp } from '../../tests/kit/index.js';
 import { checks } from './checks/index.js';
 import { byHealth, type ChargerHealth } from './health.js';
 import plugin from './index.js';
-import { active, findings, MIN, startDiagnostics } from './test-kit.js';
+import { active, findings, MIN, withDiagnostics } from './test-kit.js';
 
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
+const apps = useApp();
 
 describe('the diagnostics plugin', () => {
   it('registers every check the spec names, each with its own config keys and no key twice', () => {
@@ -37,7 +37,7 @@ describe('the diagnostics plugin', () => {
   it('refuses to start with a bad section, naming each key', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'diag-config-'));
     try {
-      const boot = startApp({ dataDir, config: { plugins: { diagnostics: { offlineAfter: 'soon', checks: { 'no-such-check': { enabled: false } }, bootLoop: { count: 1 } } } } });
+      const boot = apps.start({ dataDir, config: { plugins: { diagnostics: { offlineAfter: 'soon', checks: { 'no-such-check': { enabled: false } }, bootLoop: { count: 1 } } } } });
       const err = await boot.then(() => null, (e: unknown) => e as Error);
       expect(err?.message).toMatch(/plugins\.diagnostics\.offlineAfter: expected a duration like 90s, 15m or 2h, got "soon"/);
       expect(err?.message).toMatch(/plugins\.diagnostics\.checks\.no-such-check: unknown key; expected one of offline, flapping, connector-fault/);
@@ -48,7 +48,7 @@ describe('the diagnostics plugin', () => {
   });
 
   it('lists the checks with their summaries and effective config', async () => {
-    t = await startDiagnostics({ offlineAfter: '5m', checks: { 'clock-drift': { enabled: false } } });
+    t = await apps.start(withDiagnostics({ offlineAfter: '5m', checks: { 'clock-drift': { enabled: false } } }));
     const res = await t.api('GET', '/diagnostics/checks');
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(16);
@@ -60,7 +60,7 @@ describe('the diagnostics plugin', () => {
   });
 
   it('emits finding.raised and finding.cleared with the spec\'s fields, and lists active findings first, newest first', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const raised = t.waitFor('finding.raised');
@@ -89,7 +89,7 @@ describe('the diagnostics plugin', () => {
   });
 
   it('runs no disabled check and clears its old findings at start', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await cp.call('StatusNotification', { connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure' });

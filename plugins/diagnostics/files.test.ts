@@ -1,29 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, freePort, type TestApp, useApp } from '../../tests/kit/index.js';
 import type { DiagnosticsFile } from './files.js';
 import { active, tokenFor } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
-
-/** A free loopback port, so the appliance's upload link can name it before it starts. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const apps = useApp();
 
 async function boot(): Promise<TestApp> {
   const port = await freePort();
-  return startApp({ config: { http: { port }, plugins: { diagnostics: { uploadBaseUrl: `http://127.0.0.1:${port}` } } } });
+  return apps.start({ config: { http: { port }, plugins: { diagnostics: { uploadBaseUrl: `http://127.0.0.1:${port}` } } } });
 }
 
 const LOG = `2025-03-10T10:00:00Z ERROR relay K1 welded\n${'x'.repeat(5000)}\n\u00e9\u00df binary:\u0000\u0001\n`;

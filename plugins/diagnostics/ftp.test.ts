@@ -1,29 +1,17 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'basic-ftp';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, freePort, type TestApp, useApp } from '../../tests/kit/index.js';
 import type { DiagnosticsFile } from './files.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const apps = useApp();
 
 async function boot(): Promise<{ ftpPort: number }> {
   const ftpPort = await freePort();
-  t = await startApp({ config: { plugins: { diagnostics: { ftp: { enabled: true, host: '127.0.0.1', port: ftpPort, publicUrl: `ftp://127.0.0.1:${ftpPort}` } } } } });
+  t = await apps.start({ config: { plugins: { diagnostics: { ftp: { enabled: true, host: '127.0.0.1', port: ftpPort, publicUrl: `ftp://127.0.0.1:${ftpPort}` } } } } });
   return { ftpPort };
 }
 
@@ -99,7 +87,7 @@ describe('diagnostics upload over FTP (diagnostics.ftp)', () => {
   });
 
   it('answers 400 for an FTP upload while the FTP server is off', async () => {
-    t = await startApp({ config: { plugins: { diagnostics: {} } } });
+    t = await apps.start({ config: { plugins: { diagnostics: {} } } });
     const cp = await t.chargePoint('FTP3');
     await cp.boot();
     const res = await t.api('POST', '/diagnostics/chargers/FTP3/collect', { body: { via: 'ftp' } });

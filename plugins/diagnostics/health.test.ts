@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChargerHistory } from '../../core/history.js';
-import { type TestApp } from '../../tests/harness.js';
+import { type TestApp, useApp } from '../../tests/kit/index.js';
 import { chargerHealth, type ChargerHealth } from './health.js';
-import { settled, startDiagnostics, tokenFor } from './test-kit.js';
+import { settled, tokenFor, withDiagnostics } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const H = 3_600_000;
 // Steps take some real milliseconds on top of the moved clock; allow a few seconds.
@@ -13,7 +13,7 @@ const near = (seconds: number) => expect.toSatisfy((v: number) => Math.abs(v - s
 
 describe('health and availability over real OCPP traffic', () => {
   it('adds up the states of a scripted afternoon and ranks the least healthy charger first', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const [a, b] = [await t.chargePoint('CP-A'), await t.chargePoint('CP-B')];
     for (const cp of [a, b]) {
       await cp.boot();
@@ -61,7 +61,7 @@ describe('health and availability over real OCPP traffic', () => {
   });
 
   it('counts a charger as offline from a restart of the appliance until it reconnects', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await cp.call('StatusNotification', { connectorId: 1, status: 'Available', errorCode: 'NoError' });
@@ -74,7 +74,7 @@ describe('health and availability over real OCPP traffic', () => {
   });
 
   it('counts the time the appliance was down after a power cut as offline, from when it was last alive', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const db = t.app.db;
     // The appliance keeps its own run's last-alive time.
     const run = async () => (await db('diagnostics_runs').orderBy('id', 'desc').first()) as { started_at: string; alive_at: string };

@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../tests/kit/index.js';
 import type { ProbeResult } from './probes.js';
-import { active, findings, MIN, startDiagnostics, tokenFor } from './test-kit.js';
+import { active, findings, MIN, tokenFor, withDiagnostics } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 type ChargePoint = Awaited<ReturnType<TestApp['chargePoint']>>;
 
@@ -32,7 +32,7 @@ function healthy(cp: ChargePoint): void {
 
 describe('maintenance probes', () => {
   it('runs diagnostics now on a charger and answers the probe result with its settings, stored for later', async () => {
-    t = await startDiagnostics({ probeTimeout: '2s' });
+    t = await apps.start(withDiagnostics({ probeTimeout: '2s' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     healthy(cp);
@@ -54,7 +54,7 @@ describe('maintenance probes', () => {
   });
 
   it('raises unresponsive for a connected charger that never answers the probe, and clears it when a scheduled probe is answered', async () => {
-    t = await startDiagnostics({ probeTimeout: '1s', maintenanceInterval: '1h' });
+    t = await apps.start(withDiagnostics({ probeTimeout: '1s', maintenanceInterval: '1h' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     // The charger's OCPP stack hangs: it takes calls but never replies.
@@ -79,7 +79,7 @@ describe('maintenance probes', () => {
   });
 
   it('probes a charger again soon after it reboots while flagged unresponsive', async () => {
-    t = await startDiagnostics({ probeTimeout: '1s', maintenanceInterval: '24h' });
+    t = await apps.start(withDiagnostics({ probeTimeout: '1s', maintenanceInterval: '24h' }));
     const hung = await t.chargePoint('CP1');
     await hung.boot();
     hung.handle('TriggerMessage', () => new Promise(() => undefined));
@@ -97,7 +97,7 @@ describe('maintenance probes', () => {
   });
 
   it('refuses to run on an offline or unknown charger, and lets only installers and technicians run it', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     healthy(cp);

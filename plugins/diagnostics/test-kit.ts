@@ -1,13 +1,20 @@
 import { Accounts } from '../../core/accounts.js';
 import type { Role } from '../../core/types.js';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import type { StartOptions, TestApp } from '../../tests/kit/index.js';
 import type { FindingView } from './store.js';
 
 export const MIN = 60_000;
 
-/** Boots the real appliance with the diagnostics plugin and this config section. */
-export function startDiagnostics(config: Record<string, unknown> = {}, other: Record<string, unknown> = {}): Promise<TestApp> {
-  return startApp({ config: { plugins: { diagnostics: config, ...other } } });
+/** Start options for the real appliance with the diagnostics plugin and this config section. */
+export function withDiagnostics(config: Record<string, unknown> = {}, other: Record<string, unknown> = {}): StartOptions {
+  return { config: { plugins: { diagnostics: config, ...other } } };
+}
+
+/** A MeterValues payload with the energy register (and the power, when given), stamped by the app's clock. */
+export function energyReading(t: TestApp, transactionId: number, wh: number, opts: { connectorId?: number; powerW?: number } = {}) {
+  const sampledValue = [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }];
+  if (opts.powerW !== undefined) sampledValue.push({ value: String(opts.powerW), measurand: 'Power.Active.Import', unit: 'W' });
+  return { connectorId: opts.connectorId ?? 1, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue }] };
 }
 
 /** Waits until every bus handler and finding write has run. */

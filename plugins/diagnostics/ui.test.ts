@@ -1,29 +1,24 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, skipBrowser } from '../../tests/browser.js';
-import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, skipBrowser, type TestApp, type TestChargePoint, useApp, useBrowser } from '../../tests/kit/index.js';
 
 const SLOW = 60_000;
 
 describe.skipIf(skipBrowser('diagnostics'))('diagnostics page in Chromium', () => {
   let app: TestApp;
-  let browser: Browser;
+  const apps = useApp();
+  const browser = useBrowser();
   let page: Page;
   let cp: TestChargePoint;
   const problems: string[] = [];
 
   beforeAll(async () => {
-    app = await startApp({ config: { plugins: { diagnostics: {} } } });
-    browser = await launchBrowser();
+    app = await apps.start({ config: { plugins: { diagnostics: {} } } });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
   }, SLOW);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-  }, SLOW);
 
   it('shows an active finding in words with its likely cause and action, and drops it live when the fault clears', async () => {
     cp = await app.chargePoint('CP1');

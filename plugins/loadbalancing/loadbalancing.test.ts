@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadFixture, MODELS_DIR } from '../../hardware-adapters/modbus-meter/model.js';
 import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
-import { driver } from '../reservations/testing.js';
+import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
+import { driver } from '../reservations/test-kit.js';
 import { obeyingCharger, type ObeyingCharger, type SimOptions } from './test-kit.js';
 
 let t: TestApp | undefined;

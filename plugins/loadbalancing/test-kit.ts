@@ -1,4 +1,4 @@
-import type { TestApp, TestChargePoint } from '../../tests/harness.js';
+import type { TestApp, TestChargePoint } from '../../tests/kit/index.js';
 
 /** A charging profile as a simulated charger stored it. */
 export interface StoredProfile {

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import { charger, driver, startTx, status, withReservationProfile } from './testing.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import { charger, driver, startTx, status, withReservationProfile } from './test-kit.js';
 
 // One app for these checks: each uses its own charger or driver, and none moves the clock.
 let t: TestApp;
+const apps = useApp();
 let cp: TestChargePoint;
 let ann: { id: number; token: string; idTag: string };
 let bob: { id: number; token: string; idTag: string };
 let viewer: string;
 
 beforeAll(async () => {
-  t = await startApp({ config: { plugins: { users: {}, reservations: { maxActivePerUser: 1, maxDuration: '30m' } } } });
+  t = await apps.start({ config: { plugins: { users: {}, reservations: { maxActivePerUser: 1, maxDuration: '30m' } } } });
   cp = await charger(t, 'CP1', 2);
   withReservationProfile(cp);
   ann = await driver(t, 'ann', 'ANN-1');
@@ -18,7 +19,6 @@ beforeAll(async () => {
   await t.api('POST', '/users', { body: { username: 'vera', role: 'viewer', password: 'vera-password' } });
   viewer = await t.login('vera', 'vera-password');
 });
-afterAll(async () => { await t?.stop(); });
 
 const reserve = (body: Record<string, unknown>, token?: string) => t.api('POST', '/reservations', { body, ...(token ? { token } : {}) });
 

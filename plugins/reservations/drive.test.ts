@@ -1,13 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
-import { charger, driver, meter, now, startTx, withReservationProfile } from './testing.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
+import { charger, driver, meter, now, startTx, withReservationProfile } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('remote start and stop for drivers', () => {
   it('starts with the driver\'s card, shows energy and cost so far, and stops their session', async () => {
-    t = await startApp({ config: { plugins: { users: {}, billing: { currency: 'EUR' }, reservations: {} } } });
+    t = await apps.start({ config: { plugins: { users: {}, billing: { currency: 'EUR' }, reservations: {} } } });
     const tariff = await t.api('POST', '/tariffs', { body: { name: 'Standard', pricePerKwh: 0.4 } });
     expect(tariff.status, JSON.stringify(tariff.body)).toBe(201);
     const cp = await charger(t, 'CP1');
@@ -51,7 +51,7 @@ describe('remote start and stop for drivers', () => {
   });
 
   it('refuses a remote start on a connector held for someone else, before asking the charger', async () => {
-    t = await startApp({ config: { plugins: { users: {}, reservations: {} } } });
+    t = await apps.start({ config: { plugins: { users: {}, reservations: {} } } });
     const cp = await charger(t, 'CP1');
     let asked = 0;
     cp.handle('RemoteStartTransaction', () => { asked++; return { status: 'Accepted' }; });

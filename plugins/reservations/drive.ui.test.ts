@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser, pendingRoute404, skipBrowser } from '../../tests/browser.js';
-import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import { charger, driver, meter, now, startTx, status, withReservationProfile } from './testing.js';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, pendingRoute404, skipBrowser, type TestApp, type TestChargePoint, useApp, useBrowser } from '../../tests/kit/index.js';
+import { charger, driver, meter, now, startTx, status, withReservationProfile } from './test-kit.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const shots = join(repo, 'tests', 'e2e', 'screenshots');
@@ -13,7 +12,8 @@ const SLOW = 90_000;
 
 describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', () => {
   let t: TestApp;
-  let browser: Browser;
+  const apps = useApp();
+  const browser = useBrowser();
   let page: Page;
   let cp1: TestChargePoint;
   let cp2: TestChargePoint;
@@ -26,7 +26,7 @@ describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', (
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    t = await startApp({ config: { site: { name: 'Maple Street Co-op' }, plugins: { users: {}, billing: { currency: 'EUR' }, reservations: {} } } });
+    t = await apps.start({ config: { site: { name: 'Maple Street Co-op' }, plugins: { users: {}, billing: { currency: 'EUR' }, reservations: {} } } });
     expect((await t.api('POST', '/tariffs', { body: { name: 'Standard', pricePerKwh: 0.4 } })).status).toBe(201);
     cp1 = await charger(t, 'CP1', 2);
     withReservationProfile(cp1);
@@ -53,7 +53,6 @@ describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', (
     bobTx = (await startTx(cp2, bob.idTag)).transactionId;
     await status(cp2, 1, 'Charging');
 
-    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     page = await context.newPage();
     page.setDefaultTimeout(12_000);
@@ -71,10 +70,6 @@ describe.skipIf(skipBrowser("drivers' page"))('the drivers\' page on a phone', (
     expect(problems, 'the browser logged errors').toEqual([]);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await t?.stop();
-  }, SLOW);
 
   const tile = (id: string) => page.locator(`[data-charger="${id}"]`);
   const connector = (id: string, n: number) => tile(id).locator(`[data-connector="${n}"]`);

@@ -1,13 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
-import { authorize, charger, driver, startTx, status, stopTx } from './testing.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
+import { authorize, charger, driver, startTx, status, stopTx } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('the waitlist', () => {
   it('offers a freed connector to the first driver in line, holds it, and skips a no-show for the next', async () => {
-    t = await startApp({ config: { plugins: { users: {}, reservations: { queueHold: '5m' } } } });
+    t = await apps.start({ config: { plugins: { users: {}, reservations: { queueHold: '5m' } } } });
     const cp = await charger(t, 'CP1');
     const busy = await driver(t, 'busy', 'BUSY-1');
     const ann = await driver(t, 'ann', 'ANN-1');
@@ -57,7 +57,7 @@ describe('the waitlist', () => {
 
   it('ends a place that waited longer than queueMaxWait without an offer, tells its driver, and keeps the others', async () => {
     // Sessions outlive the 12 hours of the test.
-    t = await startApp({ config: { http: { sessionTtl: '48h' }, plugins: { users: {}, reservations: { queueMaxWait: '12h' } } } });
+    t = await apps.start({ config: { http: { sessionTtl: '48h' }, plugins: { users: {}, reservations: { queueMaxWait: '12h' } } } });
     const cp = await charger(t, 'CP1');
     const busy = await driver(t, 'busy', 'BUSY-1');
     const ann = await driver(t, 'ann', 'ANN-1');
@@ -80,7 +80,7 @@ describe('the waitlist', () => {
   });
 
   it('offers a free connector at once to a driver who joins, and lets a driver leave the line', async () => {
-    t = await startApp({ config: { plugins: { users: {}, reservations: {} } } });
+    t = await apps.start({ config: { plugins: { users: {}, reservations: {} } } });
     await charger(t, 'CP1');
     const ann = await driver(t, 'ann', 'ANN-1');
     const offered = t.waitFor('queue.offered');
@@ -98,7 +98,7 @@ describe('the waitlist', () => {
   });
 
   it('does not offer a connector to the line while its reservation\'s driver is charging there', async () => {
-    t = await startApp({ config: { plugins: { users: {}, reservations: { enforceLocally: ['CP1'] } } } });
+    t = await apps.start({ config: { plugins: { users: {}, reservations: { enforceLocally: ['CP1'] } } } });
     const cp = await charger(t, 'CP1');
     const ann = await driver(t, 'ann', 'ANN-1');
     const bob = await driver(t, 'bob', 'BOB-1');

@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
-import { authorize, charger, driver, startTx, status, stopTx, withReservationProfile } from './testing.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
+import { authorize, charger, driver, startTx, status, stopTx, withReservationProfile } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const boot = (reservations: Record<string, unknown> = {}) =>
-  startApp({ config: { plugins: { users: {}, reservations } } });
+  apps.start({ config: { plugins: { users: {}, reservations } } });
 
 describe('reservations at a charger with the Reservation profile', () => {
   it('sends ReserveNow, refuses another card there, and is used when its driver starts', async () => {

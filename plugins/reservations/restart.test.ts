@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import { charger, driver, startTx, withReservationProfile } from './testing.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import { charger, driver, startTx, withReservationProfile } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const boot = (reservations: Record<string, unknown> = {}) =>
-  startApp({ config: { plugins: { users: {}, reservations } } });
+  apps.start({ config: { plugins: { users: {}, reservations } } });
 
 /** The charger restarts: its old socket goes, a new one opens (not booted yet). */
 async function reconnect(old: TestChargePoint): Promise<TestChargePoint> {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../../tests/harness.js';
-import { charger, driver } from './testing.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../tests/kit/index.js';
+import { charger, driver } from './test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const png = readFileSync(join(import.meta.dirname, '..', '..', 'ui', 'public', 'icons', 'icon-192.png'));
 
@@ -18,7 +18,7 @@ async function upload(body: Buffer | string, type: string, token?: string) {
 
 describe('the site plan', () => {
   it('stores an uploaded image in the data dir, serves it to drivers, and keeps the pins', async () => {
-    t = await startApp({ config: { plugins: { users: {}, reservations: {} } } });
+    t = await apps.start({ config: { plugins: { users: {}, reservations: {} } } });
     await charger(t, 'CP1');
     await charger(t, 'CP2');
     const ann = await driver(t, 'ann', 'ANN-1');
@@ -40,7 +40,7 @@ describe('the site plan', () => {
   });
 
   it('refuses what is not a PNG, JPEG or WebP image, and bad pins, naming the field', async () => {
-    t = await startApp({ config: { plugins: { users: {}, reservations: {} } } });
+    t = await apps.start({ config: { plugins: { users: {}, reservations: {} } } });
     await charger(t, 'CP1');
     const svg = await upload('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', 'application/octet-stream');
     expect(svg.status).toBe(400);

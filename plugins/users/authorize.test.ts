@@ -1,19 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import { authorize, bootedCharger, createTag, createUser, startTx, stopTx } from './testing.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bootedCharger, createTag, createUser, eventually, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import { authorize, startTx, stopTx } from './test-kit.js';
 
 const DAY = 86_400_000;
 let t: TestApp;
+const apps = useApp();
 let a: TestChargePoint;
 let b: TestChargePoint;
 let alice: { id: number };
 
 beforeAll(async () => {
-  t = await startApp({ config: { plugins: { users: {} } } });
+  t = await apps.start({ config: { plugins: { users: {} } } });
   [a, b] = await Promise.all([bootedCharger(t, 'AUTH-A'), bootedCharger(t, 'AUTH-B')]);
   alice = await createUser(t, 'alice');
 });
-afterAll(async () => { await t?.stop(); });
 
 describe('authorization of RFID cards over real OCPP', () => {
   it('accepts a known card in any case and records its owner on the transaction', async () => {
@@ -122,7 +122,7 @@ describe('authorization of RFID cards over real OCPP', () => {
 
 describe('concurrentTx: allow', () => {
   it('accepts a card that is already charging elsewhere', async () => {
-    const t2 = await startApp({ config: { plugins: { users: { concurrentTx: 'allow' } } } });
+    const t2 = await apps.start({ config: { plugins: { users: { concurrentTx: 'allow' } } } });
     try {
       const [x, y] = await Promise.all([bootedCharger(t2, 'X'), bootedCharger(t2, 'Y')]);
       await createTag(t2, { idTag: 'TWICE' });

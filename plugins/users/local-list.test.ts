@@ -1,7 +1,7 @@
 import ocppRpc from 'ocpp-rpc';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, sleep, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import { authorize, bootedCharger, createTag } from './testing.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bootedCharger, createTag, eventually, sleep, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import { authorize } from './test-kit.js';
 
 const { createRPCError } = ocppRpc;
 
@@ -76,11 +76,11 @@ const received = async (sim: SimState, n: number) => {
 const statusOf = (sim: SimState) => Object.fromEntries([...sim.list].map(([k, v]) => [k, v?.status]));
 
 let t: TestApp;
+const apps = useApp();
 beforeAll(async () => {
-  t = await startApp({ config: { plugins: { users: {} } } });
+  t = await apps.start({ config: { plugins: { users: {} } } });
   await bootedCharger(t, 'LL-OTHER');
 });
-afterAll(async () => { await t?.stop(); });
 
 describe('Local Authorization Lists over real OCPP', () => {
   it('sends a full list at boot, then differential updates with advancing versions, and clears caches on revocation', async () => {
@@ -210,7 +210,7 @@ describe('Local Authorization Lists over real OCPP', () => {
 
 describe('list size', () => {
   it('keeps at most maxEntries cards in a list, accepted cards first', async () => {
-    const t2 = await startApp({ config: { plugins: { users: { localList: { maxEntries: 2 } } } } });
+    const t2 = await apps.start({ config: { plugins: { users: { localList: { maxEntries: 2 } } } } });
     try {
       await t2.api('POST', '/tags/import', { raw: 'idTag,status\nA-BLOCKED,Blocked\nB-OK,Accepted\nC-OK,Accepted\nD-OK,Accepted\n', headers: { 'content-type': 'text/csv' } });
       const { sim } = await simCharger(t2, 'SMALL');
@@ -224,12 +224,12 @@ describe('list size', () => {
 
 describe('lists longer than SendLocalListMaxLength', () => {
   let t3: TestApp;
+  const apps = useApp();
   beforeAll(async () => {
-    t3 = await startApp({ config: { plugins: { users: {} } } });
+    t3 = await apps.start({ config: { plugins: { users: {} } } });
     const res = await t3.api('POST', '/tags/import', { raw: 'idTag\nS-1\nS-2\nS-3\nS-4\nS-5\n', headers: { 'content-type': 'text/csv' } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
-  afterAll(async () => { await t3?.stop(); });
 
   const stateOf = async (chargerId: string) =>
     (await t3.api('GET', '/local-lists')).body.chargers.find((c: { chargerId: string }) => c.chargerId === chargerId);

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../core/types.js';
 import { decode } from '../../core/schema.js';
-import { startApp, type TestApp } from '../../tests/harness.js';
+import { type TestApp, useApp } from '../../tests/kit/index.js';
 import { registry } from '../index.js';
 
 interface Operation { method: string; path: string; roles: Role[] | 'public' }
 
 let t: TestApp;
+const apps = useApp();
 let operations: Operation[];
 const tokens = new Map<Role, string>();
 const skipped: string[] = [];
@@ -24,7 +25,7 @@ beforeAll(async () => {
   for (const [key, { plugin }] of Object.entries(registry)) {
     if ((plugin.manifest.needs ?? []).some((n: string) => !(n in plugins))) delete plugins[key];
   }
-  t = await startApp({ config: { plugins } });
+  t = await apps.start({ config: { plugins } });
   for (const role of ROLES.filter((r) => r !== 'admin')) {
     const res = await t.api('POST', '/users', { body: { username: `matrix-${role}`, role, password: `${role}-password` } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -33,7 +34,6 @@ beforeAll(async () => {
   const doc = (await t.api('GET', '/openapi.json', { token: null })).body as { paths: Record<string, Record<string, { 'x-roles': Role[] | 'public' }>> };
   operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, roles: op['x-roles'] })));
 });
-afterAll(async () => { await t?.stop(); });
 
 /** Calls an operation with made-up path parameters; retries with other body types if hapi refuses the first. */
 async function call(op: Operation, token: string | null): Promise<number> {

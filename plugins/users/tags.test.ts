@@ -1,19 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import { authorize, bootedCharger, createTag, createUser } from './testing.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bootedCharger, createTag, createUser, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import { authorize, fields } from './test-kit.js';
 
 let t: TestApp;
+const apps = useApp();
 let carol: { id: number };
 let cp1: TestChargePoint;
 
 beforeAll(async () => {
-  t = await startApp({ config: { site: { timezone: 'Europe/Berlin' }, plugins: { users: {} } } });
+  t = await apps.start({ config: { site: { timezone: 'Europe/Berlin' }, plugins: { users: {} } } });
   [cp1] = await Promise.all([bootedCharger(t, 'CP-1'), bootedCharger(t, 'CP-2')]);
   carol = await createUser(t, 'carol', 'driver', 'carol-password');
 });
-afterAll(async () => { await t?.stop(); });
 
-const fields = (res: { body: { errors?: Array<{ field: string }> } }) => (res.body.errors ?? []).map((e) => e.field);
 
 describe('RFID tags API', () => {
   it('creates, reads in any case, changes and deletes a tag', async () => {

@@ -1,14 +1,14 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signIn as signInAs, skipBrowser } from '../../tests/browser.js';
-import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import { authorize, startTx } from './testing.js';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, signIn as signInAs, skipBrowser, type TestApp, type TestChargePoint, useApp, useBrowser } from '../../tests/kit/index.js';
+import { authorize, startTx } from './test-kit.js';
 
 const SLOW = 90_000;
 
 describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
   let t: TestApp;
-  let browser: Browser;
+  const apps = useApp();
+  const browser = useBrowser();
   let page: Page;
   let cp: TestChargePoint;
   const problems: string[] = [];
@@ -16,10 +16,9 @@ describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
   const signIn = (p: Page, username = 'admin', password = ADMIN_PASSWORD, heading = 'Dashboard') => signInAs(p, t.url, username, password, heading);
 
   beforeAll(async () => {
-    t = await startApp({ config: { plugins: { users: {} } } });
+    t = await apps.start({ config: { plugins: { users: {} } } });
     cp = await t.chargePoint('UI-CP');
     await cp.boot();
-    browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.setDefaultTimeout(10_000);
     page.on('console', (msg) => {
@@ -34,10 +33,6 @@ describe.skipIf(skipBrowser('users'))('users pages in Chromium', () => {
     expect(problems, 'the browser logged errors').toEqual([]);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await t?.stop();
-  }, SLOW);
 
   it('creates a member, gives them a card, and the card is accepted at a charger', async () => {
     await page.getByRole('link', { name: 'Users' }).click();

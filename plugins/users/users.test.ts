@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../../tests/harness.js';
-import { createTag, createUser } from './testing.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTag, createUser, type TestApp, useApp } from '../../tests/kit/index.js';
+import { fields } from './test-kit.js';
 
 let t: TestApp;
+const apps = useApp();
 
 beforeAll(async () => {
-  t = await startApp({ config: { plugins: { users: {} } } });
+  t = await apps.start({ config: { plugins: { users: {} } } });
 });
-afterAll(async () => { await t?.stop(); });
 
-const fields = (res: { body: { errors?: Array<{ field: string }> } }) => (res.body.errors ?? []).map((e) => e.field);
 const works = async (token: string) => (await t.api('GET', '/users/me', { token })).status === 200;
 
 describe('user accounts', () => {

@@ -1,13 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
-import { ADMIN_PASSWORD, startApp, type TestApp } from '../harness.js';
+import { ADMIN_PASSWORD, type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('API access and input', () => {
   it('answers health without a token and 401 elsewhere without one', async () => {
-    t = await startApp();
+    t = await apps.start();
     const health = await t.api('GET', '/health', { token: null });
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'ok', version: expect.any(String), uptimeS: expect.any(Number) });
@@ -16,7 +16,7 @@ describe('API access and input', () => {
   });
 
   it('refuses a wrong password and logs in with the initial admin password', async () => {
-    t = await startApp();
+    t = await apps.start();
     expect((await t.api('POST', '/auth/login', { body: { username: 'admin', password: 'nope' }, token: null })).status).toBe(401);
     const ok = await t.api('POST', '/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD }, token: null });
     expect(ok.status).toBe(200);
@@ -28,7 +28,7 @@ describe('API access and input', () => {
   });
 
   it('locks an account after five wrong passwords in a row, says for how long, and lets it in once the lock has passed', async () => {
-    t = await startApp();
+    t = await apps.start();
     await new Accounts(t.app.db, t.clock, 3_600_000).create({ username: 'tom', role: 'technician', password: 'tech-pass-12' });
     const login = (username: string, password: string) => t.api('POST', '/auth/login', { body: { username, password }, token: null });
     for (let i = 0; i < 5; i++) expect((await login('Admin', `guess-${i}`)).status).toBe(401);
@@ -53,7 +53,7 @@ describe('API access and input', () => {
       body: { username: 'admin', password }, token: null, headers: { 'x-forwarded-for': `${from}, 10.0.0.1` },
     });
     // The proxy (this loopback client) forwards through an inner hop at 10.0.0.1.
-    t = await startApp({ config: { http: { trustProxy: ['127.0.0.1', '10.0.0.0/8'] } } });
+    t = await apps.start({ config: { http: { trustProxy: ['127.0.0.1', '10.0.0.0/8'] } } });
     for (let i = 0; i < 5; i++) expect((await login(`guess-${i}`, '203.0.113.9')).status).toBe(401);
     expect((await login(ADMIN_PASSWORD, '203.0.113.9')).status).toBe(429);
     // The admin at the office, through the same proxy, is not locked out.
@@ -62,13 +62,13 @@ describe('API access and input', () => {
     await t.stop();
 
     // Without a proxy to trust, a client cannot dodge the lock by sending the header itself.
-    t = await startApp();
+    t = await apps.start();
     for (let i = 0; i < 5; i++) expect((await login(`guess-${i}`, `198.51.100.${i}`)).status).toBe(401);
     expect((await login(ADMIN_PASSWORD, '192.168.1.20')).status).toBe(429);
   });
 
   it('answers 403 for a viewer on an installer route and lets the viewer read', async () => {
-    t = await startApp();
+    t = await apps.start();
     const { Accounts } = await import('../../core/accounts.js');
     const accounts = new Accounts(t.app.db, t.clock, 3_600_000);
     await accounts.create({ username: 'vera', role: 'viewer', password: 'viewer-pw-1' });
@@ -81,7 +81,7 @@ describe('API access and input', () => {
   });
 
   it('answers 400 naming each bad field and never 500 for a client mistake', async () => {
-    t = await startApp();
+    t = await apps.start();
     await (await t.chargePoint('CP1')).boot();
     const bad = await t.api('PATCH', '/chargers/CP1', { body: { name: 42, password: 'short', colour: 'red' } });
     expect(bad.status).toBe(400);
@@ -96,7 +96,7 @@ describe('API access and input', () => {
   });
 
   it('streams bus events over SSE with the token in the query', async () => {
-    t = await startApp();
+    t = await apps.start();
     const token = await t.login();
     const controller = new AbortController();
     const res = await fetch(`${t.url}/api/events?token=${token}`, { signal: controller.signal });
@@ -113,7 +113,7 @@ describe('API access and input', () => {
   });
 
   it('serves an OpenAPI document listing the routes with their roles', async () => {
-    t = await startApp();
+    t = await apps.start();
     const doc = await t.api('GET', '/openapi.json', { token: null });
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toBe('3.1.0');
@@ -124,7 +124,7 @@ describe('API access and input', () => {
 
 describe('dashboard statistics', () => {
   it('sums energy and sessions per day in the site time zone', async () => {
-    t = await startApp({ config: { site: { name: 'Stats', timezone: 'Pacific/Auckland' } } });
+    t = await apps.start({ config: { site: { name: 'Stats', timezone: 'Pacific/Auckland' } } });
     const cp = await t.chargePoint('ST1');
     await cp.boot();
     const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString();

@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('remote commands through the API', () => {
   it('sends a command to the charger and returns its reply', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('CMD1');
     await cp.boot();
     let received: unknown = null;
@@ -20,7 +20,7 @@ describe('remote commands through the API', () => {
   });
 
   it('answers 409 when the charger is offline and 404 for an unknown charger or action', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('OFF1');
     await cp.boot();
     await cp.close({ code: 1000 });
@@ -31,7 +31,7 @@ describe('remote commands through the API', () => {
   });
 
   it('answers 504 when the charger does not answer in time', async () => {
-    t = await startApp({ config: { ocpp: { callTimeout: '300ms' } } });
+    t = await apps.start({ config: { ocpp: { callTimeout: '300ms' } } });
     const cp = await t.chargePoint('SLOW1');
     await cp.boot();
     cp.handle('Reset', () => new Promise(() => undefined)); // never answers
@@ -41,7 +41,7 @@ describe('remote commands through the API', () => {
   });
 
   it('answers 400 naming the field when the payload is not valid OCPP', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('VAL1');
     await cp.boot();
     const res = await t.api('POST', '/chargers/VAL1/commands/Reset', { body: { type: 'Gentle' } });
@@ -53,7 +53,7 @@ describe('remote commands through the API', () => {
   });
 
   it('answers 502 with the charger\'s CALLERROR', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('ERR1');
     await cp.boot();
     const res = await t.api('POST', '/chargers/ERR1/commands/GetLocalListVersion', { body: {} });
@@ -62,7 +62,7 @@ describe('remote commands through the API', () => {
   });
 
   it('lists every command of the six OCPP 1.6 profiles with a valid example', async () => {
-    t = await startApp();
+    t = await apps.start();
     const res = await t.api('GET', '/commands');
     const profiles = new Set(res.body.map((c: { profile: string }) => c.profile));
     expect(profiles).toEqual(new Set(['Core', 'FirmwareManagement', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger', 'SmartCharging']));

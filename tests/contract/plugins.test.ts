@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { siteParts } from '../../app/site.js';
 import { checkSiteConfig } from '../../core/boot.js';
 import type { RegistryEntry } from '../../core/host.js';
 import { adapters } from '../../hardware-adapters/index.js';
 import { registry } from '../../plugins/index.js';
-import { baseConfig, startApp, writeConfig, type TestApp } from '../harness.js';
+import { baseConfig, type TestApp, useApp, writeConfig } from '../kit/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const scratch = mkdtempSync(join(tmpdir(), 'chargekeeper-contract-'));
@@ -54,7 +54,7 @@ function loopbackOnly(value: unknown): boolean {
 }
 
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
+const apps = useApp();
 
 describe('plugin contract', () => {
   it.each(all)('%s has a README whose config examples are valid', (key, entry, where) => {
@@ -72,7 +72,7 @@ describe('plugin contract', () => {
   it.each(all.filter(([, e]) => e.dir.startsWith('plugins/')))('%s boots with its README example (or its defaults) and stops cleanly', async (key, entry, where) => {
     const example = examples(key, entry, where).find(loopbackOnly);
     const config = siteWith(key, entry, where, example ?? {});
-    t = await startApp({ config, env: placeholders(JSON.stringify(config)) });
+    t = await apps.start({ config, env: placeholders(JSON.stringify(config)) });
     const plugins = (await t.api('GET', '/plugins')).body as Array<{ name: string; state: string; error: string | null }>;
     expect(plugins.find((p) => p.name === key)).toMatchObject({ state: 'running', error: null });
     await t.stop();

@@ -1,33 +1,30 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture, MODELS_DIR } from '../../hardware-adapters/modbus-meter/model.js';
 import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
-import { launchBrowser, signIn, skipBrowser, watchErrors } from '../browser.js';
-import { startApp, type TestApp } from '../harness.js';
+import { signIn, skipBrowser, type TestApp, useApp, useBrowser, watchErrors } from '../kit/index.js';
 
 describe.skipIf(skipBrowser('meters'))('a site meter in the UI', () => {
   let t: TestApp;
+  const apps = useApp();
   let sim: MeterSimulator;
-  let browser: Browser;
+  const browser = useBrowser();
   let page: Page;
   let problems: string[];
 
   beforeAll(async () => {
     sim = await MeterSimulator.start();
     sim.load(1, loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json')));
-    t = await startApp({
+    t = await apps.start({
       config: { meters: [{ id: 'grid', model: 'eastron-sdm630', modbus: { host: '127.0.0.1', port: sim.port, unitId: 1 }, role: 'grid', pollInterval: '200ms' }] },
     });
-    browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.setDefaultTimeout(10_000);
     problems = watchErrors(page);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await t?.stop();
     await sim?.stop();
   });
 

@@ -1,10 +1,9 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../core/accounts.js';
-import { launchBrowser, signIn as signInAs, skipBrowser } from '../browser.js';
-import { ADMIN_PASSWORD, startApp, type TestApp, type TestChargePoint } from '../harness.js';
+import { ADMIN_PASSWORD, signIn as signInAs, skipBrowser, type TestApp, type TestChargePoint, useApp, useBrowser } from '../kit/index.js';
 
 const shots = join(import.meta.dirname, 'screenshots');
 
@@ -17,7 +16,8 @@ const SLOW = 90_000;
 
 describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   let app: TestApp;
-  let browser: Browser;
+  const apps = useApp();
+  const browser = useBrowser();
   let desktop: BrowserContext;
   let page: Page;
   let cp: TestChargePoint;
@@ -40,8 +40,7 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    app = await startApp({ config: { plugins: { blueprint: {} } } });
-    browser = await launchBrowser();
+    app = await apps.start({ config: { plugins: { blueprint: {} } } });
     desktop = await browser.newContext({ viewport: DESKTOP });
     page = await desktop.newPage();
     watch(page, 'desktop');
@@ -57,12 +56,6 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   afterEach(() => {
     expect(problems, 'the browser logged errors').toEqual([]);
   });
-
-  afterAll(async () => {
-    // The browser goes first so its event stream does not see the server vanish.
-    await browser?.close();
-    await app?.stop();
-  }, SLOW);
 
   it('signs in through the login form', async () => {
     await page.goto(app.url);
@@ -320,7 +313,7 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
   }, SLOW);
 
   it('lets an admin approve a pending charger from the dashboard', async () => {
-    const site = await startApp({ config: { ocpp: { unknownChargers: 'pending' } } });
+    const site = await apps.start({ config: { ocpp: { unknownChargers: 'pending' } } });
     const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const p = await ctx.newPage();
     watch(p, 'pending-site');

@@ -1,22 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
-import { eventually, startApp, type TestApp } from '../harness.js';
+import { eventually, type TestApp, useApp } from '../kit/index.js';
 
 // Eastron SDM120: import energy is a float32 in kWh at input register 0x0048.
 const ENERGY_KWH = 0x0048;
 let t: TestApp | undefined;
 let sim: MeterSimulator | undefined;
 afterEach(async () => {
-  await t?.stop();
   await sim?.stop();
-  t = undefined;
   sim = undefined;
 });
+// Registered after the hook above so that it runs first: the app stops before the meter it polls.
+const apps = useApp();
 
 async function boot(): Promise<void> {
   sim = await MeterSimulator.start();
   sim.setFloat(2, 'input', ENERGY_KWH, 100);
-  t = await startApp({
+  t = await apps.start({
     config: {
       plugins: { diagnostics: { meterTolerancePct: 3 } },
       meters: [{

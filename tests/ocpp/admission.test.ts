@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('admitting chargers', () => {
   it('accepts and registers unknown chargers in accept mode', async () => {
-    t = await startApp({ config: { ocpp: { unknownChargers: 'accept' } } });
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'accept' } } });
     const cp = await t.chargePoint('NEW1');
     expect((await cp.boot()).status).toBe('Accepted');
     const list = await t.api('GET', '/chargers');
@@ -14,7 +14,7 @@ describe('admitting chargers', () => {
   });
 
   it('answers Pending in pending mode until an operator approves, then Accepted', async () => {
-    t = await startApp({ config: { ocpp: { unknownChargers: 'pending' } } });
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'pending' } } });
     const cp = await t.chargePoint('PEND1');
     const first = await cp.boot();
     expect(first.status).toBe('Pending');
@@ -35,7 +35,7 @@ describe('admitting chargers', () => {
   });
 
   it('refuses unknown chargers at the upgrade in reject mode but admits known ones', async () => {
-    t = await startApp({ config: { ocpp: { unknownChargers: 'accept' } } });
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'accept' } } });
     await (await t.chargePoint('KNOWN')).boot();
     await t.restart({ ocpp: { unknownChargers: 'reject' } });
     await expect(t.chargePoint('STRANGER')).rejects.toThrow();
@@ -46,7 +46,7 @@ describe('admitting chargers', () => {
   });
 
   it('checks a security-profile-1 password at the upgrade', async () => {
-    t = await startApp();
+    t = await apps.start();
     await (await t.chargePoint('SECURE')).boot();
     const set = await t.api('PATCH', '/chargers/SECURE', { body: { password: 'correct-horse-1' } });
     expect(set.status).toBe(200);
@@ -63,13 +63,13 @@ describe('admitting chargers', () => {
   });
 
   it('refuses WebSocket upgrades outside the OCPP path', async () => {
-    t = await startApp();
+    t = await apps.start();
     const res = await fetch(`${t.url}/not-ocpp/CP1`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'ocpp1.6' } }).catch((e: Error) => e);
     expect(res instanceof Error || (res as Response).status === 404).toBe(true);
   });
 
   it('stores heartbeats and answers with the server time', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('HB1');
     await cp.boot();
     const before = Date.now();

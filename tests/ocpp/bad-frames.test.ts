@@ -1,9 +1,9 @@
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 /** A raw WebSocket charger, to send frames no OCPP library would. */
 async function rawCharger(t: TestApp, id: string): Promise<{ ws: WebSocket; next(): Promise<unknown[]> }> {
@@ -27,7 +27,7 @@ async function rawCharger(t: TestApp, id: string): Promise<{ ws: WebSocket; next
 
 describe('bad OCPP input', () => {
   it('answers a schema-invalid payload with the right CALLERROR and keeps the charger connected', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('BAD1', { strict: false });
     const other = await t.chargePoint('GOOD1');
     await cp.boot();
@@ -46,7 +46,7 @@ describe('bad OCPP input', () => {
   });
 
   it('answers a malformed frame with an RPC framework CALLERROR and keeps the socket open', async () => {
-    t = await startApp();
+    t = await apps.start();
     const raw = await rawCharger(t, 'RAW1');
     raw.ws.send('this is not json');
     const err1 = await raw.next();

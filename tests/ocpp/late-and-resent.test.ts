@@ -1,14 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 
 describe('messages sent late or twice', () => {
   it('stores a StopTransaction queued while offline at its own timestamp', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('LATE1');
     await cp.boot();
     const startedAt = hoursAgo(5);
@@ -26,7 +26,7 @@ describe('messages sent late or twice', () => {
   });
 
   it('gives a resent StartTransaction the same transaction and ignores a resent StopTransaction', async () => {
-    t = await startApp();
+    t = await apps.start();
     let cp = await t.chargePoint('DUP1');
     await cp.boot();
     const start = { connectorId: 2, idTag: 'T2', meterStart: 100, timestamp: hoursAgo(1) };
@@ -46,7 +46,7 @@ describe('messages sent late or twice', () => {
   });
 
   it('does not store a resent MeterValues twice', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('MV1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'T3', meterStart: 0, timestamp: hoursAgo(1) }) as { transactionId: number };
@@ -60,7 +60,7 @@ describe('messages sent late or twice', () => {
   });
 
   it('links MeterValues without a transactionId to the open session of that connector', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('MV2');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'T4', meterStart: 0, timestamp: hoursAgo(1) }) as { transactionId: number };

@@ -1,15 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
-import { rawCharger } from '../security/raw.js';
+import { describe, expect, it } from 'vitest';
+import { rawCharger, type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const SERIAL_42 = 'SN-0123456789-ABCDEFGHIJ-0123456789-ABCDEF';
 
 describe('fields longer than OCPP 1.6 allows', () => {
   it('answers PropertyConstraintViolation naming the field, and the charger stays connected', async () => {
-    t = await startApp();
+    t = await apps.start();
     expect(SERIAL_42).toHaveLength(42);
     const raw = await rawCharger(t.port, 'LONG1');
     const reply = await raw.call('b1', 'BootNotification', { chargePointVendor: 'Keba', chargePointModel: 'KC-P30', chargeBoxSerialNumber: SERIAL_42 });
@@ -23,7 +22,7 @@ describe('fields longer than OCPP 1.6 allows', () => {
   });
 
   it('stores the cut value and raises a truncated-field finding for a lenient model, and refuses the others', async () => {
-    t = await startApp({ config: { ocpp: { lenient: { models: [{ vendor: 'keba' }] } }, plugins: { diagnostics: {} } } });
+    t = await apps.start({ config: { ocpp: { lenient: { models: [{ vendor: 'keba' }] } }, plugins: { diagnostics: {} } } });
     const keba = await t.chargePoint('KEBA1', { strict: false });
     const boot = await keba.boot({ chargePointVendor: 'Keba', chargePointModel: 'KC-P30', chargePointSerialNumber: undefined, chargeBoxSerialNumber: SERIAL_42 });
     expect(boot.status).toBe('Accepted');
@@ -47,7 +46,7 @@ describe('fields longer than OCPP 1.6 allows', () => {
   });
 
   it('cuts for every charger with ocpp.lenient.everyCharger', async () => {
-    t = await startApp({ config: { ocpp: { lenient: { everyCharger: true } } } });
+    t = await apps.start({ config: { ocpp: { lenient: { everyCharger: true } } } });
     const cp = await t.chargePoint('ANY1', { strict: false });
     expect((await cp.boot({ firmwareVersion: 'v'.repeat(60) })).status).toBe('Accepted');
     expect((await t.api('GET', '/chargers')).body[0].firmwareVersion).toBe('v'.repeat(50));

@@ -1,14 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const DAY = 86_400_000;
 
 describe('remote start checks the card on every path', () => {
   it('refuses a raw RemoteStartTransaction for an unknown, blocked or expired card before the charger hears of it', async () => {
-    t = await startApp({ config: { plugins: { users: {} } } });
+    t = await apps.start({ config: { plugins: { users: {} } } });
     const cp = await t.chargePoint('RS1');
     await cp.boot();
     const asked: unknown[] = [];
@@ -36,7 +36,7 @@ describe('remote start checks the card on every path', () => {
   });
 
   it('refuses every card when no plugin decides and free vend is off', async () => {
-    t = await startApp({ config: { ocpp: { freeVend: false } } });
+    t = await apps.start({ config: { ocpp: { freeVend: false } } });
     const cp = await t.chargePoint('RS2');
     await cp.boot();
     let asked = 0;

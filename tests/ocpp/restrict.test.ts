@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { definePlugin } from '../../core/plugin.js';
-import { startApp, type TestApp } from '../harness.js';
+import { type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
+const apps = useApp();
 
 const holdConnector = definePlugin({
   manifest: { name: 'hold', version: '1.0.0', summary: 'holds connector 2 for tag OWNER', config: Type.Object({}) },
@@ -15,7 +15,7 @@ const holdConnector = definePlugin({
 
 describe('authorization decisions', () => {
   it('lets a restrict decision narrow an accepted tag, but never a StopTransaction', async () => {
-    t = await startApp({ extraPlugins: { hold: { plugin: holdConnector, dir: 'tests' } }, config: { plugins: { hold: {} } } });
+    t = await apps.start({ extraPlugins: { hold: { plugin: holdConnector, dir: 'tests' } }, config: { plugins: { hold: {} } } });
     const cp = await t.chargePoint('R1');
     await cp.boot();
     const other = await cp.call('StartTransaction', { connectorId: 2, idTag: 'STRANGER', meterStart: 0, timestamp: new Date().toISOString() }) as { transactionId: number; idTagInfo: { status: string } };
@@ -29,7 +29,7 @@ describe('authorization decisions', () => {
   });
 
   it('refuses every tag when no plugin decides and freeVend is off', async () => {
-    t = await startApp({ config: { ocpp: { freeVend: false } } });
+    t = await apps.start({ config: { ocpp: { freeVend: false } } });
     const cp = await t.chargePoint('F1');
     await cp.boot();
     expect(await cp.call('Authorize', { idTag: 'ANY' })).toEqual({ idTagInfo: { status: 'Invalid' } });

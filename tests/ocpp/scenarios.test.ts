@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp, type TestChargePoint } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, type TestChargePoint, useApp } from '../kit/index.js';
 
 const dir = join(import.meta.dirname, 'scenarios');
 const cases = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -31,11 +31,11 @@ function expectation(value: unknown): unknown {
 }
 
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
+const apps = useApp();
 
 describe('OCPP 1.6J scenarios', () => {
   it.each(cases)('%s', async (name) => {
-    t = await startApp();
+    t = await apps.start();
     const messages = lines(join(dir, name, 'messages.jsonl'));
     const expected = lines(join(dir, name, 'expected.jsonl'));
     const now = Date.now();

@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('a charging session over real OCPP', () => {
   it('stores boot, status, a session with meter values and its energy', async () => {
-    t = await startApp();
+    t = await apps.start();
     const [a, b, c] = await Promise.all([t.chargePoint('CP-A'), t.chargePoint('CP-B'), t.chargePoint('CP-C')]);
     for (const cp of [a!, b!, c!]) expect((await cp.boot()).status).toBe('Accepted');
     await a!.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' });

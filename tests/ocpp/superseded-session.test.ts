@@ -1,14 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
 
 describe('a charger that forgot its open session', () => {
   it('closes the old session as superseded at its last reading, records and reports it, and frees the card', async () => {
-    t = await startApp({ config: { plugins: { users: {}, diagnostics: {} } } });
+    t = await apps.start({ config: { plugins: { users: {}, diagnostics: {} } } });
     expect((await t.api('POST', '/tags', { body: { idTag: 'CARD-X' } })).status).toBe(201);
     expect((await t.api('POST', '/tags', { body: { idTag: 'CARD-Y' } })).status).toBe(201);
     let a = await t.chargePoint('LOST-A');
@@ -57,7 +57,7 @@ describe('a charger that forgot its open session', () => {
   });
 
   it('closes a session without readings at its start reading, and leaves other connectors alone', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await t.chargePoint('LOST-C');
     await cp.boot();
     const one = await cp.call('StartTransaction', { connectorId: 1, idTag: 'T1', meterStart: 700, timestamp: at(10) }) as { transactionId: number };

@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { type TestApp, useApp } from '../kit/index.js';
 
 const { RPCClient } = ocppRpc;
 let t: TestApp | undefined;
 let dir = '';
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
+afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+// Registered after the hook above so that it runs first: the app stops before its certificate is removed.
+const apps = useApp();
 
 describe('security profile 2 (TLS)', () => {
   it('serves OCPP over wss and the API over https when a certificate is configured, with the charger password checked', async () => {
@@ -21,7 +21,7 @@ describe('security profile 2 (TLS)', () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    t = await startApp({ config: { http: { host: '127.0.0.1', port: 0, tls: { cert, key } } } });
+    t = await apps.start({ config: { http: { host: '127.0.0.1', port: 0, tls: { cert, key } } } });
     expect(t.url).toMatch(/^https:/);
     const ca = readFileSync(cert);
     const connect = async (password?: string) => {

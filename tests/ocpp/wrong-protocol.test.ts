@@ -1,12 +1,12 @@
 import ocppRpc from 'ocpp-rpc';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../kit/index.js';
 
 const { RPCClient } = ocppRpc;
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 /** A real OCPP 2.0.1 charge point: asks for ocpp2.0.1 only. */
 async function connect201(port: number, id: string): Promise<unknown> {
@@ -34,7 +34,7 @@ function upgrade(port: number, id: string, protocols: string[]): Promise<number>
 
 describe('a charger asking only for a subprotocol this server does not speak', () => {
   it('is refused at the upgrade and leaves no pending charger behind', async () => {
-    t = await startApp({ config: { ocpp: { unknownChargers: 'pending' } } });
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'pending' } } });
     expect(await connect201(t.port, 'GHOST1')).toBeInstanceOf(Error);
     expect(await upgrade(t.port, 'GHOST2', ['ocpp1.5', 'ocpp2.0.1'])).toBe(400);
     expect((await t.api('GET', '/chargers')).body).toEqual([]);
@@ -44,7 +44,7 @@ describe('a charger asking only for a subprotocol this server does not speak', (
   });
 
   it('shows "wrong OCPP version" on a known charger and logs it once per change of what it offers', async () => {
-    t = await startApp({ config: { log: { level: 'info' } } });
+    t = await apps.start({ config: { log: { level: 'info' } } });
     const first = await t.chargePoint('KNOWN1');
     await first.boot();
     // Its firmware was updated to one that speaks 2.0.1 only.

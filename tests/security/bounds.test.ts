@@ -1,15 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
-import { rawCharger, upgradeStatus } from './raw.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, rawCharger, type TestApp, upgradeStatus, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const boot = { chargePointVendor: 'V', chargePointModel: 'M' };
 
 describe('everything a charger controls is bounded', () => {
   it('closes a socket that sends a frame over 1 MiB with 1009, and stores nothing of it', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await rawCharger(t.port, 'BIG');
     await cp.call('b', 'BootNotification', boot);
     cp.ws.send(JSON.stringify([2, 'dt', 'DataTransfer', { vendorId: 'X', data: 'A'.repeat(1024 * 1024 + 10) }]));
@@ -18,7 +17,7 @@ describe('everything a charger controls is bounded', () => {
   });
 
   it('answers oversized fields and lists with the errata\'s CALLERRORs and keeps the charger connected', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await rawCharger(t.port, 'FAT');
     await cp.call('b', 'BootNotification', boot);
     const dt = await cp.call('dt', 'DataTransfer', { vendorId: 'X', data: 'A'.repeat(20_000) });
@@ -33,7 +32,7 @@ describe('everything a charger controls is bounded', () => {
   });
 
   it('caps the calls one charger may have waiting', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cp = await rawCharger(t.port, 'EAGER');
     await cp.call('b', 'BootNotification', boot);
     for (let i = 0; i < 40; i++) cp.ws.send(JSON.stringify([2, `s${i}`, 'StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' }]));
@@ -45,7 +44,7 @@ describe('everything a charger controls is bounded', () => {
   });
 
   it('limits the message rate of one charger without slowing the others, and closes a charger that keeps flooding', async () => {
-    t = await startApp({ config: { ocpp: { maxMessageRate: 5 } } });
+    t = await apps.start({ config: { ocpp: { maxMessageRate: 5 } } });
     const flood = await rawCharger(t.port, 'FLOOD');
     const bystander = await t.chargePoint('CALM');
     await bystander.boot();
@@ -64,7 +63,7 @@ describe('everything a charger controls is bounded', () => {
   });
 
   it('refuses a charger that reconnects in a loop, and reconnecting does not refill its message budget', async () => {
-    t = await startApp({ config: { ocpp: { maxMessageRate: 2 } } });
+    t = await apps.start({ config: { ocpp: { maxMessageRate: 2 } } });
     const first = await rawCharger(t.port, 'LOOP');
     const answers: unknown[][] = [];
     for (let i = 0; i < 12; i++) answers.push(await first.call(`a${i}`, 'Heartbeat', {}));
@@ -84,7 +83,7 @@ describe('everything a charger controls is bounded', () => {
   });
 
   it('writes no history rows for a pending charger and none per heartbeat, only its latest status', async () => {
-    t = await startApp({ config: { ocpp: { unknownChargers: 'pending' } } });
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'pending' } } });
     const pending = await rawCharger(t.port, 'PEND');
     for (let i = 0; i < 20; i++) {
       await pending.call(`b${i}`, 'BootNotification', boot);

@@ -1,14 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
-import { rawCharger, upgradeStatus } from './raw.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, rawCharger, type TestApp, upgradeStatus, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('charger identity is earned', () => {
   it('keeps new chargers pending by default, until an installer approves them (optionally with a password)', async () => {
     // No ocpp.unknownChargers in the site config: the product default applies.
-    t = await startApp({ config: { ocpp: { unknownChargers: undefined } } });
+    t = await apps.start({ config: { ocpp: { unknownChargers: undefined } } });
     const cp = await t.chargePoint('NEW1');
     expect((await cp.boot()).status).toBe('Pending');
     await expect(cp.call('StartTransaction', { connectorId: 1, idTag: 'X', meterStart: 0, timestamp: new Date().toISOString() }))
@@ -24,7 +23,7 @@ describe('charger identity is earned', () => {
   });
 
   it('refuses a newcomer with the id of a charger whose socket still answers, and tells the operator', async () => {
-    t = await startApp();
+    t = await apps.start();
     const real = await t.chargePoint('CP3');
     await real.boot();
     const status = await upgradeStatus(t.port, 'CP3');
@@ -39,7 +38,7 @@ describe('charger identity is earned', () => {
   });
 
   it('replaces a socket that no longer answers pings', async () => {
-    t = await startApp();
+    t = await apps.start();
     // autoPong off: the socket looks open but is dead, like one left behind by a charger that lost its network.
     const ghost = await rawCharger(t.port, 'CP4', { autoPong: false });
     expect((await ghost.call('b', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }))[0]).toBe(3);
@@ -49,7 +48,7 @@ describe('charger identity is earned', () => {
   });
 
   it('closes the socket of a charger whose password is set, changed or cleared', async () => {
-    t = await startApp();
+    t = await apps.start();
     const cases: Array<{ id: string; before: string | null; after: string | null }> = [
       { id: 'SET', before: null, after: 'first-secret' },
       { id: 'CHANGED', before: 'first-secret', after: 'second-secret' },
@@ -68,7 +67,7 @@ describe('charger identity is earned', () => {
   });
 
   it('throttles wrong charger passwords per id and address before running scrypt', async () => {
-    t = await startApp();
+    t = await apps.start();
     await t.chargePoint('CP6').then((c) => c.close());
     expect((await t.api('PATCH', '/chargers/CP6', { body: { password: 'right-password' } })).status).toBe(200);
     const statuses: number[] = [];
@@ -84,7 +83,7 @@ describe('charger identity is earned', () => {
 
 describe('refusals are summed up', () => {
   it('raises one alert for 60 unknown ids, with their count and addresses', async () => {
-    t = await startApp({ config: { ocpp: { unknownChargers: 'reject' }, plugins: { alerts: { channels: [] } } } });
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'reject' }, plugins: { alerts: { channels: [] } } } });
     for (let i = 0; i < 60; i++) expect(await upgradeStatus(t.port, `FAKE${i}`)).toBe(401);
     const alerts = await eventually(async () => {
       const res = await t.api<Array<{ kind: string; message: string }>>('GET', '/alerts');
@@ -99,7 +98,7 @@ describe('refusals are summed up', () => {
   });
 
   it('validates ids before logging them: 1–48 characters, no line breaks in the log', async () => {
-    t = await startApp({ config: { log: { level: 'info' } } });
+    t = await apps.start({ config: { log: { level: 'info' } } });
     expect(await upgradeStatus(t.port, 'CP1%0A2026-01-01T00:00:00.000Z%20INFO%20%20[core]%20forged')).toBe(400);
     expect(await upgradeStatus(t.port, 'X'.repeat(49))).toBe(400);
     expect(await upgradeStatus(t.port, 'X'.repeat(48))).toBe(101);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../core/csv.js';
-import type { TestApp } from '../harness.js';
-import { bootedCharger, costOf, createTag, createTariff, createUser, runSession, startBilling } from '../../plugins/billing/test-kit.js';
+import { bootedCharger, createTag, createUser, type TestApp, useApp } from '../kit/index.js';
+import { costOf, createTariff, DRIVER_PASSWORD, runSession, withBilling } from '../../plugins/billing/test-kit.js';
 
 // What a member (their name), a card or an operator's note could carry to run in the treasurer's spreadsheet.
 const FORMULAS = ['=1+1', '+SUM(A1:A9)', '-2+3', '@SUM(1)', '=1\t', '@\r'];
@@ -13,10 +13,11 @@ const rowsOf = (text: string) => {
 };
 
 let t: TestApp;
+const apps = useApp();
 let mallory: { id: number };
 beforeAll(async () => {
-  t = await startBilling();
-  mallory = await createUser(t, 'mallory');
+  t = await apps.start(withBilling());
+  mallory = await createUser(t, 'mallory', 'driver', DRIVER_PASSWORD);
   expect((await t.api('PATCH', `/users/${mallory.id}`, { body: { name: '=cmd|\' /C calc\'!A0' } })).status).toBe(200);
   await createTag(t, { idTag: '=1+1', userId: mallory.id, note: NOTE });
   await createTag(t, { idTag: '@SUM(1)', note: '-2+3' });
@@ -26,7 +27,6 @@ beforeAll(async () => {
   const id = await runSession(cp, { idTag: '=1+1', start: '2026-03-05T08:00:00Z', stop: '2026-03-05T09:00:00Z', meterStart: 0, meterStop: 2000 });
   await costOf(t, id);
 }, 30_000);
-afterAll(async () => { await t?.stop(); });
 
 describe('CSV exports are safe to open in a spreadsheet', () => {
   it('defuses card ids and notes in the tag export with a leading quote', async () => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootedCharger, createTariff, driver, startBilling, startSession } from '../../plugins/billing/test-kit.js';
-import * as reservationsKit from '../../plugins/reservations/testing.js';
-import { startApp, type TestApp, type TestChargePoint } from '../harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTariff, driver, startSession, withBilling } from '../../plugins/billing/test-kit.js';
+import * as reservationsKit from '../../plugins/reservations/test-kit.js';
+import { bootedCharger, type TestApp, type TestChargePoint, useApp } from '../kit/index.js';
 
 const ENERGY = 'Energy.Active.Import.Register';
 
@@ -14,18 +14,18 @@ async function runningCost(t: TestApp, id: number): Promise<string> {
 
 describe('every id a charger sends is checked against that charger', () => {
   let t: TestApp;
+  const apps = useApp();
   let victim: TestChargePoint;
   let attacker: TestChargePoint;
   let anna: { id: number; idTag: string };
 
   beforeAll(async () => {
-    t = await startBilling();
+    t = await apps.start(withBilling());
     victim = await bootedCharger(t, 'CP1');
     attacker = await bootedCharger(t, 'EVIL');
     anna = await driver(t, 'anna');
     await createTariff(t, { name: 'Standard', pricePerKwh: 0.20 });
   });
-  afterAll(async () => { await t?.stop(); });
 
   it('does not store MeterValues naming another charger\'s transaction against it: the bill stays', async () => {
     const start = new Date(Date.now() - 60_000).toISOString();
@@ -70,10 +70,10 @@ describe('every id a charger sends is checked against that charger', () => {
 
 describe('a reservation id a charger names must be its own, for that card', () => {
   let t: TestApp;
-  afterAll(async () => { await t?.stop(); });
+  const apps = useApp();
 
   it('does not let another card\'s session on the next connector use up a reservation', async () => {
-    t = await startApp({ config: { plugins: { users: {}, reservations: {} } } });
+    t = await apps.start({ config: { plugins: { users: {}, reservations: {} } } });
     const cp = await reservationsKit.charger(t, 'CP1');
     reservationsKit.withReservationProfile(cp);
     const ann = await reservationsKit.driver(t, 'ann', 'ANN-1');

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
-import { rawCharger, type RawCharger } from './raw.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rawCharger, type RawCharger, type TestApp, useApp } from '../kit/index.js';
 
 /** A small seeded generator, so a failing run can be replayed with the seed it prints. */
 function prng(seed: number): () => number {
@@ -64,11 +63,11 @@ function frame(rnd: () => number, n: number): string {
 
 describe('fuzzing the OCPP edge', () => {
   let t: TestApp;
+  const apps = useApp();
   beforeAll(async () => {
     // No rate limit here: every frame should reach validation and the handlers.
-    t = await startApp({ config: { ocpp: { maxMessageRate: 10_000 } } });
+    t = await apps.start({ config: { ocpp: { maxMessageRate: 10_000 } } });
   });
-  afterAll(async () => { await t?.stop(); });
 
   it('survives 10,000 random and mutated frames from five chargers at once while a bystander is served', async () => {
     const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000);

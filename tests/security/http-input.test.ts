@@ -1,14 +1,13 @@
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
-import { within } from './http-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp, within } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('what a browser or script on the LAN may send the API', () => {
   it('takes JSON only on JSON routes: a form post gets 415 and creates nothing', async () => {
-    t = await startApp({ config: { plugins: { users: {} } } });
+    t = await apps.start({ config: { plugins: { users: {} } } });
     const form = await t.api('POST', '/users', { raw: 'username=mallory&role=admin', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(form.status).toBe(415);
     expect(form.body.message).toMatch(/application\/json/);
@@ -20,7 +19,7 @@ describe('what a browser or script on the LAN may send the API', () => {
   });
 
   it('refuses a 100,000-character username before it reaches the audit log', async () => {
-    t = await startApp();
+    t = await apps.start();
     const huge = 'u'.repeat(100_000);
     const res = await t.api('POST', '/auth/login', { body: { username: huge, password: 'x' }, token: null });
     expect(res.status).toBe(400);
@@ -31,7 +30,7 @@ describe('what a browser or script on the LAN may send the API', () => {
   });
 
   it('refuses an upload with a bad token before reading its body', async () => {
-    t = await startApp({ config: { plugins: { diagnostics: {} } } });
+    t = await apps.start({ config: { plugins: { diagnostics: {} } } });
     // Announce 30 MiB, send 1 KiB, and wait: the answer must come without the rest.
     const answer = new Promise<number>((resolve, reject) => {
       const req = request({
@@ -46,7 +45,7 @@ describe('what a browser or script on the LAN may send the API', () => {
   });
 
   it('sends security headers on the UI and the API', async () => {
-    t = await startApp();
+    t = await apps.start();
     for (const path of ['/', '/api/health', '/api/nothing-here', '/some/client/route']) {
       const res = await fetch(`${t.url}${path}`);
       const csp = res.headers.get('content-security-policy') ?? '';
@@ -63,8 +62,8 @@ describe('what a browser or script on the LAN may send the API', () => {
   });
 
   it('wants a long password for the admin and installers', async () => {
-    await expect(startApp({ env: { CHARGEKEEPER_ADMIN_PASSWORD: 'short-pw' } })).rejects.toThrow(/CHARGEKEEPER_ADMIN_PASSWORD.*at least 12/);
-    t = await startApp({ config: { plugins: { users: {} } } });
+    await expect(apps.start({ env: { CHARGEKEEPER_ADMIN_PASSWORD: 'short-pw' } })).rejects.toThrow(/CHARGEKEEPER_ADMIN_PASSWORD.*at least 12/);
+    t = await apps.start({ config: { plugins: { users: {} } } });
     const installer = await t.api('POST', '/users', { body: { username: 'ian', role: 'installer', password: 'nine-char' } });
     expect(installer.status).toBe(400);
     expect(installer.body.errors).toEqual([{ field: 'password', message: 'must be at least 12 characters' }]);

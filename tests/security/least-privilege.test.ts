@@ -1,10 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
-import { createUser } from '../../plugins/users/testing.js';
-import { openEvents } from './http-kit.js';
+import { describe, expect, it } from 'vitest';
+import { createUser, eventually, openEvents, type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const SECRET = 'Sup3rSecretKeyForCP1';
 
@@ -21,7 +19,7 @@ async function staff(t: TestApp) {
 
 describe('least privilege, and no secret shown', () => {
   it('keeps firmware, local lists, charging profiles, DataTransfer and security keys for installers', async () => {
-    t = await startApp({ config: { plugins: { users: {} } } });
+    t = await apps.start({ config: { plugins: { users: {} } } });
     const { tech, ian } = await staff(t);
     const cp = await t.chargePoint('CP1');
     await cp.boot();
@@ -57,7 +55,7 @@ describe('least privilege, and no secret shown', () => {
   });
 
   it('redacts the AuthorizationKey and one-time upload links before the audit log and the event stream', async () => {
-    t = await startApp({ config: { plugins: { users: {}, diagnostics: { uploadBaseUrl: 'http://127.0.0.1:8080' } } } });
+    t = await apps.start({ config: { plugins: { users: {}, diagnostics: { uploadBaseUrl: 'http://127.0.0.1:8080' } } } });
     const { ian, vera } = await staff(t);
     const stream = await openEvents(t.port, `token=${vera}`);
     const cp = await t.chargePoint('CP1');
@@ -84,7 +82,7 @@ describe('least privilege, and no secret shown', () => {
 
   it('shows viewers channel names, types and health, and nobody a webhook\'s secret path', async () => {
     const hookSecret = 'AbCdEfGhIjKlMnOpQrStUvWx';
-    t = await startApp({
+    t = await apps.start({
       config: { plugins: { users: {}, alerts: { channels: [{ name: 'ops-phone', type: 'webhook', url: `http://127.0.0.1:9/hooks/${hookSecret}` }] } } },
     });
     const { vera, ian } = await staff(t);

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type TestApp, useApp } from '../kit/index.js';
 
 // A guest on the LAN can make a charger present made-up cards without end; the list of them must stay bounded.
 const STORED = 1500;
 
 let t: TestApp;
+const apps = useApp();
 beforeAll(async () => {
-  t = await startApp({ config: { plugins: { users: {}, reservations: {}, diagnostics: {} } } });
+  t = await apps.start({ config: { plugins: { users: {}, reservations: {}, diagnostics: {} } } });
   // Volume straight into the table, oldest first, so "last seen first" is predictable.
   const base = Date.parse('2026-01-01T00:00:00Z');
   const rows = Array.from({ length: STORED }, (_, i) => {
@@ -22,7 +23,6 @@ beforeAll(async () => {
   }
   await eventually(async () => expect((await t.app.db('users_unknown_tags').count({ n: '*' }).first())?.n).toBe(STORED + 3));
 }, 60_000);
-afterAll(async () => { await t?.stop(); });
 
 describe('lists are bounded and paged', () => {
   it('answers unknown cards 100 at a time by default, last seen first, with the total in X-Total-Count', async () => {

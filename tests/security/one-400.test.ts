@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../kit/index.js';
 
 type Bad = { errors: Array<{ field: string; message: string }> };
 const fields = (b: Bad) => b.errors.map((e) => e.field).sort();
 
 let t: TestApp;
-beforeAll(async () => { t = await startApp({ config: { plugins: { users: {}, reservations: {} } } }); });
-afterAll(async () => { await t?.stop(); });
+const apps = useApp();
+beforeAll(async () => { t = await apps.start({ config: { plugins: { users: {}, reservations: {} } } }); });
 
 describe('every bad field is named in one 400', () => {
   it('names both the charger and the card of an empty reservation', async () => {

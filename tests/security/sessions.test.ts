@@ -1,16 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../harness.js';
-import { createUser } from '../../plugins/users/testing.js';
-import { openEvents, within } from './http-kit.js';
+import { describe, expect, it } from 'vitest';
+import { createUser, openEvents, type TestApp, useApp, within } from '../kit/index.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const USERS = { plugins: { users: {} } };
 
 describe('a session ends when it should, streams included', () => {
   it('closes the event stream at logout', async () => {
-    t = await startApp();
+    t = await apps.start();
     const token = await t.login();
     const stream = await openEvents(t.port, `token=${token}`);
     expect(stream.status).toBe(200);
@@ -23,7 +21,7 @@ describe('a session ends when it should, streams included', () => {
     ['given another role', { role: 'driver' }],
     ['given a new password', { password: 'a-new-password-1' }],
   ])('closes the stream of an account that is %s', async (_what, patch) => {
-    t = await startApp({ config: USERS });
+    t = await apps.start({ config: USERS });
     const vera = await createUser(t, 'vera', 'viewer', 'viewer-pass-1');
     const token = await t.login('vera', 'viewer-pass-1');
     const stream = await openEvents(t.port, `token=${token}`);
@@ -38,14 +36,14 @@ describe('a session ends when it should, streams included', () => {
   });
 
   it('closes the stream when its session expires', async () => {
-    t = await startApp({ config: { http: { sessionTtl: '2s' } } });
+    t = await apps.start({ config: { http: { sessionTtl: '2s' } } });
     const stream = await openEvents(t.port, `token=${await t.login()}`);
     expect(await within(stream.ended, 500)).toBe(false);
     expect(await within(stream.ended, 4000)).toBe(true);
   });
 
   it('revokes personal API tokens with a password change and says how many', async () => {
-    t = await startApp({ config: USERS });
+    t = await apps.start({ config: USERS });
     const pat = await createUser(t, 'pat', 'technician', 'tech-pass-123');
     const session = await t.login('pat', 'tech-pass-123');
     const personal = await t.api('POST', `/users/${pat.id}/tokens`, { body: { label: 'script' }, token: session });
@@ -62,7 +60,7 @@ describe('a session ends when it should, streams included', () => {
   });
 
   it('takes ?token= only on downloads and the event stream, and a one-time ticket there', async () => {
-    t = await startApp({ config: USERS });
+    t = await apps.start({ config: USERS });
     const token = await t.login();
     const inUrl = await fetch(`${t.url}/api/chargers?token=${token}`);
     expect(inUrl.status).toBe(401);
@@ -92,7 +90,7 @@ describe('trusted proxies', () => {
   });
 
   it('takes the right-most untrusted hop: a fresh left-most X-Forwarded-For per try still gets 429', async () => {
-    t = await startApp({ config: { http: { trustProxy: ['127.0.0.1'] } } });
+    t = await apps.start({ config: { http: { trustProxy: ['127.0.0.1'] } } });
     // The proxy appends the real client (203.0.113.9) to whatever the client sent.
     for (let i = 0; i < 5; i++) expect((await login(t, `guess-${i}`, `10.9.9.${i}, 203.0.113.9`)).status).toBe(401);
     expect((await login(t, `guess-5`, `10.9.9.77, 203.0.113.9`)).status).toBe(429);
@@ -102,11 +100,11 @@ describe('trusted proxies', () => {
   });
 
   it('believes X-Forwarded-For only from a listed proxy, and names a bad entry', async () => {
-    t = await startApp({ config: { http: { trustProxy: ['10.0.0.0/8'] } } });
+    t = await apps.start({ config: { http: { trustProxy: ['10.0.0.0/8'] } } });
     // The test client connects from 127.0.0.1, which is no listed proxy: its header is ignored.
     for (let i = 0; i < 5; i++) expect((await login(t, `guess-${i}`, `198.51.100.${i}`)).status).toBe(401);
     expect((await login(t, 'test-admin-pw', '192.168.1.20')).status).toBe(429);
     await t.stop();
-    await expect(startApp({ config: { http: { trustProxy: ['10.0.0.0/40'] } } })).rejects.toThrow(/http\.trustProxy\.0/);
+    await expect(apps.start({ config: { http: { trustProxy: ['10.0.0.0/40'] } } })).rejects.toThrow(/http\.trustProxy\.0/);
   });
 });

@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../core/events.js';
-import { eventually, sleep, startApp, type TestApp } from '../../../tests/harness.js';
-import { freePort, startBroker, startReceiver, startSmtp, subscribe } from '../test-peers.js';
+import { eventually, freePort, sleep, type TestApp, useApp, usePeers } from '../../../tests/kit/index.js';
 import { renderJson, renderString } from './template.js';
 
 let t: TestApp | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await t?.stop();
-  t = undefined;
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
+const peers = usePeers();
+// Registered after the peers so that it runs first: the app stops before the peers it talks to.
+const apps = useApp();
 
 const fault = (t: TestApp, over: Partial<Finding> = {}): Finding => ({
   id: 7, check: 'connector-fault', chargerId: 'CP1', connectorId: 2, severity: 'critical',
@@ -20,9 +16,8 @@ const fault = (t: TestApp, over: Partial<Finding> = {}): Finding => ({
 
 describe('channel types', () => {
   it('shapes ntfy, Gotify, Slack, templated webhook and SMS gateway requests', async () => {
-    const r = await startReceiver();
-    cleanup.push(r.close);
-    t = await startApp({ config: { plugins: { alerts: { channels: [
+    const r = await peers.receiver();
+    t = await apps.start({ config: { plugins: { alerts: { channels: [
       { name: 'push', type: 'webhook', preset: 'ntfy', url: `${r.url}/garage`, token: 'tk_ntfy' },
       { name: 'gotify', type: 'webhook', preset: 'gotify', url: `${r.url}/gotify`, token: 'gotify-app' },
       { name: 'slack', type: 'webhook', preset: 'slack', url: `${r.url}/slack` },
@@ -60,12 +55,10 @@ describe('channel types', () => {
   });
 
   it('announces a Home Assistant problem sensor per charger and turns it off when the alert resolves', async () => {
-    const broker = await startBroker();
-    cleanup.push(broker.close);
-    const ha = await subscribe(broker.url, 'homeassistant/#');
-    const states = await subscribe(broker.url, 'ck/alerts/CP1/problem');
-    cleanup.push(ha.close, states.close);
-    t = await startApp({ config: { plugins: { alerts: { channels: [
+    const broker = await peers.broker();
+    const ha = await peers.subscribe(broker.url, 'homeassistant/#');
+    const states = await peers.subscribe(broker.url, 'ck/alerts/CP1/problem');
+    t = await apps.start({ config: { plugins: { alerts: { channels: [
       { name: 'ha', type: 'mqtt', url: broker.url, topic: 'ck/alerts', homeAssistant: { discoveryPrefix: 'homeassistant' } },
     ] } } } });
     t.app.bus.emit('finding.raised', fault(t));
@@ -79,10 +72,9 @@ describe('channel types', () => {
   });
 
   it('sends a test message on request and reports the error of a channel whose peer is down', async () => {
-    const smtp = await startSmtp({ auth: { user: 'u', pass: 'hunter2' } });
-    cleanup.push(smtp.close);
+    const smtp = await peers.smtp({ auth: { user: 'u', pass: 'hunter2' } });
     const dead = await freePort();
-    t = await startApp({ config: { plugins: { alerts: { channels: [
+    t = await apps.start({ config: { plugins: { alerts: { channels: [
       { name: 'mail', type: 'email', smtp: { host: '127.0.0.1', port: smtp.port, auth: { user: 'u', pass: 'hunter2' } }, from: 'ck@example.org', to: ['a@example.org'] },
       { name: 'down', type: 'webhook', url: `http://127.0.0.1:${dead}/x?token=sekrit`, timeout: '2s' },
       { name: 'broker-down', type: 'mqtt', url: `mqtt://u:pw-in-url@127.0.0.1:${dead}`, topic: 'x', timeout: '2s' },

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/harness.js';
-import { active, findings, MIN, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, MIN, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 /** A charger that restarts: a new connection and a BootNotification each time. */
 async function rebootOnce(t: TestApp, id: string): Promise<void> {
@@ -14,7 +14,7 @@ async function rebootOnce(t: TestApp, id: string): Promise<void> {
 
 describe('boot-loop check', () => {
   it('raises after 5 boots within 10 minutes, keeps one finding for more, and clears after a quiet window', async () => {
-    t = await startDiagnostics({ bootLoop: { count: 5, within: '10m' } });
+    t = await apps.start(withDiagnostics({ bootLoop: { count: 5, within: '10m' } }));
     for (let i = 0; i < 4; i += 1) {
       await rebootOnce(t, 'CP1');
       await t.clock.advance(10_000);
@@ -37,7 +37,7 @@ describe('boot-loop check', () => {
   });
 
   it('does not count boots spread wider than the window', async () => {
-    t = await startDiagnostics({ bootLoop: { count: 3, within: '10m' } });
+    t = await apps.start(withDiagnostics({ bootLoop: { count: 3, within: '10m' } }));
     for (let i = 0; i < 5; i += 1) {
       await rebootOnce(t, 'CP2');
       await t.clock.advance(6 * MIN);

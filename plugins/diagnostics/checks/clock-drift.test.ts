@@ -1,15 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/harness.js';
-import { active, findings, MIN, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, MIN, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const shifted = (ms: number) => new Date(t.clock.nowMs() + ms).toISOString();
 
 describe('clock-drift check', () => {
   it('raises when a charger\'s timestamps are further than clockDriftMax off and clears when its clock is right again', async () => {
-    t = await startDiagnostics({ clockDriftMax: '5m' });
+    t = await apps.start(withDiagnostics({ clockDriftMax: '5m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await cp.call('StatusNotification', { connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: shifted(4 * MIN) });
@@ -24,7 +24,7 @@ describe('clock-drift check', () => {
   });
 
   it('ignores old timestamps on transaction messages, which may come late from the charger\'s queue', async () => {
-    t = await startDiagnostics({ clockDriftMax: '5m' });
+    t = await apps.start(withDiagnostics({ clockDriftMax: '5m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 0, timestamp: shifted(-60 * MIN) }) as { transactionId: number };

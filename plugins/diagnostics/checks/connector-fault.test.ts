@@ -1,17 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { baseConfig, type TestApp } from '../../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { baseConfig, type TestApp, useApp } from '../../../tests/kit/index.js';
 import { errorCodes } from '../error-codes.js';
-import { active, findings, settled, startDiagnostics } from '../test-kit.js';
+import { active, findings, settled, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const status = (connectorId: number, s: string, errorCode = 'NoError', extra: Record<string, string> = {}) =>
   ({ connectorId, status: s, errorCode, ...extra });
 
 describe('connector-fault check', () => {
   it('explains every OCPP 1.6 error code in words when a connector reports Faulted, one finding at a time', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const codes = Object.keys(errorCodes);
@@ -38,7 +38,7 @@ describe('connector-fault check', () => {
   });
 
   it('keeps one finding across repeated Faulted messages and counts them', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const raised: unknown[] = [];
@@ -51,7 +51,7 @@ describe('connector-fault check', () => {
   });
 
   it('warns about an error code on a connector that is not Faulted, and treats connector 0 as the whole charger', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await cp.call('StatusNotification', status(1, 'Available', 'WeakSignal'));
@@ -65,7 +65,7 @@ describe('connector-fault check', () => {
   });
 
   it('keeps a fault across a restart and re-evaluates it at start from the stored connector status', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     let cp = await t.chargePoint('CP1');
     await cp.boot();
     await cp.call('StatusNotification', status(1, 'Faulted', 'GroundFailure'));

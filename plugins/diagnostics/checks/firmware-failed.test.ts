@@ -1,13 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/harness.js';
-import { active, findings, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('firmware-failed check', () => {
   it('raises on a failed firmware download or installation and clears when a firmware is Installed', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await cp.call('FirmwareStatusNotification', { status: 'Downloading' });
@@ -24,7 +24,7 @@ describe('firmware-failed check', () => {
   });
 
   it('raises on a failed diagnostics upload and clears when one is Uploaded', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await cp.call('DiagnosticsStatusNotification', { status: 'UploadFailed' });

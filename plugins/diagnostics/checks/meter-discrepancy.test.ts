@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/harness.js';
-import { active, findings, settled, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, settled, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 /** A reading of the Modbus meter wired in front of CP1 connector 1, as the modbus-meter adapter publishes it. */
 async function siteMeter(wh: number): Promise<void> {
@@ -23,7 +23,7 @@ async function session(cp: Awaited<ReturnType<TestApp['chargePoint']>>, chargerW
 
 describe('meter-discrepancy check', () => {
   it('raises when the charger\'s session energy and its site meter differ beyond meterTolerancePct, and clears after a session that agrees', async () => {
-    t = await startDiagnostics({ meterTolerancePct: 3 });
+    t = await apps.start(withDiagnostics({ meterTolerancePct: 3 }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     // Charger: 5.000 kWh; site meter: 5.500 kWh → -9.1 %.
@@ -38,7 +38,7 @@ describe('meter-discrepancy check', () => {
   });
 
   it('gives no verdict on sessions too small to compare', async () => {
-    t = await startDiagnostics({ meterTolerancePct: 3, meterDiscrepancyMinWh: 500 });
+    t = await apps.start(withDiagnostics({ meterTolerancePct: 3, meterDiscrepancyMinWh: 500 }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await session(cp, [0, 100], [1000, 1300]);

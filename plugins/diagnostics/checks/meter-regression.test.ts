@@ -1,19 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/harness.js';
-import { active, findings, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, energyReading, findings, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
-
-const reading = (transactionId: number, wh: number) => ({
-  connectorId: 1, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
-});
+const apps = useApp();
 
 async function session(cp: Awaited<ReturnType<TestApp['chargePoint']>>, start: number, readings: number[], stop: number): Promise<number> {
   const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: start, timestamp: t.clock.iso() }) as { transactionId: number };
   for (const wh of readings) {
     await t.clock.advance(60_000);
-    await cp.call('MeterValues', reading(transactionId, wh));
+    await cp.call('MeterValues', energyReading(t, transactionId, wh));
   }
   await cp.call('StopTransaction', { transactionId, meterStop: stop, timestamp: t.clock.iso() });
   return transactionId;
@@ -21,7 +17,7 @@ async function session(cp: Awaited<ReturnType<TestApp['chargePoint']>>, start: n
 
 describe('meter-regression check', () => {
   it('raises when the energy register goes backwards mid-session and clears after a clean session', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const tx = await session(cp, 10_000, [11_000, 12_000, 11_500, 12_500], 13_000);
@@ -35,7 +31,7 @@ describe('meter-regression check', () => {
   });
 
   it('recognises a register reset to zero, also when only the stop value shows it', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     await session(cp, 50_000, [51_000], 20);

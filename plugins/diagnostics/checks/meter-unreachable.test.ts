@@ -1,13 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/harness.js';
-import { active, findings, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('meter-unreachable check', () => {
   it('raises one finding per unreachable meter and clears it when the meter answers again', async () => {
-    t = await startDiagnostics();
+    t = await apps.start(withDiagnostics());
     t.app.bus.emit('meter.unreachable', { meterId: 'grid', at: t.clock.iso(), error: 'connect ECONNREFUSED 127.0.0.1:502' });
     t.app.bus.emit('meter.unreachable', { meterId: 'grid', at: t.clock.iso(), error: 'connect ECONNREFUSED 127.0.0.1:502' });
     t.app.bus.emit('meter.unreachable', { meterId: 'cp1-meter', at: t.clock.iso(), error: 'timed out' });

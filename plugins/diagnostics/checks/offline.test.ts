@@ -1,13 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/harness.js';
-import { active, findings, MIN, settled, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, findings, MIN, settled, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 describe('offline check', () => {
   it('raises a critical finding once a charger has been disconnected for offlineAfter and clears it when it reconnects', async () => {
-    t = await startDiagnostics({ offlineAfter: '3m' });
+    t = await apps.start(withDiagnostics({ offlineAfter: '3m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const gone = t.waitFor('charger.disconnected');
@@ -37,7 +37,7 @@ describe('offline check', () => {
   });
 
   it('flags a known charger that never connects after the appliance starts, and keeps the finding across a restart', async () => {
-    t = await startDiagnostics({ offlineAfter: '3m' });
+    t = await apps.start(withDiagnostics({ offlineAfter: '3m' }));
     const cp = await t.chargePoint('CP2');
     await cp.boot();
     await t.restart();
@@ -54,7 +54,7 @@ describe('offline check', () => {
   });
 
   it('flags a connected charger that stays silent for silentAfter, and clears when it speaks', async () => {
-    t = await startDiagnostics({ silentAfter: '10m' });
+    t = await apps.start(withDiagnostics({ silentAfter: '10m' }));
     const cp = await t.chargePoint('CP3');
     await cp.boot();
     await t.clock.advance(9 * MIN);

@@ -1,22 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../../tests/harness.js';
-import { active, findings, MIN, startDiagnostics } from '../test-kit.js';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useApp } from '../../../tests/kit/index.js';
+import { active, energyReading, findings, MIN, withDiagnostics } from '../test-kit.js';
 
 let t: TestApp;
-afterEach(async () => { await t?.stop(); });
-
-const energy = (connectorId: number, transactionId: number, wh: number) => ({
-  connectorId, transactionId, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
-});
+const apps = useApp();
 
 describe('stuck-transaction check', () => {
   it('raises when an open session sends no meter values for stuckTransactionAfter and clears on the next value or the stop', async () => {
-    t = await startDiagnostics({ stuckTransactionAfter: '15m' });
+    t = await apps.start(withDiagnostics({ stuckTransactionAfter: '15m' }));
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 1000, timestamp: t.clock.iso() }) as { transactionId: number };
     await t.clock.advance(10 * MIN);
-    await cp.call('MeterValues', energy(1, transactionId, 1500));
+    await cp.call('MeterValues', energyReading(t, transactionId, 1500));
     await t.clock.advance(10 * MIN);
     expect(await active(t, 'stuck-transaction')).toEqual([]);
     await t.clock.advance(6 * MIN);
@@ -26,7 +22,7 @@ describe('stuck-transaction check', () => {
     await t.clock.advance(5 * MIN);
     expect(await findings(t, { check: 'stuck-transaction' })).toHaveLength(1);
 
-    await cp.call('MeterValues', energy(1, transactionId, 1600));
+    await cp.call('MeterValues', energyReading(t, transactionId, 1600));
     expect(await active(t, 'stuck-transaction')).toEqual([]);
     await t.clock.advance(16 * MIN);
     expect(await active(t, 'stuck-transaction')).toHaveLength(1);
@@ -36,7 +32,7 @@ describe('stuck-transaction check', () => {
   });
 
   it('picks up open sessions after a restart and clears findings of sessions that ended meanwhile', async () => {
-    t = await startDiagnostics({ stuckTransactionAfter: '15m' });
+    t = await apps.start(withDiagnostics({ stuckTransactionAfter: '15m' }));
     let cp = await t.chargePoint('CP1');
     await cp.boot();
     const { transactionId } = await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG', meterStart: 0, timestamp: t.clock.iso() }) as { transactionId: number };

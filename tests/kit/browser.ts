@@ -3,13 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
-import { ADMIN_PASSWORD } from './harness.js';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { ADMIN_PASSWORD } from './app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true';
-const repo = join(import.meta.dirname, '..');
+const repo = join(import.meta.dirname, '..', '..');
 
 /**
  * Whether a browser suite should be skipped: only outside CI and only when
@@ -29,15 +30,40 @@ export function skipBrowser(suite: string): boolean {
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-function prepare(): void {
+/** Builds the UI if a source changed and loads playwright-core (here, not at the top: most tests drive no browser). */
+async function prepare(): Promise<typeof import('playwright-core').chromium> {
   if (!hasChromium) throw new Error(`${CHROMIUM} is missing: the CI image must install chromium`);
   execFileSync(process.execPath, [join(repo, 'scripts', 'build-ui.mjs')], { cwd: repo, stdio: 'inherit' });
+  return (await import('playwright-core')).chromium;
 }
 
 /** Builds the UI if a source changed, then starts headless Chromium. */
 export async function launchBrowser(): Promise<Browser> {
-  prepare();
+  const chromium = await prepare();
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/** What a test does with the browser of its block: open contexts and pages. */
+export type BrowserHandle = Pick<Browser, 'newContext' | 'newPage'>;
+
+/**
+ * For one describe block: Chromium launched before the block's own
+ * beforeAll hooks and closed after its tests. Called after useApp(), the
+ * browser closes before the app stops, so its event streams do not see the
+ * server vanish.
+ */
+export function useBrowser(timeoutMs = 90_000): BrowserHandle {
+  let browser: Browser | undefined;
+  const launched = (): Browser => {
+    if (!browser) throw new Error('the browser is not launched yet: use it in a hook or a test');
+    return browser;
+  };
+  beforeAll(async () => { browser = await launchBrowser(); }, timeoutMs);
+  afterAll(async () => { await browser?.close(); }, timeoutMs);
+  return {
+    newContext: (options) => launched().newContext(options),
+    newPage: (options) => launched().newPage(options),
+  };
 }
 
 /**
@@ -45,7 +71,7 @@ export async function launchBrowser(): Promise<Browser> {
  * incognito-like, which some features need (Chromium refuses the Push API there).
  */
 export async function launchProfile(options: { viewport?: { width: number; height: number } } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
-  prepare();
+  const chromium = await prepare();
   const dir = mkdtempSync(join(tmpdir(), 'chargekeeper-chromium-'));
   const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, args: ARGS, ...options });
   return {

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { stringify } from 'yaml';
-import { siteParts } from '../app/site.js';
-import { boot, type App } from '../core/boot.js';
-import type { RegistryEntry } from '../core/host.js';
-import { Clock } from '../core/clock.js';
-import type { EventMap, EventName } from '../core/events.js';
+import { useTeardown } from './teardown.js';
+import { siteParts } from '../../app/site.js';
+import { boot, type App } from '../../core/boot.js';
+import type { RegistryEntry } from '../../core/host.js';
+import { Clock } from '../../core/clock.js';
+import type { EventMap, EventName } from '../../core/events.js';
 
 const { RPCClient } = ocppRpc;
 
@@ -105,6 +106,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   let config = merge(baseConfig(), opts.config ?? {});
   let app!: App;
   let tokenCache: string | null = null;
+  let stopped = false;
 
   const launch = async () => {
     const file = writeConfig(dataDir, config);
@@ -200,6 +202,9 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
       await launch();
     },
     async stop() {
+      // A test may stop its app itself; the teardown of useApp() then finds it stopped.
+      if (stopped) return;
+      stopped = true;
       await closeClients();
       await app.stop();
       if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
@@ -210,6 +215,27 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     clients.clear();
   };
   return t;
+}
+
+export interface AppHandle {
+  /** Boots the appliance as startApp() does; it is stopped by the scope's teardown. */
+  start(opts?: StartOptions): Promise<TestApp>;
+}
+
+/**
+ * For a describe block (or a whole file, at top level): apps started in a
+ * test are stopped after that test, apps started in a beforeAll after the
+ * block's last test.
+ */
+export function useApp(): AppHandle {
+  const defer = useTeardown();
+  return {
+    async start(opts) {
+      const t = await startApp(opts);
+      defer(() => t.stop());
+      return t;
+    },
+  };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

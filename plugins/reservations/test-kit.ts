@@ -1,5 +1,4 @@
-import { expect } from 'vitest';
-import type { TestApp, TestChargePoint } from '../../tests/harness.js';
+import { bootedCharger, createTag, createUser, type TestApp, type TestChargePoint } from '../../tests/kit/index.js';
 
 /** Test helpers for the reservations plugin's tests. */
 
@@ -10,17 +9,14 @@ export const now = () => new Date().toISOString();
 /** A driver account with a password and one card; returns its id, token and card. */
 export async function driver(t: TestApp, username: string, idTag: string, extra: Record<string, unknown> = {}): Promise<{ id: number; token: string; idTag: string }> {
   const password = `${username}-password`;
-  const user = await t.api('POST', '/users', { body: { username, role: 'driver', name: username, password } });
-  expect(user.status, JSON.stringify(user.body)).toBe(201);
-  const tag = await t.api('POST', '/tags', { body: { idTag, userId: user.body.id, ...extra } });
-  expect(tag.status, JSON.stringify(tag.body)).toBe(201);
-  return { id: user.body.id, token: await t.login(username, password), idTag };
+  const user = await createUser(t, username, 'driver', password);
+  await createTag(t, { idTag, userId: user.id, ...extra });
+  return { id: user.id, token: await t.login(username, password), idTag };
 }
 
 /** A booted charger whose connectors report Available. */
 export async function charger(t: TestApp, id: string, connectors = 1): Promise<TestChargePoint> {
-  const cp = await t.chargePoint(id);
-  expect((await cp.boot()).status).toBe('Accepted');
+  const cp = await bootedCharger(t, id);
   for (let c = 1; c <= connectors; c++) await status(cp, c, 'Available');
   return cp;
 }
