@@ -52,7 +52,7 @@ describe('thinning old meter readings (on by default)', () => {
   type Reading = { at: string; measurand: string; value: number };
 
   it('keeps the last reading of every 15 minutes (and the first) of sessions older than 30 days, so energy per interval stays exact, and leaves newer ones', async () => {
-    t = await startApp();
+    const t = await apps.start();
     const cp = await t.chargePoint('CP1');
     await cp.boot();
     // Midnight UTC 40 days ago and 10 days ago: two hours of a reading a minute each.
@@ -67,7 +67,7 @@ describe('thinning old meter readings (on by default)', () => {
     };
     const oldTx = await session(old);
     const recentTx = await session(recent);
-    const energy = async (id: number) => ((await t!.api('GET', `/transactions/${id}`)).body.meterValues as Reading[])
+    const energy = async (id: number) => ((await t.api('GET', `/transactions/${id}`)).body.meterValues as Reading[])
       .filter((v) => v.measurand === 'Energy.Active.Import.Register');
     const before = await energy(oldTx);
     expect(before).toHaveLength(120);

@@ -1,16 +1,19 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadFixture, MODELS_DIR } from '../../hardware-adapters/modbus-meter/model.js';
-import { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
-import { eventually, startApp, type TestApp } from '../../tests/kit/index.js';
+import { useSimulators } from '../../hardware-adapters/modbus-meter/test-kit.js';
+import type { MeterSimulator } from '../../hardware-adapters/modbus-meter/simulator.js';
+import { eventually, startApp, type TestApp, useApp } from '../../tests/kit/index.js';
 import { driver } from '../reservations/test-kit.js';
 import { obeyingCharger, type ObeyingCharger, type SimOptions } from './test-kit.js';
 
+// Simulators first: teardown runs newest first, so each test's app stops before its meter.
+const meters = useSimulators();
+const apps = useApp();
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
 
 async function site(lb: Record<string, unknown>, ids: string[], opts: Record<string, SimOptions> = {}, plugins: Record<string, unknown> = {}) {
-  t = await startApp({ config: { plugins: { loadbalancing: lb, ...plugins } } });
+  t = await apps.start({ config: { plugins: { loadbalancing: lb, ...plugins } } });
   const sims: Record<string, ObeyingCharger> = {};
   for (const id of ids) {
     sims[id] = await obeyingCharger(t, id, opts[id]);
@@ -222,12 +225,10 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
 
 describe('loadbalancing with a grid meter', () => {
   let sim: MeterSimulator | undefined;
-  afterEach(async () => { await sim?.stop(); sim = undefined; });
-
   it('shares what the house leaves of the fuse, follows the house load within a meter poll, and falls back when the meter goes silent', async () => {
-    sim = await MeterSimulator.start();
+    sim = await meters.simulator();
     sim.load(1, loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json')));
-    t = await startApp({
+    t = await apps.start({
       config: {
         meters: [{ id: 'grid', model: 'eastron-sdm630', modbus: { host: '127.0.0.1', port: sim.port, unitId: 1 }, role: 'grid', pollInterval: '200ms' }],
         plugins: { loadbalancing: { circuits: [{ id: 'main', maxCurrent: 32, meter: 'grid', chargers: ['CP1', 'CP2'] }], minUpdateInterval: '0s', meterStaleAfter: '1s' } },
@@ -270,13 +271,11 @@ describe('loadbalancing with a grid meter', () => {
 
 describe('loadbalancing on solar surplus', () => {
   let sim: MeterSimulator | undefined;
-  afterEach(async () => { await sim?.stop(); sim = undefined; });
-
   for (const mode of ['surplus', 'min+surplus'] as const) {
     it(`${mode}: charges from what the site exports, and ${mode === 'surplus' ? 'pauses' : 'keeps minCurrent'} when a cloud comes`, async () => {
-      sim = await MeterSimulator.start();
+      sim = await meters.simulator();
       sim.load(1, loadFixture(join(MODELS_DIR, 'eastron-sdm630.fixture.json')));
-      t = await startApp({
+      t = await apps.start({
         config: {
           meters: [{ id: 'grid', model: 'eastron-sdm630', modbus: { host: '127.0.0.1', port: sim.port, unitId: 1 }, role: 'grid', pollInterval: '200ms' }],
           plugins: { loadbalancing: { circuits: [{ id: 'main', maxCurrent: 32, meter: 'grid', solar: mode, chargers: ['CP1'] }], minUpdateInterval: '0s', hysteresis: 0.5 } },

@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startApp, type TestApp } from '../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
 import { obeyingCharger, type ObeyingCharger } from './test-kit.js';
 
+const apps = useApp();
 let t: TestApp | undefined;
-afterEach(async () => { await t?.stop(); t = undefined; });
 
 async function site(lb: Record<string, unknown>, chargers: Record<string, number>) {
-  t = await startApp({ config: { plugins: { loadbalancing: lb, users: { localList: { enabled: false } }, diagnostics: {} } } });
+  t = await apps.start({ config: { plugins: { loadbalancing: lb, users: { localList: { enabled: false } }, diagnostics: {} } } });
   // The users plugin lets known cards charge only.
   for (const idTag of ['A', 'B', 'VISITOR', 'STAFF-1']) expect((await t.api('POST', '/tags', { body: { idTag } })).status).toBe(201);
   const sims: Record<string, ObeyingCharger> = {};
