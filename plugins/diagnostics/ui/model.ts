@@ -1,5 +1,5 @@
 // Shapes of the diagnostics API as the page uses them (see plugins/diagnostics/README.md).
-import type { Tone } from '../../../ui/src/lib/format.ts';
+import type { Tone } from '$lib/format.ts';
 export type { DiagnosticsFile } from '../files.ts';
 
 export type Severity = 'info' | 'warning' | 'critical';

@@ -1,6 +1,6 @@
 // Shapes of the reservations plugin's API, and how the drivers' page reads a connector.
-import type { Charger, Connector } from '../../../ui/src/lib/api.ts';
-import type { Tone } from '../../../ui/src/lib/format.ts';
+import type { Charger, Connector } from '$lib/api.ts';
+import type { Tone } from '$lib/format.ts';
 export type { RunningSession } from '../drive.ts';
 
 export interface Reservation {

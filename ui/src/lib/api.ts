@@ -1,5 +1,5 @@
 // The one HTTP client of the UI. Plugin pages import it too:
-//   import { api, ApiError } from '../../../ui/src/lib/api.ts';
+//   import { api, ApiError } from '$lib/api.ts';
 
 // The server's own shapes, type-only (erased from the bundle), so each is declared once.
 import type { Account } from '../../../core/accounts.ts';

@@ -1,6 +1,6 @@
 // Live state of the network, patched from the server's event stream (GET /api/events).
 // `live` is one $state object that is never reassigned: read it anywhere, it stays current.
-// Plugin pages: import { live, onLiveEvent } from '../../../ui/src/lib/live.svelte.ts';
+// Plugin pages: import { live, onLiveEvent } from '$lib/live.svelte.ts';
 import { api, type Charger, type ChargerDetail, type Connector, type Transaction } from './api.ts';
 
 export interface PowerPoint {
