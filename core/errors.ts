@@ -28,7 +28,7 @@ export class ApiError extends Error {
 /** A plugin failed in one of its hooks (start, stop, a job). */
 export class PluginError extends Error {
   constructor(readonly plugin: string, readonly hook: string, cause: unknown) {
-    super(`${plugin}/${hook}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${plugin}/${hook}: ${errorMessage(cause)}`, { cause });
     this.name = 'PluginError';
   }
 }

@@ -13,6 +13,7 @@ import { loadVapid, pushStore, type VapidKeys } from './push.js';
 import { pushRoutes } from './push-routes.js';
 import { alertRoutes } from './routes.js';
 import type { LiveChannel, Runtime, SettingRow } from './store.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** How often the jobs look for due escalation levels and due deliveries (clock.advance() runs them at once). */
 const ESCALATE_EVERY_MS = 5_000;
@@ -56,7 +57,7 @@ export default definePlugin({
         if (!started) return;
         void rt.serial(() => escalate(rt))
           .then(() => delivery.deliver())
-          .catch((err: unknown) => ctx.log.error(`alerts: escalation or delivery failed: ${err instanceof Error ? err.message : String(err)}`));
+          .catch((err: unknown) => ctx.log.error(`alerts: escalation or delivery failed: ${errorMessage(err)}`));
       },
       secret() {
         if (!secret) throw new Error('alerts plugin is not started');
@@ -71,7 +72,7 @@ export default definePlugin({
     const when = <K extends EventName>(event: K, fn: (e: EventMap[K]) => Promise<void> | undefined) => {
       ctx.on(event, (e) => {
         void fn(e)?.catch((err: unknown) => {
-          const error = err instanceof Error ? err.message : String(err);
+          const error = errorMessage(err);
           ctx.log.error(`alerts/${event} failed: ${error}`);
           if (event !== 'plugin.failed') ctx.emit('plugin.failed', { plugin: 'alerts', hook: event, error, at: ctx.core.clock.iso() });
         });

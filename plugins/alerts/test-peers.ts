@@ -10,6 +10,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { SMTPServer } from 'smtp-server';
+import { errorMessage } from '../../core/errors.js';
 
 export interface Mail {
   from: string;
@@ -219,7 +220,7 @@ export async function startPushService() {
         messages.push({ path, json: JSON.parse(plain.subarray(0, end).toString('utf8')), claims, vapidKey: m[2]! });
         res.writeHead(201).end();
       } catch (err) {
-        errors.push(err instanceof Error ? err.message : String(err));
+        errors.push(errorMessage(err));
         res.writeHead(400).end();
       }
     });

@@ -3,6 +3,7 @@ import { countRows, type Page } from '../../core/http/paging.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
 import type { CoreServices } from '../../core/services.js';
 import type { Logger } from '../../core/types.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** One call of a probe and how the charger took it. */
 export interface ProbeStep {
@@ -132,7 +133,7 @@ export class Prober {
       const refused = status !== undefined && status !== 'Accepted';
       return { action, request, outcome: refused ? 'rejected' : 'answered', response, durationMs: Date.now() - started };
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       const outcome: ProbeStep['outcome'] = err instanceof ChargerTimeoutError ? 'timeout'
         : err instanceof ChargerOfflineError ? 'offline'
           : err instanceof ChargerCallError ? 'rejected' : 'error';

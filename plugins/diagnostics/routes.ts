@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { ResponseToolkit } from '@hapi/hapi';
-import { ApiError } from '../../core/errors.js';
+import { ApiError, errorMessage } from '../../core/errors.js';
 import { pageAnswer, pageQuery } from '../../core/http/paging.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
 import type { PluginContext } from '../../core/plugin.js';
@@ -143,7 +143,7 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
         try {
           response = await ctx.core.chargers.send(params.id, 'GetDiagnostics', { location, ...request }, { actor: principal!.username }) as { fileName?: string };
         } catch (err) {
-          await files.settle(id, { state: 'failed', error: err instanceof Error ? err.message : String(err) });
+          await files.settle(id, { state: 'failed', error: errorMessage(err) });
           callError(err);
         }
         const file = response.fileName

@@ -7,6 +7,8 @@ import type { ChargePointStatus } from '../../../core/events.ts';
 import type { Role } from '../../../core/types.ts';
 
 export type { ChargePointStatus, Role };
+// One errorMessage for server and UI alike; core/errors.ts imports nothing, so the bundle gets just this function.
+export { errorMessage } from '../../../core/errors.ts';
 
 /** The signed-in account, as the login answer and /api/auth/me give it. */
 export type User = Pick<Account, 'id' | 'username' | 'name' | 'role'>;

@@ -1,5 +1,5 @@
 // Who is signed in, and what the server told us about itself.
-import { api, ApiError, getToken, onUnauthorized, setToken, type Health, type LoginAnswer, type PluginInfo, type Role, type User } from './api.ts';
+import { api, ApiError, errorMessage, getToken, onUnauthorized, setToken, type Health, type LoginAnswer, type PluginInfo, type Role, type User } from './api.ts';
 import { connectLive, loadChargers, resetLive } from './live.svelte.ts';
 
 export const session = $state({
@@ -46,7 +46,7 @@ export async function restore(): Promise<void> {
     } catch (e) {
       // Only a refused token is forgotten; an unreachable server keeps it for the next reload.
       if (e instanceof ApiError && e.status === 401) setToken(null);
-      else session.notice = e instanceof Error ? e.message : String(e);
+      else session.notice = errorMessage(e);
     }
   }
   session.ready = true;
