@@ -1,4 +1,4 @@
-import { ChargerCallError } from '../../core/ocpp/server.js';
+import { ChargerCallError } from '../../core/ocpp/send-error.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { allocate, PHASES, VOLTS, type Demand, type Room } from './allocate.js';
 import { walk, type CircuitConfig, type LoadBalancingConfig, type Phase } from './config.js';
