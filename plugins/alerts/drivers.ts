@@ -4,6 +4,7 @@ import type { AuthorizationStatus, EventMap, EventName } from '../../core/events
 import type { PluginContext } from '../../core/plugin.js';
 import type { UsersApi } from '../users/api.js';
 import type { AlertsConfig } from './config.js';
+import { chargerPlace } from './messages.js';
 import type { PushStore } from './push.js';
 import { formatSpan, quietUntil } from './time.js';
 import { errorMessage } from '../../core/errors.js';
@@ -101,7 +102,7 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
   };
   const where = async (chargerId: string, connectorId?: number | null) => {
     const name = (await ctx.core.chargers.get(chargerId).catch(() => null))?.name;
-    return `${chargerId}${name && name !== chargerId ? ` (${name})` : ''}${connectorId ? `, connector ${connectorId}` : ''}`;
+    return chargerPlace(chargerId, name, connectorId);
   };
 
   /** Stores a notice unless the driver has no phone subscribed; a cancelled one with the same key is armed again. */

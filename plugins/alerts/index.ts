@@ -7,6 +7,7 @@ import { AlertsConfigSchema, decodeChannel, validate } from './config.js';
 import { createEngine } from './engine.js';
 import { driverNotices } from './drivers.js';
 import { escalate } from './escalation.js';
+import { findingKey } from './finding-key.js';
 import { migrations } from './migrations.js';
 import { createDelivery } from './outbox.js';
 import { loadVapid, pushStore, type VapidKeys } from './push.js';
@@ -79,9 +80,7 @@ export default definePlugin({
       });
     };
 
-    // Findings from the diagnostics plugin: one problem per check, charger and connector.
-    const findingKey = (f: { check: string; chargerId: string | null; connectorId: number | null }) =>
-      `finding:${f.check}:${f.chargerId ?? ''}:${f.connectorId ?? ''}`;
+    // Findings from the diagnostics plugin: one alert per check, charger and connector (see findingKey).
     const fromFinding = (f: Finding) => engine.raise({
       key: findingKey(f), kind: f.check, severity: f.severity, chargerId: f.chargerId, connectorId: f.connectorId,
       findingId: f.id, message: f.message, action: f.action ?? null, since: f.since,
