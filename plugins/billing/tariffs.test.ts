@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '../../core/plugin.js';
 import { Type } from '@sinclair/typebox';
 import { eventually, startApp, type TestApp, type TestChargePoint } from '../../tests/harness.js';
-import type { BillingApi } from './index.js';
+import type { BillingApi } from './api.js';
 import { bootedCharger, costOf, createTag, createTariff, driver, DRIVER_PASSWORD, runSession, startSession } from './test-kit.js';
 
 // Stands in for the users plugin's Authorize until it consults billing itself: captures the API billing provides.
