@@ -1,10 +1,7 @@
-import { ApiError } from '../errors.js';
+import { ApiError, type FieldProblem } from '../errors.js';
 
 /** Why a command to a charger failed: no socket, no reply in time, a CALLERROR, a payload OCPP refuses, or a card the site refuses (not sent). */
 export type SendErrorKind = 'offline' | 'timeout' | 'callerror' | 'invalid' | 'refused';
-
-/** One bad field of a request, as a 400 lists it. */
-export interface FieldProblem { field: string; message: string }
 
 // Each failure has its own class only so that `kind` narrows to its details (code, fields, idTag);
 // callers switch on `kind` from sendErrorOf() and never test the classes one by one.
