@@ -74,7 +74,7 @@ export function checkSiteConfig(env: NodeJS.ProcessEnv, parts: BootParts, opts: 
   const file = env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
   const log = createLogger(config?.core.log.level ?? 'info', 'core', opts.logSink);
   const clock = opts.clock ?? new Clock();
-  const bus = new Bus(log.child('bus'));
+  const bus = new Bus(log.child('bus'), clock);
   const host = new PluginHost(bus, clock, log.child('plugins'));
 
   const pluginsRaw = raw.plugins && typeof raw.plugins === 'object' && !Array.isArray(raw.plugins) ? raw.plugins as Record<string, unknown> : {};

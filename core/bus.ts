@@ -1,4 +1,5 @@
 import type { Decisions, DecisionName, EventMap, EventName } from './events.js';
+import { Clock } from './clock.js';
 import type { Logger } from './types.js';
 import { errorMessage } from './errors.js';
 
@@ -27,9 +28,12 @@ export class Bus {
   /** Tail of each owner's chain per charger ("" for events without one). */
   #tails = new Map<string, Map<string, Promise<void>>>();
   #log: Logger;
+  #clock: Clock;
 
-  constructor(log: Logger) {
+  /** clock: the appliance's time source, so plugin.failed is stamped on the same clock as every other event. */
+  constructor(log: Logger, clock: Clock = new Clock()) {
     this.#log = log;
+    this.#clock = clock;
   }
 
   on<K extends EventName>(event: K, fn: Handler<K>, owner = 'core'): () => void {
@@ -86,7 +90,7 @@ export class Bus {
     const error = errorMessage(err);
     this.#log.error(`${owner}/${hook} failed: ${error}`, { stack: err instanceof Error ? err.stack : undefined });
     if (hook !== 'plugin.failed') {
-      this.emit('plugin.failed', { plugin: owner, hook, error, at: new Date().toISOString() });
+      this.emit('plugin.failed', { plugin: owner, hook, error, at: this.#clock.iso() });
     }
   }
 

@@ -4,16 +4,10 @@ import type { Clock } from './clock.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
 import { redactCommand } from './redact.js';
-import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, OcppServer } from './ocpp/server.js';
+import { OcppServer } from './ocpp/server.js';
+import { CardRefusedError, sendErrorOf } from './ocpp/send-error.js';
 import type { ChargerRecord, ChargerService, ChargerView, ConnectorState, SendOptions } from './services.js';
 import { errorMessage } from './errors.js';
-
-/** Thrown by send(): a RemoteStartTransaction names a card the site refuses here; nothing was sent. */
-export class CardRefusedError extends Error {
-  constructor(readonly idTag: string, readonly status: string, chargerId: string) {
-    super(`card ${idTag} is not accepted at ${chargerId} (${status}); RemoteStartTransaction was not sent`);
-  }
-}
 
 /** A row of the core's `chargers` table. SQLite returns `approved` as 0/1. */
 export interface ChargerRow {
@@ -158,9 +152,7 @@ export class Chargers implements ChargerService {
       return response;
     } catch (err) {
       const error = errorMessage(err);
-      const errorKind = err instanceof ChargerOfflineError ? 'offline' : err instanceof ChargerTimeoutError ? 'timeout'
-        : err instanceof ChargerCallError ? 'callerror' : err instanceof CommandPayloadError ? 'invalid'
-          : err instanceof CardRefusedError ? 'refused' : undefined;
+      const errorKind = sendErrorOf(err)?.kind;
       const request = redactCommand(payload);
       this.#bus.emit('command.sent', { chargerId, at, action, request, error, ...(errorKind ? { errorKind } : {}), actor: opts.actor });
       if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request, error });

@@ -1,10 +1,13 @@
+/** One bad field of a request, as a 400 lists it: its path (e.g. "timeOfUse[0].from") and what is wrong with it. */
+export interface FieldProblem { field: string; message: string }
+
 /** An error an API route throws to answer with a client error status; mapped to a response in core/http only. */
 export class ApiError extends Error {
   constructor(
     readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 502 | 503 | 504,
     message: string,
     /** For 400: one entry per bad field. */
-    readonly errors: Array<{ field: string; message: string }> = [],
+    readonly errors: FieldProblem[] = [],
     /** For 429 and 503: sent as Retry-After. */
     readonly retryAfterSeconds?: number,
   ) {
@@ -12,7 +15,7 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  static badRequest(errors: Array<{ field: string; message: string }>, message?: string): ApiError {
+  static badRequest(errors: FieldProblem[], message?: string): ApiError {
     return new ApiError(400, message ?? errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   }
 
@@ -28,7 +31,7 @@ export class ApiError extends Error {
 /** A plugin failed in one of its hooks (start, stop, a job). */
 export class PluginError extends Error {
   constructor(readonly plugin: string, readonly hook: string, cause: unknown) {
-    super(`${plugin}/${hook}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${plugin}/${hook}: ${errorMessage(cause)}`, { cause });
     this.name = 'PluginError';
   }
 }

@@ -1,5 +1,7 @@
 /** Every event on the bus and its payload. Times are ISO 8601 strings; energy in Wh, power in W. */
 
+import type { SendErrorKind } from './ocpp/send-error.js';
+
 export type ChargePointStatus =
   | 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV'
   | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted';
@@ -128,8 +130,8 @@ export interface EventMap {
   'command.sent': ChargerRef & {
     action: string; request: unknown; response?: unknown;
     error?: string;
-    /** Why it failed: no socket, no reply in time, a CALLERROR from the charger, a payload OCPP refuses, or a card the site refuses (not sent). */
-    errorKind?: 'offline' | 'timeout' | 'callerror' | 'invalid' | 'refused';
+    /** Why it failed (see SendErrorKind). */
+    errorKind?: SendErrorKind;
     actor: string;
   };
   'plugin.failed': { plugin: string; hook: string; error: string; at: string };

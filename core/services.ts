@@ -59,8 +59,7 @@ export interface ChargerService {
   connectors(filter?: { chargerId?: string; status?: string }): Promise<ConnectorState[]>;
   /**
    * Sends an OCPP call and resolves with the charger's reply. Rejects with
-   * ChargerOfflineError, ChargerTimeoutError, ChargerCallError or
-   * CommandPayloadError (from core/ocpp/server.ts).
+   * a SendError (core/ocpp/send-error.ts: sendErrorOf(err)?.kind says why).
    */
   send(chargerId: string, action: string, payload: unknown, opts: SendOptions): Promise<unknown>;
   /** What a charger would answer this idTag now (authorize, then restrict, else ocpp.freeVend); e.g. before a remote start. */

@@ -10,6 +10,8 @@ export default defineConfig({
   root,
   base: '/',
   plugins: [svelte({ configFile: resolve(root, 'svelte.config.js') })],
+  // Plugin pages import the UI library as $lib/…; the same alias is in ui/tsconfig.json, tsconfig.json and vitest.config.ts.
+  resolve: { alias: { $lib: resolve(root, 'src/lib') } },
   build: {
     outDir: resolve(root, 'dist'),
     emptyOutDir: true,

@@ -6,7 +6,7 @@ import Inert from '@hapi/inert';
 import Boom from '@hapi/boom';
 import type { Accounts } from '../accounts.js';
 import type { CoreConfig } from '../config.js';
-import { ApiError } from '../errors.js';
+import { ApiError, errorMessage } from '../errors.js';
 import type { Logger, Principal, RouteSpec } from '../types.js';
 import { checkPart } from './validate.js';
 import { buildOpenApi } from './openapi.js';
@@ -52,7 +52,7 @@ function toBoom(err: unknown, log: Logger, where: string): Boom.Boom {
     return boom;
   }
   if (Boom.isBoom(err)) return err;
-  log.error(`${where} failed: ${err instanceof Error ? err.message : String(err)}`, { stack: err instanceof Error ? err.stack : undefined });
+  log.error(`${where} failed: ${errorMessage(err)}`, { stack: err instanceof Error ? err.stack : undefined });
   return Boom.badImplementation();
 }
 

@@ -1,12 +1,12 @@
 import type { ResponseToolkit } from '@hapi/hapi';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ApiError } from '../errors.js';
+import { ApiError, type FieldProblem } from '../errors.js';
 import { problems } from '../schema.js';
 import type { RouteRequest, RouteSpec } from '../types.js';
 
 /** One bad field of a request: its path and what is wrong with it. */
-export interface FieldProblem { field: string; message: string }
+export type { FieldProblem };
 
 // Body schemas whose problems the route reports itself, together with its hand checks (see withChecks).
 const deferred = new WeakSet<TSchema>();

@@ -6,6 +6,7 @@ import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
 import { Admissions, SUBPROTOCOLS, type Refusal } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
 import { LIMITS, RateLimit, checkBounds, printable } from './limits.js';
+import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError } from './send-error.js';
 import { allowedWhilePending, v16Commands, v16Handlers } from './v16/index.js';
 
 interface Validator { subprotocol: string; validate(schemaId: string, params: unknown): boolean }
@@ -88,19 +89,6 @@ function v16Validate(schemaId: string, params: unknown, deferOverLong: boolean):
 
 /** What ocpp-rpc validates charger traffic with. */
 const v16Validator: Validator = { subprotocol: 'ocpp1.6', validate: (schemaId, params) => v16Validate(schemaId, params, true) };
-
-/** Thrown by send(): the charger has no open socket. */
-export class ChargerOfflineError extends Error {}
-/** Thrown by send(): the charger did not answer within the call timeout. */
-export class ChargerTimeoutError extends Error {}
-/** Thrown by send(): the request payload is not valid OCPP; `fields` names each bad field. */
-export class CommandPayloadError extends Error {
-  constructor(message: string, readonly fields: Array<{ field: string; message: string }>) { super(message); }
-}
-/** Thrown by send(): the charger answered with a CALLERROR. */
-export class ChargerCallError extends Error {
-  constructor(readonly code: string, message: string) { super(message); }
-}
 
 /** The parts of ocpp-rpc's server client used here (its bundled types do not resolve under NodeNext). */
 interface RpcServerClient {

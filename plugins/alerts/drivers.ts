@@ -4,8 +4,10 @@ import type { AuthorizationStatus, EventMap, EventName } from '../../core/events
 import type { PluginContext } from '../../core/plugin.js';
 import type { UsersApi } from '../users/api.js';
 import type { AlertsConfig } from './config.js';
+import { chargerPlace } from './messages.js';
 import type { PushStore } from './push.js';
 import { formatSpan, quietUntil } from './time.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** A row of alerts_driver_notices. */
 interface DriverNoticeRow {
@@ -95,12 +97,12 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
   const when = <K extends EventName>(event: K, fn: (e: EventMap[K]) => Promise<void>) => {
     ctx.on(event, (e) => {
       if (!cfg.enabled) return;
-      void serial(() => fn(e)).catch((err: unknown) => ctx.log.error(`driver notices/${event} failed: ${err instanceof Error ? err.message : String(err)}`));
+      void serial(() => fn(e)).catch((err: unknown) => ctx.log.error(`driver notices/${event} failed: ${errorMessage(err)}`));
     });
   };
   const where = async (chargerId: string, connectorId?: number | null) => {
     const name = (await ctx.core.chargers.get(chargerId).catch(() => null))?.name;
-    return `${chargerId}${name && name !== chargerId ? ` (${name})` : ''}${connectorId ? `, connector ${connectorId}` : ''}`;
+    return chargerPlace(chargerId, name, connectorId);
   };
 
   /** Stores a notice unless the driver has no phone subscribed; a cancelled one with the same key is armed again. */
@@ -251,7 +253,7 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
         const due = await db<DriverNoticeRow>('alerts_driver_notices').where({ status: 'pending' }).andWhere('next_attempt_at', '<=', clock.iso())
           .orderBy('id').limit(BATCH);
         for (const row of due) {
-          await deliverRow(row).catch((err: unknown) => ctx.log.error(`driver notice ${row.id} failed: ${err instanceof Error ? err.message : String(err)}`));
+          await deliverRow(row).catch((err: unknown) => ctx.log.error(`driver notice ${row.id} failed: ${errorMessage(err)}`));
         }
       } finally {
         running = null;

@@ -7,12 +7,14 @@ import { AlertsConfigSchema, decodeChannel, validate } from './config.js';
 import { createEngine } from './engine.js';
 import { driverNotices } from './drivers.js';
 import { escalate } from './escalation.js';
+import { findingKey } from './finding-key.js';
 import { migrations } from './migrations.js';
 import { createDelivery } from './outbox.js';
 import { loadVapid, pushStore, type VapidKeys } from './push.js';
 import { pushRoutes } from './push-routes.js';
 import { alertRoutes } from './routes.js';
 import type { LiveChannel, Runtime, SettingRow } from './store.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** How often the jobs look for due escalation levels and due deliveries (clock.advance() runs them at once). */
 const ESCALATE_EVERY_MS = 5_000;
@@ -56,7 +58,7 @@ export default definePlugin({
         if (!started) return;
         void rt.serial(() => escalate(rt))
           .then(() => delivery.deliver())
-          .catch((err: unknown) => ctx.log.error(`alerts: escalation or delivery failed: ${err instanceof Error ? err.message : String(err)}`));
+          .catch((err: unknown) => ctx.log.error(`alerts: escalation or delivery failed: ${errorMessage(err)}`));
       },
       secret() {
         if (!secret) throw new Error('alerts plugin is not started');
@@ -71,16 +73,14 @@ export default definePlugin({
     const when = <K extends EventName>(event: K, fn: (e: EventMap[K]) => Promise<void> | undefined) => {
       ctx.on(event, (e) => {
         void fn(e)?.catch((err: unknown) => {
-          const error = err instanceof Error ? err.message : String(err);
+          const error = errorMessage(err);
           ctx.log.error(`alerts/${event} failed: ${error}`);
           if (event !== 'plugin.failed') ctx.emit('plugin.failed', { plugin: 'alerts', hook: event, error, at: ctx.core.clock.iso() });
         });
       });
     };
 
-    // Findings from the diagnostics plugin: one problem per check, charger and connector.
-    const findingKey = (f: { check: string; chargerId: string | null; connectorId: number | null }) =>
-      `finding:${f.check}:${f.chargerId ?? ''}:${f.connectorId ?? ''}`;
+    // Findings from the diagnostics plugin: one alert per check, charger and connector (see findingKey).
     const fromFinding = (f: Finding) => engine.raise({
       key: findingKey(f), kind: f.check, severity: f.severity, chargerId: f.chargerId, connectorId: f.connectorId,
       findingId: f.id, message: f.message, action: f.action ?? null, since: f.since,

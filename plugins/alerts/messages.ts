@@ -38,6 +38,11 @@ export function whatLabel(kind: string): string {
   return WHAT[kind] ?? `: ${kind.replace(/-/g, ' ')}`;
 }
 
+/** "CP1 (Garage), connector 2": the charger, its name when it has its own, and the connector when there is one (0 = the whole charger). */
+export function chargerPlace(chargerId: string, name: string | null | undefined, connectorId?: number | null): string {
+  return `${chargerId}${name && name !== chargerId ? ` (${name})` : ''}${connectorId ? `, connector ${connectorId}` : ''}`;
+}
+
 const phrase = (where: string, what: string) => (what.startsWith(':') ? `${where}${what}` : `${where} ${what}`);
 
 /** A subject line is ASCII-safe text for mail headers and push titles. */
@@ -55,9 +60,7 @@ export async function composeNotice(
   const a = n.alert;
   const charger = a.chargerId ? await ctx.core.chargers.get(a.chargerId).catch(() => null) : null;
   const chargerName = charger?.name ?? null;
-  const where = a.chargerId
-    ? `Charger ${a.chargerId}${chargerName ? ` (${chargerName})` : ''}${a.connectorId ? `, connector ${a.connectorId}` : ''}`
-    : site.name;
+  const where = a.chargerId ? `Charger ${chargerPlace(a.chargerId, chargerName, a.connectorId)}` : site.name;
   const link = a.chargerId ? `${publicUrl}/#/chargers/${encodeURIComponent(a.chargerId)}` : `${publicUrl}/#/p/alerts`;
   const ackUrl = n.kind === 'raised' || n.kind === 'repeat'
     ? `${publicUrl}/api/alerts/ack/${signAck(rt.secret(), { a: a.id, e: clock.nowMs() + rt.config.ackLinkTtl, c: n.channel })}`

@@ -2,6 +2,7 @@ import type { AlertView, Notice } from './channels/channel.js';
 import { composeNotice } from './messages.js';
 import { alertRow, details, toView, type AlertRow, type OutboxRow, type Runtime } from './store.js';
 import { quietUntil } from './time.js';
+import { errorMessage } from '../../core/errors.js';
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -11,8 +12,6 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
     clearTimeout(timer);
   }
 }
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The first notice of the first charger of an outage: it went (or goes) out before the outage was known, undelayed. */
 const firstOfOutage = (row: OutboxRow, alert: AlertRow) =>
@@ -83,9 +82,9 @@ export function createDelivery(rt: Runtime) {
     } catch (err) {
       const giveUp = nowMs - Date.parse(row.created_at) > rt.config.retry.giveUpAfter;
       const next = giveUp ? null : new Date(nowMs + backoff(attempts)).toISOString();
-      await db<OutboxRow>('alerts_outbox').where({ id: row.id }).update({ status: 'failed', attempts, last_attempt_at: now, next_attempt_at: next, last_error: message(err).slice(0, 500) });
+      await db<OutboxRow>('alerts_outbox').where({ id: row.id }).update({ status: 'failed', attempts, last_attempt_at: now, next_attempt_at: next, last_error: errorMessage(err).slice(0, 500) });
       if (next) blockedUntil.set(name, Date.parse(next));
-      ctx.log.warn(`channel ${name}: alert ${row.alert_id} ${row.kind} not delivered (attempt ${attempts}${next ? `, next at ${next}` : ', giving up'}): ${message(err)}`);
+      ctx.log.warn(`channel ${name}: alert ${row.alert_id} ${row.kind} not delivered (attempt ${attempts}${next ? `, next at ${next}` : ', giving up'}): ${errorMessage(err)}`);
       return 'failed';
     }
   }
@@ -173,7 +172,7 @@ export function createDelivery(rt: Runtime) {
         const notice = await composeNotice(rt, { kind: 'test', key, level: 0, channel: name, alert });
         await withTimeout(ch.sender.send(notice), ch.config.timeout + 2000, `sending to ${name}`);
       } catch (err) {
-        error = message(err);
+        error = errorMessage(err);
       }
       await db('alerts_outbox').insert({
         alert_id: null, channel: name, recipient: by, level: 0, episode: 0, kind: 'test', dedupe_key: key,

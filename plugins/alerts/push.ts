@@ -4,6 +4,7 @@ import webpush from 'web-push';
 import type { Knex } from 'knex';
 import type { Logger } from '../../core/types.js';
 import type { PushSubscriptionDbRow, SettingRow } from './store.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** A browser's push subscription, as stored for an account. */
 export interface PushSubscriptionRow {
@@ -120,7 +121,7 @@ export function pushStore(db: Knex, keys: () => VapidKeys, defaults: PushDefault
           if (status === 404 || status === 410) {
             await store.remove(s.id);
             log.info(`push subscription ${s.id} of ${s.username} is gone (${status}); removed`);
-          } else errors.push(`${s.username}: ${err instanceof Error ? err.message : String(err)}`);
+          } else errors.push(`${s.username}: ${errorMessage(err)}`);
         }
       }
       return { delivered, errors };

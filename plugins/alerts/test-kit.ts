@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorMessage } from '../../core/errors.js';
 
 /** A browser's side of a push subscription: its P-256 key pair and auth secret. */
 export function browserKeys() {
@@ -78,7 +79,7 @@ export async function startPushService() {
         messages.push({ path, json: JSON.parse(plain.subarray(0, end).toString('utf8')), claims, vapidKey: m[2]! });
         res.writeHead(201).end();
       } catch (err) {
-        errors.push(err instanceof Error ? err.message : String(err));
+        errors.push(errorMessage(err));
         res.writeHead(400).end();
       }
     });

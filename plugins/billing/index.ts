@@ -11,18 +11,7 @@ import { statementRoutes } from './routes-statements.js';
 import type { StatementDeps } from './statements.js';
 import { Tariffs } from './tariffs.js';
 import type { UsersApi } from '../users/api.js';
-
-/** What other plugins get from ctx.use('billing'). */
-export interface BillingApi {
-  /**
-   * Whether a monthly energy budget of this account, or of the card's group
-   * (parent tag), is used up. Billing itself answers the core's `restrict`
-   * decision with Blocked when it is.
-   */
-  budgetExceeded(userId: number | null, idTag?: string): Promise<boolean>;
-  /** The budgets that concern an account or card, with the reason in words when one is used up. */
-  budgetStatus(userId: number | null, idTag?: string): ReturnType<Budgets['of']>;
-}
+import type { BillingApi } from './api.js';
 
 export default definePlugin({
   manifest: {

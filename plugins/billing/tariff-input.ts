@@ -1,4 +1,5 @@
 import { Type, type Static, type TOptional } from '@sinclair/typebox';
+import type { FieldProblem } from '../../core/errors.js';
 import { Strict } from '../../core/schema.js';
 import { formatTrimmed, fromNumber, parseDecimal } from './decimal.js';
 import { isCurrency } from './currency.js';
@@ -46,7 +47,6 @@ export const TariffCreateBody = Strict({ ...optional, name: fields.name });
 export const TariffPatchBody = Strict(optional, { minProperties: 1 });
 export type TariffInput = Static<typeof TariffPatchBody>;
 
-export interface FieldError { field: string; message: string }
 
 /** What input validation needs to know about the site. */
 export interface InputContext {
@@ -61,8 +61,8 @@ export interface InputContext {
  * checks what the schema cannot: decimal places, the currency, caps, windows,
  * and that named chargers and users exist. Each problem names its field.
  */
-export async function buildDef(input: TariffInput, base: TariffDef | null, c: InputContext): Promise<{ def?: TariffDef; errors: FieldError[] }> {
-  const errors: FieldError[] = [];
+export async function buildDef(input: TariffInput, base: TariffDef | null, c: InputContext): Promise<{ def?: TariffDef; errors: FieldProblem[] }> {
+  const errors: FieldProblem[] = [];
   const money = (field: string, v: number | null | undefined, fallback: string | null): string | null => {
     if (v === undefined) return fallback;
     if (v === null) return null;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin } from '../../core/plugin.js';
 import { Type } from '@sinclair/typebox';
 import { bootedCharger, createTag, eventually, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
-import type { BillingApi } from './index.js';
+import type { BillingApi } from './api.js';
 import { costOf, createTariff, driver, DRIVER_PASSWORD, runSession, startSession } from './test-kit.js';
 
 // Stands in for the users plugin's Authorize until it consults billing itself: captures the API billing provides.

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { ApiError } from '../../core/errors.js';
+import { ApiError, errorMessage } from '../../core/errors.js';
 import { countRows, type Page } from '../../core/http/paging.js';
 import type { CoreServices } from '../../core/services.js';
 import { parseMultipart } from './multipart.js';
@@ -152,7 +152,7 @@ export class DiagnosticsFiles {
       try {
         parts = parseMultipart(data, contentType);
       } catch (err) {
-        throw ApiError.badRequest([{ field: 'body', message: err instanceof Error ? err.message : String(err) }]);
+        throw ApiError.badRequest([{ field: 'body', message: errorMessage(err) }]);
       }
       const file = parts.find((p) => p.filename) ?? parts[0];
       if (!file) throw ApiError.badRequest([{ field: 'body', message: 'the form holds no file' }]);

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import { countRows, type Page } from '../../core/http/paging.js';
-import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
+import { sendErrorOf, type SendErrorKind } from '../../core/ocpp/send-error.js';
 import type { CoreServices } from '../../core/services.js';
 import type { Logger } from '../../core/types.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** One call of a probe and how the charger took it. */
 export interface ProbeStep {
@@ -14,6 +15,9 @@ export interface ProbeStep {
   error?: string;
   durationMs: number;
 }
+
+// How a failed send shows in a step; any other failure is 'error'.
+const OUTCOME: Partial<Record<SendErrorKind, ProbeStep['outcome']>> = { timeout: 'timeout', offline: 'offline', callerror: 'rejected' };
 
 /** The result of probing one charger. */
 export interface ProbeResult {
@@ -132,10 +136,9 @@ export class Prober {
       const refused = status !== undefined && status !== 'Accepted';
       return { action, request, outcome: refused ? 'rejected' : 'answered', response, durationMs: Date.now() - started };
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      const outcome: ProbeStep['outcome'] = err instanceof ChargerTimeoutError ? 'timeout'
-        : err instanceof ChargerOfflineError ? 'offline'
-          : err instanceof ChargerCallError ? 'rejected' : 'error';
+      const error = errorMessage(err);
+      const kind = sendErrorOf(err)?.kind;
+      const outcome = (kind && OUTCOME[kind]) ?? 'error';
       return { action, request, outcome, error, durationMs: Date.now() - started };
     }
   }

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { ResponseToolkit } from '@hapi/hapi';
-import { ApiError } from '../../core/errors.js';
+import { ApiError, errorMessage } from '../../core/errors.js';
 import { pageAnswer, pageQuery } from '../../core/http/paging.js';
-import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
+import { commandApiError, sendErrorOf } from '../../core/ocpp/send-error.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { STAFF, type Role, type RouteRequest, type RouteSpec } from '../../core/types.js';
 import type { AnyCheck } from './check.js';
@@ -27,9 +27,8 @@ export interface RouteDeps {
 
 /** Turns a failed OCPP call into the answer the core's command route gives. */
 function callError(err: unknown): never {
-  if (err instanceof ChargerOfflineError) throw new ApiError(409, err.message);
-  if (err instanceof ChargerTimeoutError) throw new ApiError(504, err.message);
-  if (err instanceof ChargerCallError) throw new ApiError(502, `charger answered ${err.code}: ${err.message}`);
+  const kind = sendErrorOf(err)?.kind;
+  if (kind === 'offline' || kind === 'timeout' || kind === 'callerror') commandApiError(err);
   throw err;
 }
 
@@ -143,7 +142,7 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
         try {
           response = await ctx.core.chargers.send(params.id, 'GetDiagnostics', { location, ...request }, { actor: principal!.username }) as { fileName?: string };
         } catch (err) {
-          await files.settle(id, { state: 'failed', error: err instanceof Error ? err.message : String(err) });
+          await files.settle(id, { state: 'failed', error: errorMessage(err) });
           callError(err);
         }
         const file = response.fileName

@@ -3,6 +3,7 @@ import type { PluginContext } from '../../core/plugin.js';
 import type { AnyCheck, CheckContext } from './check.js';
 import type { ProbeResult } from './probes.js';
 import type { FindingStore } from './store.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** setTimeout takes at most a signed 32-bit delay; a longer wait is re-armed when it fires. */
 const MAX_DELAY_MS = 2_147_483_647;
@@ -72,7 +73,7 @@ export class CheckRunner {
     try {
       await fn();
     } catch (err) {
-      this.#ctx.log.error(`check ${check.id}/${hook} failed: ${err instanceof Error ? err.message : String(err)}`, { stack: err instanceof Error ? err.stack : undefined });
+      this.#ctx.log.error(`check ${check.id}/${hook} failed: ${errorMessage(err)}`, { stack: err instanceof Error ? err.stack : undefined });
     }
   }
 

@@ -1,4 +1,4 @@
-import { ChargerCallError } from '../../core/ocpp/server.js';
+import { sendErrorOf } from '../../core/ocpp/send-error.js';
 import { errorMessage } from '../../core/errors.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { allocate, VOLTS, type Demand, type Room } from './allocate.js';
@@ -120,7 +120,8 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>, settin
           tell(chargerId, state, 'refused', `refused its failsafe charging profile (${reply.status ?? 'no status'}): counted at its full current`);
         }
       } catch (e) {
-        const code = e instanceof ChargerCallError ? e.code : null;
+        const sent = sendErrorOf(e);
+        const code = sent?.kind === 'callerror' ? sent.code : null;
         if (code === 'NotImplemented' || code === 'NotSupported') {
           state.configuredAt = clock.nowMs();
           state.smart = 'no';

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { CardRefusedError } from '../../core/chargers.js';
 import { ApiError } from '../../core/errors.js';
 import type { TransactionCost } from '../../core/events.js';
-import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError } from '../../core/ocpp/server.js';
+import { sendErrorOf } from '../../core/ocpp/send-error.js';
 import type { CoreServices } from '../../core/services.js';
 import type { Transaction } from '../../core/transactions.js';
 import type { PluginContext } from '../../core/plugin.js';
@@ -44,12 +43,15 @@ export interface RunningSession {
 const STARTABLE = new Set(['Available', 'Preparing', 'Reserved']);
 
 const fail = (err: unknown, chargerId: string, action: string): never => {
-  if (err instanceof ChargerOfflineError) throw ApiError.conflict(`charger ${chargerId} is offline`);
-  if (err instanceof ChargerTimeoutError) throw new ApiError(504, `charger ${chargerId} did not answer ${action} in time`);
-  if (err instanceof ChargerCallError) throw new ApiError(502, `charger ${chargerId} answered ${action} with ${err.code}`);
-  // The card changed (blocked, expired) between the check above and the send.
-  if (err instanceof CardRefusedError) throw ApiError.conflict(err.message);
-  throw err;
+  const e = sendErrorOf(err);
+  switch (e?.kind) {
+    case 'offline': throw ApiError.conflict(`charger ${chargerId} is offline`);
+    case 'timeout': throw new ApiError(504, `charger ${chargerId} did not answer ${action} in time`);
+    case 'callerror': throw new ApiError(502, `charger ${chargerId} answered ${action} with ${e.code}`);
+    // The card changed (blocked, expired) between the check above and the send.
+    case 'refused': throw ApiError.conflict(e.message);
+    default: throw err;
+  }
 };
 
 /** Remote start and stop for drivers, and their running session with live values. */

@@ -1,6 +1,6 @@
 import { ApiError } from '../../core/errors.js';
 import type { EventMap } from '../../core/events.js';
-import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError } from '../../core/ocpp/server.js';
+import { sendErrorOf } from '../../core/ocpp/send-error.js';
 import type { PluginContext } from '../../core/plugin.js';
 import type { Principal } from '../../core/types.js';
 import type { UsersApi } from '../users/api.js';
@@ -159,12 +159,16 @@ export class ReservationService {
     try {
       status = ((await this.#d.ctx.core.chargers.send(r.chargerId, 'ReserveNow', payload, { actor })) as { status: string }).status;
     } catch (err) {
-      if (err instanceof ChargerCallError && NO_PROFILE.has(err.code)) return { holder: 'local' };
-      if (err instanceof ChargerOfflineError) return { refused: ApiError.conflict(`charger ${r.chargerId} is offline`), offline: true };
-      if (err instanceof ChargerTimeoutError) return { refused: new ApiError(504, `charger ${r.chargerId} did not answer ReserveNow in time`), offline: false };
-      if (err instanceof CommandPayloadError) return { refused: ApiError.badRequest(err.fields), offline: false };
-      if (err instanceof ChargerCallError) return { refused: new ApiError(502, `charger ${r.chargerId} answered ReserveNow with ${err.code}: ${err.message}`), offline: false };
-      throw err;
+      const e = sendErrorOf(err);
+      switch (e?.kind) {
+        case 'callerror':
+          if (NO_PROFILE.has(e.code)) return { holder: 'local' };
+          return { refused: new ApiError(502, `charger ${r.chargerId} answered ReserveNow with ${e.code}: ${e.message}`), offline: false };
+        case 'offline': return { refused: ApiError.conflict(`charger ${r.chargerId} is offline`), offline: true };
+        case 'timeout': return { refused: new ApiError(504, `charger ${r.chargerId} did not answer ReserveNow in time`), offline: false };
+        case 'invalid': return { refused: ApiError.badRequest(e.fields), offline: false };
+        default: throw err;
+      }
     }
     if (status === 'Accepted') return { holder: 'charger' };
     // OCPP 1.6: Rejected = "not configured to accept reservations".
@@ -240,7 +244,7 @@ export class ReservationService {
         chargerAnswer = ((await ctx.core.chargers.send(r.chargerId, 'CancelReservation', { reservationId: r.id }, { actor: principal.username })) as { status: string }).status;
       } catch (err) {
         // The charger drops the reservation at its expiry anyway; the appliance stops enforcing it now.
-        chargerAnswer = err instanceof ChargerOfflineError ? 'offline' : 'error';
+        chargerAnswer = sendErrorOf(err)?.kind === 'offline' ? 'offline' : 'error';
         ctx.log.warn(`CancelReservation ${r.id} at ${r.chargerId} failed: ${errorMessage(err)}`);
       }
     }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ChargerCallError } from '../../core/ocpp/server.js';
+import { sendErrorOf } from '../../core/ocpp/send-error.js';
 import type { CoreServices } from '../../core/services.js';
 import type { Logger } from '../../core/types.js';
 import { ListStateStore, type ListEntry, type ListState } from './local-list-state.js';
@@ -190,7 +190,7 @@ export class LocalLists {
         if (k.value !== undefined) keys.set(k.key, k.value.trim().toLowerCase());
       }
     } catch (err) {
-      if (!(err instanceof ChargerCallError)) throw err;
+      if (sendErrorOf(err)?.kind !== 'callerror') throw err;
     }
     const flag = (k: string) => (keys.has(k) ? keys.get(k) === 'true' : null);
     const count = (k: string) => {
@@ -207,7 +207,7 @@ export class LocalLists {
       // -1 is how OCPP 1.6 says "no local list here"; a list switched off in the config is as good as none.
       next.supported = reported >= 0 && flag('LocalAuthListEnabled') !== false;
     } catch (err) {
-      if (!(err instanceof ChargerCallError)) throw err;
+      if (sendErrorOf(err)?.kind !== 'callerror') throw err;
       next.supported = false;
     }
     if (!next.supported) next.listVersion = null;
@@ -222,7 +222,7 @@ export class LocalLists {
         if (res.status !== 'Accepted') this.#log.warn(`charger ${s.chargerId} refused ClearCache (${String(res.status)})`);
       } catch (err) {
         // A charger without the call has no cache to clear; offline and timeouts are retried.
-        if (!(err instanceof ChargerCallError)) throw err;
+        if (sendErrorOf(err)?.kind !== 'callerror') throw err;
       }
     }
     await this.#state.clearCacheDone(s.chargerId, wanted);

@@ -1,8 +1,9 @@
+import type { FieldProblem } from '../../core/errors.js';
 import { DATE_HINT, parseExpiry } from './dates.js';
 import { RESERVED_ID_TAGS, tagKey, type Tag, type TagInput, type TagStatus } from './tags.js';
 
 /** A 400 entry; import errors also carry the CSV line they come from. */
-export interface FieldError { field: string; message: string; line?: number }
+export interface FieldError extends FieldProblem { line?: number }
 
 /** What the checks need to know about the rest of the world, loaded once per request or import. */
 export interface CheckWorld {

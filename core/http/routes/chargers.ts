@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { CardRefusedError } from '../../chargers.js';
 import { ApiError } from '../../errors.js';
 import { hashPassword } from '../../passwords.js';
-import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError, OcppServer } from '../../ocpp/server.js';
+import { OcppServer } from '../../ocpp/server.js';
+import { commandApiError } from '../../ocpp/send-error.js';
 import { INSTALLER_ONLY_COMMANDS, SECURITY_CONFIG_KEYS, commandRefusal } from '../../ocpp/command-roles.js';
 import { commandExamples } from '../../ocpp/v16/examples.js';
 import { ROLES, STAFF, type RouteSpec } from '../../types.js';
@@ -145,12 +145,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
           const response = await d.chargers.send(params.id, params.action, payload ?? {}, { actor: principal!.username });
           return { response };
         } catch (err) {
-          if (err instanceof CommandPayloadError) throw ApiError.badRequest(err.fields);
-          if (err instanceof ChargerOfflineError) throw new ApiError(409, err.message);
-          if (err instanceof ChargerTimeoutError) throw new ApiError(504, err.message);
-          if (err instanceof ChargerCallError) throw new ApiError(502, `charger answered ${err.code}: ${err.message}`);
-          if (err instanceof CardRefusedError) throw ApiError.conflict(err.message);
-          throw err;
+          commandApiError(err);
         }
       },
     },

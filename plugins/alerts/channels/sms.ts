@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Strict } from '../../../core/schema.js';
 import { defineChannel, safeUrl } from './channel.js';
 import { httpSend, renderString, templateVars } from './template.js';
+import { errorMessage } from '../../../core/errors.js';
 
 /**
  * SMS through an HTTP gateway: one request per recipient. The URL and the
@@ -47,7 +48,7 @@ export default defineChannel({
             });
             done.add(to);
           } catch (err) {
-            errors.push(`${to}: ${err instanceof Error ? err.message : String(err)}`);
+            errors.push(`${to}: ${errorMessage(err)}`);
           }
         }
         if (errors.length) throw new Error(errors.join('; '));

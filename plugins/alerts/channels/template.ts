@@ -1,4 +1,5 @@
 import type { Notice } from './channel.js';
+import { errorMessage } from '../../../core/errors.js';
 
 const WHOLE = /^\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}$/;
 const ANY = /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g;
@@ -54,7 +55,7 @@ export async function httpSend(url: string, init: { method: string; headers: Rec
   } catch (err) {
     // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, timeout, TLS).
     const cause = (err as { cause?: { message?: string; code?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+    const why = cause?.code ?? cause?.message ?? (errorMessage(err));
     throw new Error(`${init.method} ${new URL(url).host} failed: ${why}`, { cause: err });
   }
   if (!res.ok) {

@@ -1,40 +1,16 @@
 // Shapes of the alerts API as the page uses them.
 
-export type Severity = 'info' | 'warning' | 'critical';
+// The server's own types: type-only imports, erased from the browser bundle.
+import type { AlertView } from '../channels/channel.ts';
+import type { DeliveryView as Delivery } from '../store.ts';
+export type { Severity } from '../../../core/events.ts';
+export type { Delivery };
+export type { MaintenanceWindow } from '../store.ts';
 
-export interface AlertItem {
-  id: number;
-  severity: Severity;
-  kind: string;
-  chargerId: string | null;
-  connectorId: number | null;
-  message: string;
-  action: string | null;
-  state: 'open' | 'acknowledged' | 'resolved';
-  raisedAt: string;
-  since: string;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  resolvedAt: string | null;
-  count: number;
+/** An alert in GET /api/alerts. */
+export interface AlertItem extends AlertView {
   /** Chargers of a power outage. */
   chargers?: string[];
-}
-
-export interface Delivery {
-  id: number;
-  alertId: number | null;
-  channel: string;
-  type: string | null;
-  recipient: string | null;
-  level: number;
-  kind: string;
-  status: 'pending' | 'sent' | 'failed' | 'cancelled';
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-  createdAt: string;
-  sentAt: string | null;
 }
 
 export interface TimelineEntry {
@@ -56,15 +32,6 @@ export interface ChannelInfo {
   quietHours: { from: string; to: string } | null;
   waiting: number;
   lastDelivery: { at: string; status: string; kind: string; error: string | null } | null;
-}
-
-export interface MaintenanceWindow {
-  id: number;
-  chargerId: string;
-  until: string;
-  reason: string | null;
-  createdBy: string;
-  active: boolean;
 }
 
 export const severityTone = (s: string) => (s === 'critical' ? 'red' : s === 'warning' ? 'amber' : 'blue');

@@ -4,6 +4,7 @@
 import type { TariffView, TimeFeeMode } from '../tariff.ts';
 export type { TariffView, TimeFeeMode };
 export type { BudgetStatus } from '../budgets.ts';
+export type { Statement, StatementSession } from '../statements.ts';
 export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 
 export type TouWindowView = TariffView['timeOfUse'][number];
@@ -16,36 +17,6 @@ export interface Assignment {
   rule: string | null;
   groupTariffs: Array<{ id: number; name: string; userIds: number[]; groupIdTags: string[] }>;
 }
-
-export interface StatementSession {
-  id: number;
-  chargerId: string;
-  connectorId: number;
-  idTag: string;
-  startedAt: string;
-  stoppedAt: string | null;
-  energyWh: number | null;
-  cost: { amount: string; currency: string } | null;
-  vatAmount: string | null;
-  tariff: { id: number; name: string; version: number } | null;
-  calculation: string | null;
-}
-
-export interface Statement {
-  userId: number;
-  user: { id: number; username: string; name: string | null } | null;
-  period: string;
-  timezone: string;
-  currency: string;
-  sessions: StatementSession[];
-  energyWh: number;
-  amount: string;
-  vatAmount: string;
-  netAmount: string;
-  totals: Array<{ currency: string; amount: string; vatAmount: string; energyWh: number; sessions: number }>;
-  openSessions: number;
-}
-
 
 export const MODE_TEXT: Record<TimeFeeMode, string> = {
   always: 'the whole session',

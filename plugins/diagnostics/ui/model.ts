@@ -1,63 +1,23 @@
 // Shapes of the diagnostics API as the page uses them (see plugins/diagnostics/README.md).
-import type { Tone } from '../../../ui/src/lib/format.ts';
+// The server's own types: type-only imports, erased from the browser bundle.
+import type { Tone } from '$lib/format.ts';
+import type { Severity } from '../../../core/events.ts';
+import type { ChargerHealth as HealthOf, history } from '../health.ts';
+import type { ProbeResult } from '../probes.ts';
+import type { FindingView as Finding } from '../store.ts';
+import type { HealthState } from '../timeline.ts';
+export type { Finding, HealthState, ProbeResult, Severity };
 export type { DiagnosticsFile } from '../files.ts';
+export type { HealthNumbers } from '../health.ts';
+export type { StateSeconds } from '../timeline.ts';
 
-export type Severity = 'info' | 'warning' | 'critical';
-export type HealthState = 'available' | 'charging' | 'faulted' | 'offline' | 'unavailable';
-export type StateSeconds = Record<HealthState, number>;
-
-export interface Finding {
-  id: number;
-  check: string;
-  chargerId: string | null;
-  connectorId: number | null;
-  severity: Severity;
-  message: string;
-  problem: string;
-  cause: string;
-  action: string;
-  state: 'active' | 'cleared';
-  since: string;
-  clearedAt: string | null;
-  updatedAt: string;
-  occurrences: number;
-}
-
-export interface HealthNumbers {
-  availabilityPct24h: number | null;
-  availabilityPct7d: number | null;
-  availabilityPct30d: number | null;
-  faultCount30d: number;
-  mtbfHours: number | null;
-  stateSeconds24h: StateSeconds;
-}
-
-export interface ChargerHealth extends HealthNumbers {
-  chargerId: string;
-  name: string | null;
-  online: boolean;
+/** A charger in GET /api/diagnostics/health: its numbers and how many of its findings are active. */
+export interface ChargerHealth extends HealthOf {
   activeFindings: number;
-  connectors: Array<HealthNumbers & { connectorId: number }>;
 }
 
-export interface HealthDetail extends ChargerHealth {
-  segments24h: Array<{ from: string; to: string; state: HealthState }>;
-  daily: Array<{ from: string; to: string; availabilityPct: number | null; stateSeconds: StateSeconds }>;
-}
-
-export interface ProbeResult {
-  id: number;
-  chargerId: string;
-  trigger: string;
-  startedAt: string;
-  finishedAt: string;
-  outcome: 'ok' | 'partial' | 'unresponsive' | 'offline';
-  steps: Array<{ action: string; outcome: string; error?: string; durationMs: number }>;
-  configuration: Record<string, string | null>;
-  unknownKeys: string[];
-  notes: string[];
-}
-
+/** GET /api/diagnostics/health/{id}: the numbers and the day-by-day view. */
+export type HealthDetail = HealthOf & ReturnType<typeof history>;
 
 export const STATES: HealthState[] = ['available', 'charging', 'faulted', 'offline', 'unavailable'];
 

@@ -1,5 +1,5 @@
 // Shapes and wording shared by the Load page's parts.
-import type { Tone } from '../../../ui/src/lib/format.ts';
+import type { Tone } from '$lib/format.ts';
 import type { Phase } from '../config.js';
 import type { CircuitView, ConnectorState, ConnectorView } from '../view.ts';
 

@@ -1,42 +1,12 @@
 // Shapes of the reservations plugin's API, and how the drivers' page reads a connector.
-import type { Charger, Connector } from '../../../ui/src/lib/api.ts';
-import type { Tone } from '../../../ui/src/lib/format.ts';
+import type { Charger, Connector } from '$lib/api.ts';
+import type { Tone } from '$lib/format.ts';
+// The server's own types: type-only imports, erased from the browser bundle. Other plugins' through their api.ts.
+export type { Statement } from '../../billing/api.ts';
+export type { Tag } from '../../users/api.ts';
 export type { RunningSession } from '../drive.ts';
-
-export interface Reservation {
-  id: number;
-  chargerId: string;
-  /** 0 = any connector of the charger. */
-  connectorId: number;
-  idTag: string;
-  userId: number | null;
-  expiresAt: string;
-  state: 'active' | 'used' | 'expired' | 'cancelled';
-  parentIdTag: string | null;
-  enforcement: 'charger' | 'local';
-  createdAt: string;
-  createdBy: string;
-  endedAt: string | null;
-  transactionId: number | null;
-  noShow: boolean;
-  /** Why the appliance ended it itself (e.g. the charger refused it again after a restart); null otherwise. */
-  endReason: string | null;
-}
-
-export interface QueueEntry {
-  id: number;
-  userId: number;
-  chargerId: string | null;
-  state: 'waiting' | 'offered' | 'used' | 'skipped' | 'cancelled' | 'expired';
-  createdAt: string;
-  offeredAt: string | null;
-  holdUntil: string | null;
-  offeredChargerId: string | null;
-  offeredConnectorId: number | null;
-  endedAt: string | null;
-  transactionId: number | null;
-  position: number | null;
-}
+export type { QueueEntry } from '../queue-store.ts';
+export type { Reservation } from '../store.ts';
 
 export interface Hold {
   chargerId: string;
@@ -53,31 +23,12 @@ export interface Settings {
   connectorZero: boolean;
 }
 
-
-export interface Card {
-  idTag: string;
-  userId: number | null;
-  status: string;
-  expiresAt: string | null;
-  chargerIds: string[] | null;
-  note: string | null;
-}
-
 /** billing's GET /api/tariffs/current. */
 export interface PriceNow {
   currency: string;
   text: string;
   prices: { pricePerKwh: number; pricePerMinute: number; sessionFee: number; validUntil: string | null };
   tariff: { name: string };
-}
-
-/** billing's GET /api/statements (JSON). */
-export interface Statement {
-  period: string;
-  currency: string;
-  energyWh: number;
-  amount: string | number;
-  sessions: unknown[];
 }
 
 export interface SitePlan {

@@ -1,21 +1,25 @@
 // The one HTTP client of the UI. Plugin pages import it too:
-//   import { api, ApiError } from '../../../ui/src/lib/api.ts';
+//   import { api, ApiError } from '$lib/api.ts';
 
 // The server's own shapes, type-only (erased from the bundle), so each is declared once.
 import type { Account } from '../../../core/accounts.ts';
-import type { ChargePointStatus } from '../../../core/events.ts';
+import type { FieldProblem } from '../../../core/errors.ts';
+import type { ChargePointStatus, TransactionCost } from '../../../core/events.ts';
+import type { ChargerView, ConnectorState } from '../../../core/services.ts';
+import type { TransactionApiView } from '../../../core/transactions.ts';
 import type { Role } from '../../../core/types.ts';
 
-export type { ChargePointStatus, Role };
-
-/** The signed-in account, as the login answer and /api/auth/me give it. */
-export type User = Pick<Account, 'id' | 'username' | 'name' | 'role'>;
+export type { Account, ChargePointStatus, Role };
+// One errorMessage for server and UI alike; core/errors.ts imports nothing, so the bundle gets just this function.
+export { errorMessage } from '../../../core/errors.ts';
+export type { FieldProblem } from '../../../core/errors.ts';
 
 export interface LoginAnswer {
   token: string;
   /** ISO time the token stops working. */
   expiresAt?: string;
-  user?: User;
+  /** The signed-in account, as /api/auth/me gives it too. */
+  user?: Account;
 }
 
 export interface Health {
@@ -24,39 +28,14 @@ export interface Health {
   uptimeS: number;
 }
 
-export interface Connector {
-  connectorId: number;
-  status: ChargePointStatus | string;
-  errorCode: string | null;
-}
+/** A connector as the UI keeps it live: the API's status, patched by connector.status events (no error code before the first). */
+export type Connector = Pick<ConnectorState, 'connectorId'> & { status: ChargePointStatus | string; errorCode: string | null };
 
-export interface Charger {
-  id: string;
-  /** Operator-given display name, when set. */
-  name?: string | null;
-  online: boolean;
-  approved: boolean;
-  vendor: string | null;
-  model: string | null;
-  firmwareVersion: string | null;
-  lastSeenAt: string | null;
-  connectors: Connector[];
-}
+/** A charger in GET /api/chargers, with its connectors as the UI keeps them; name may be absent in event-made entries. */
+export type Charger = Omit<ChargerView, 'name' | 'connectors'> & { name?: string | null; connectors: Connector[] };
 
-export interface Transaction {
-  id: number;
-  chargerId: string;
-  connectorId: number;
-  idTag: string;
-  userId: number | null;
-  startedAt: string;
-  stoppedAt: string | null;
-  meterStartWh: number;
-  meterStopWh: number | null;
-  energyWh: number | null;
-  stopReason: string | null;
-  cost: { amount: string | number; currency: string } | null;
-}
+/** A session as GET /api/transactions shows it: the core's view and its cost, when a plugin prices sessions. */
+export type Transaction = TransactionApiView & { cost: TransactionCost | null };
 
 export interface ChargerDetail extends Charger {
   serialNumber: string | null;
@@ -131,17 +110,12 @@ export interface PluginInfo {
   pages: PluginPage[];
 }
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
 /** Any non-2xx answer, or status 0 when the server could not be reached. */
 export class ApiError extends Error {
   readonly status: number;
-  readonly errors: FieldError[];
+  readonly errors: FieldProblem[];
   readonly body: unknown;
-  constructor(status: number, message: string, errors: FieldError[] = [], body?: unknown) {
+  constructor(status: number, message: string, errors: FieldProblem[] = [], body?: unknown) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -181,7 +155,7 @@ function messageOf(status: number, body: unknown, fallback: string): string {
   return fallback || `HTTP ${status}`;
 }
 
-function errorsOf(body: unknown): FieldError[] {
+function errorsOf(body: unknown): FieldProblem[] {
   if (!body || typeof body !== 'object') return [];
   const list = (body as Record<string, unknown>).errors;
   if (!Array.isArray(list)) return [];

@@ -1,5 +1,6 @@
 // The reactive side of push.ts for a button or switch: its state, a busy flag and the last error in words.
 import { disablePush, enablePush, pushState, watchPush, type PushState } from './push.ts';
+import { errorMessage } from './api.ts';
 import { session } from './session.svelte.ts';
 
 const CHANGED = 'chargekeeper:push-changed';
@@ -38,7 +39,7 @@ export class PushToggle {
       if (this.state === 'on') await disablePush();
       else await enablePush(who);
     } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
+      this.error = errorMessage(e);
     } finally {
       await this.refresh();
       this.busy = false;

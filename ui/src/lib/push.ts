@@ -1,6 +1,6 @@
 // Web Push on this device: one subscription per browser, tied to the signed-in account.
 // The operator pages' bell and the drivers' "Notify me on this phone" toggle both use this module.
-import { api, ApiError } from './api.ts';
+import { api, ApiError, errorMessage } from './api.ts';
 
 /**
  * off / on: push works here and this account is (not) subscribed;
@@ -85,7 +85,7 @@ function explain(err: unknown): string {
     if (err.name === 'InvalidStateError' || err.name === 'InvalidAccessError') return 'The box\'s push key changed. Turn push off and on again.';
     return `The browser could not subscribe: ${err.message}`;
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 function subscribe(reg: ServiceWorkerRegistration, applicationServerKey: string): Promise<PushSubscription> {

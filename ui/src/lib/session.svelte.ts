@@ -1,10 +1,10 @@
 // Who is signed in, and what the server told us about itself.
-import { api, ApiError, getToken, onUnauthorized, setToken, type Health, type LoginAnswer, type PluginInfo, type Role, type User } from './api.ts';
+import { api, ApiError, errorMessage, getToken, type Account, onUnauthorized, setToken, type Health, type LoginAnswer, type PluginInfo, type Role } from './api.ts';
 import { connectLive, loadChargers, resetLive } from './live.svelte.ts';
 
 export const session = $state({
   /** The signed-in user, or null. */
-  user: null as User | null,
+  user: null as Account | null,
   /** False until the stored token has been checked. */
   ready: false,
   health: null as Health | null,
@@ -41,12 +41,12 @@ export async function restore(): Promise<void> {
   const token = getToken();
   if (token) {
     try {
-      const me = await api.get<User>('/api/auth/me');
+      const me = await api.get<Account>('/api/auth/me');
       await start(me, token);
     } catch (e) {
       // Only a refused token is forgotten; an unreachable server keeps it for the next reload.
       if (e instanceof ApiError && e.status === 401) setToken(null);
-      else session.notice = e instanceof Error ? e.message : String(e);
+      else session.notice = errorMessage(e);
     }
   }
   session.ready = true;
@@ -55,7 +55,7 @@ export async function restore(): Promise<void> {
 export async function signIn(username: string, password: string): Promise<void> {
   const res = await api.post<LoginAnswer>('/api/auth/login', { username, password }, { noAuthRedirect: true });
   setToken(res.token);
-  const me = res.user ?? (await api.get<User>('/api/auth/me'));
+  const me = res.user ?? (await api.get<Account>('/api/auth/me'));
   session.notice = '';
   await start(me, res.token);
 }
@@ -76,14 +76,14 @@ export function signOut(notice = ''): void {
 
 async function stillSignedIn(): Promise<boolean> {
   try {
-    await api.get<User>('/api/auth/me');
+    await api.get<Account>('/api/auth/me');
     return true;
   } catch (e) {
     return !(e instanceof ApiError && e.status === 401);
   }
 }
 
-async function start(me: User, token: string): Promise<void> {
+async function start(me: Account, token: string): Promise<void> {
   session.user = me;
   connectLive(token, stillSignedIn);
   await Promise.all([loadChargers().catch(() => {}), loadPlugins()]);
