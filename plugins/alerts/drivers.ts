@@ -8,6 +8,7 @@ import { chargerPlace } from './messages.js';
 import type { PushStore } from './push.js';
 import { formatSpan, quietUntil } from './time.js';
 import { errorMessage } from '../../core/errors.js';
+import { retryDelay, serialQueue } from './retry.js';
 
 /** A row of alerts_driver_notices. */
 interface DriverNoticeRow {
@@ -83,21 +84,16 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
   const clock = ctx.core.clock;
   const tz = ctx.core.site.timezone;
   const hhmm = (iso: string) => dateFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
-  let chain: Promise<unknown> = Promise.resolve();
+  // One handler at a time: a status change and the one after it are applied in order.
+  const handlers = serialQueue();
   let running: Promise<void> | null = null;
   let started = false;
   let wake: NodeJS.Timeout | undefined;
 
-  // One handler at a time: a status change and the one after it are applied in order.
-  const serial = (fn: () => Promise<void>) => {
-    const run = chain.then(fn);
-    chain = run.catch(() => undefined);
-    return run;
-  };
   const when = <K extends EventName>(event: K, fn: (e: EventMap[K]) => Promise<void>) => {
     ctx.on(event, (e) => {
       if (!cfg.enabled) return;
-      void serial(() => fn(e)).catch((err: unknown) => ctx.log.error(`driver notices/${event} failed: ${errorMessage(err)}`));
+      void handlers.run(() => fn(e)).catch((err: unknown) => ctx.log.error(`driver notices/${event} failed: ${errorMessage(err)}`));
     });
   };
   const where = async (chargerId: string, connectorId?: number | null) => {
@@ -241,7 +237,7 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
       await db('alerts_driver_notices').where({ id: row.id }).update({ status: 'failed', attempts, next_attempt_at: null, last_error: errors.join('; ') });
       return;
     }
-    const retry = Math.min(ctx.config.retry.max, ctx.config.retry.first * 2 ** (attempts - 1));
+    const retry = retryDelay(ctx.config.retry, attempts);
     await db('alerts_driver_notices').where({ id: row.id }).update({ attempts, next_attempt_at: new Date(nowMs + retry).toISOString(), last_error: errors.join('; ') });
   }
 
@@ -268,10 +264,10 @@ export function driverNotices(ctx: PluginContext<AlertsConfig>, push: () => Push
     async stop() {
       started = false;
       clearTimeout(wake);
-      await chain;
+      await handlers.idle();
       await running;
     },
     /** Handlers still queued (tests and shutdown wait for them). */
-    idle: () => chain.then(() => running ?? undefined),
+    idle: () => handlers.idle().then(() => running ?? undefined),
   };
 }

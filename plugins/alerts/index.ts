@@ -15,6 +15,7 @@ import { pushRoutes } from './push-routes.js';
 import { alertRoutes } from './routes.js';
 import type { LiveChannel, Runtime, SettingRow } from './store.js';
 import { errorMessage } from '../../core/errors.js';
+import { serialQueue } from './retry.js';
 
 /** How often the jobs look for due escalation levels and due deliveries (clock.advance() runs them at once). */
 const ESCALATE_EVERY_MS = 5_000;
@@ -45,15 +46,11 @@ export default definePlugin({
     }, config.push, ctx.log.child('push'));
     const drivers = driverNotices(ctx, () => push);
     let started = false;
-    let chain: Promise<unknown> = Promise.resolve();
+    const queue = serialQueue();
 
     const rt: Runtime = {
       ctx, config, channels,
-      serial<T>(fn: () => Promise<T>): Promise<T> {
-        const run = chain.then(fn);
-        chain = run.catch(() => undefined);
-        return run;
-      },
+      serial: (fn) => queue.run(fn),
       kick() {
         if (!started) return;
         void rt.serial(() => escalate(rt))

@@ -3,6 +3,7 @@ import { composeNotice } from './messages.js';
 import { alertRow, details, toView, type AlertRow, type OutboxRow, type Runtime } from './store.js';
 import { quietUntil } from './time.js';
 import { errorMessage } from '../../core/errors.js';
+import { retryDelay } from './retry.js';
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -34,7 +35,6 @@ export function createDelivery(rt: Runtime) {
   const more = new Set<string>();
   const passes = new Set<Promise<void>>();
 
-  const backoff = (attempts: number) => Math.min(rt.config.retry.max, rt.config.retry.first * 2 ** Math.max(0, attempts - 1));
 
   async function noticeFor(row: OutboxRow, alert: AlertRow): Promise<Notice> {
     return composeNotice(rt, {
@@ -81,7 +81,7 @@ export function createDelivery(rt: Runtime) {
       return 'sent';
     } catch (err) {
       const giveUp = nowMs - Date.parse(row.created_at) > rt.config.retry.giveUpAfter;
-      const next = giveUp ? null : new Date(nowMs + backoff(attempts)).toISOString();
+      const next = giveUp ? null : new Date(nowMs + retryDelay(rt.config.retry, attempts)).toISOString();
       await db<OutboxRow>('alerts_outbox').where({ id: row.id }).update({ status: 'failed', attempts, last_attempt_at: now, next_attempt_at: next, last_error: errorMessage(err).slice(0, 500) });
       if (next) blockedUntil.set(name, Date.parse(next));
       ctx.log.warn(`channel ${name}: alert ${row.alert_id} ${row.kind} not delivered (attempt ${attempts}${next ? `, next at ${next}` : ', giving up'}): ${errorMessage(err)}`);
