@@ -181,14 +181,15 @@ async function fleet(port: number, n: number, prefix: string, lat?: Latencies): 
 }
 
 /** Runs a closed loop of MeterValues on every charger of a fleet until stop() is called; counts replies. */
-function closedLoop(cps: Array<{ c: Client; tx: number }>): { done: () => number; stop: () => Promise<void> } {
+function closedLoop(cps: Array<{ c: Client; tx: number; wh?: number }>): { done: () => number; stop: () => Promise<void> } {
   let done = 0;
   let running = true;
-  const loops = cps.map(async ({ c, tx }, i) => {
-    let wh = i;
+  const loops = cps.map(async (cp, i) => {
+    // The register carries on from the last round: one that went backwards is a meter fault the diagnostics report.
+    cp.wh ??= i;
     while (running) {
-      wh += 10;
-      await c.callRaw('MeterValues', meterValuesJson(tx, wh));
+      cp.wh += 10;
+      await cp.c.callRaw('MeterValues', meterValuesJson(cp.tx, cp.wh));
       done += 1;
     }
   });

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { ladder } from './config.js';
-import { addHistory, mutedUntil, toAlert, type AlertRow, type OutboxRow, type Runtime } from './store.js';
+import { addHistory, mutedChargers, toAlert, type AlertRow, type OutboxRow, type Runtime } from './store.js';
 
 /**
  * One pass of the escalation ladder, run by the `escalate` job and after
@@ -28,9 +28,11 @@ export async function escalate(rt: Runtime): Promise<void> {
   // not held back by the outage that formed after it (notify_from = raised_at marks a notice that did not wait).
   const open = await db<AlertRow>('alerts_alerts').where({ state: 'open', held: false })
     .andWhere((w) => w.whereNull('folded_into').orWhere((f) => f.where({ level: -1 }).andWhereRaw('notify_from <= raised_at')));
+  // One query for the pass, not one per open alert (hundreds of chargers alerting at once).
+  const mutes = open.length ? await mutedChargers(db, now) : new Map<string, string>();
   for (const row of open) {
     const id = Number(row.id);
-    const muted = await mutedUntil(db, row.charger_id, now);
+    const muted = row.charger_id ? mutes.get(row.charger_id) ?? null : null;
     if (muted) {
       // Escalation starts over when the maintenance window ends.
       if (row.notify_from < muted) {

@@ -47,13 +47,16 @@ export default definePlugin({
     const drivers = driverNotices(ctx, () => push);
     let started = false;
     const queue = serialQueue();
+    let kickQueued = false;
 
     const rt: Runtime = {
       ctx, config, channels,
       serial: (fn) => queue.run(fn),
       kick() {
-        if (!started) return;
-        void rt.serial(() => escalate(rt))
+        // Kicks while a pass waits in the queue fold into it: a burst of events costs one pass, not one each.
+        if (!started || kickQueued) return;
+        kickQueued = true;
+        void rt.serial(() => { kickQueued = false; return escalate(rt); })
           .then(() => delivery.deliver())
           .catch((err: unknown) => ctx.log.error(`alerts: escalation or delivery failed: ${errorMessage(err)}`));
       },

@@ -197,6 +197,14 @@ export async function mutedUntil(db: Knex, chargerId: string | null, nowIso: str
   return row ? row.until : null;
 }
 
+/** Every charger under maintenance now, with the end of its latest window: one query for a whole pass. */
+export async function mutedChargers(db: Knex, nowIso: string): Promise<Map<string, string>> {
+  const rows = await db<MaintenanceRow>('alerts_maintenance').where('until', '>', nowIso).select('charger_id', 'until');
+  const out = new Map<string, string>();
+  for (const r of rows) if (r.charger_id && (out.get(r.charger_id) ?? '') < r.until) out.set(r.charger_id, r.until);
+  return out;
+}
+
 /** Outbox notices that are no longer wanted once an alert is acknowledged or resolved. */
 export async function cancelPending(db: Knex, alertId: number, kinds: string[]): Promise<void> {
   await db('alerts_outbox').where({ alert_id: alertId }).whereIn('status', ['pending', 'failed']).whereIn('kind', kinds)
