@@ -34,6 +34,8 @@ export const historyOptions = {
   'history-calls': { type: 'string', default: '20' },
   /** Leave the data dir in place (for EXPLAIN QUERY PLAN or a profile) and print where it is. */
   'history-keep': { type: 'boolean', default: false },
+  /** Measure a data dir kept by an earlier run instead of generating one. */
+  'history-dir': { type: 'string' },
 } as const;
 
 const MIN = 60_000;
@@ -240,29 +242,33 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p
 export async function historyBench(opts: HistoryOptions): Promise<void> {
   const o = {
     ...opts, days: Number(opts.args['history-days'] ?? 730), chargers: Number(opts.args['history-chargers'] ?? 20),
-    calls: Number(opts.args['history-calls'] ?? 20), keep: opts.args['history-keep'] === true,
+    calls: Number(opts.args['history-calls'] ?? 20), reuse: typeof opts.args['history-dir'] === 'string' ? opts.args['history-dir'] : null,
   };
   o.log(`## A site's history: ${o.chargers} chargers, ${o.days} days; every operator page's calls, ${o.calls} each after one warm-up`);
-  const dir = mkdtempSync(join(tmpdir(), 'chargekeeper-history-'));
+  const dir = o.reuse ?? mkdtempSync(join(tmpdir(), 'chargekeeper-history-'));
+  const keep = o.reuse !== null || opts.args['history-keep'] === true;
+  const nowMs = Date.now();
   try {
-    // Schema, admin account and a default tariff, made by the appliance itself.
-    let app = await o.start(dir, HISTORY_PLUGINS);
-    let token = await login(app.port, o.adminPassword);
-    const created = await api(app.port, token, 'POST', '/tariffs', { name: 'Standard', pricePerKwh: 0.30, sessionFee: 1.00, vatPct: 19, isDefault: true });
-    if (created.status !== 201) throw new Error(`tariff answered ${created.status}: ${created.text}`);
-    const site = JSON.parse((await api(app.port, token, 'GET', '/site')).text) as { timezone: string };
-    await app.stop();
-
-    const nowMs = Date.now();
-    const g = generate(join(dir, 'chargekeeper.sqlite'), nowMs, o.days, o.chargers);
-    o.log(`Generated ${o.chargers} chargers × ${o.days} days: ${g.sessions.toLocaleString('en')} sessions, ${g.readings.toLocaleString('en')} meter readings, `
-      + `${g.statuses.toLocaleString('en')} status changes in ${g.seconds.toFixed(0)} s; database ${(g.bytes / 1e6).toFixed(0)} MB.`);
+    let app: Server;
+    let token: string;
+    if (!o.reuse) {
+      // Schema, admin account and a default tariff, made by the appliance itself.
+      app = await o.start(dir, HISTORY_PLUGINS);
+      token = await login(app.port, o.adminPassword);
+      const created = await api(app.port, token, 'POST', '/tariffs', { name: 'Standard', pricePerKwh: 0.30, sessionFee: 1.00, vatPct: 19, isDefault: true });
+      if (created.status !== 201) throw new Error(`tariff answered ${created.status}: ${created.text}`);
+      await app.stop();
+      const g = generate(join(dir, 'chargekeeper.sqlite'), nowMs, o.days, o.chargers);
+      o.log(`Generated ${o.chargers} chargers × ${o.days} days: ${g.sessions.toLocaleString('en')} sessions, ${g.readings.toLocaleString('en')} meter readings, `
+        + `${g.statuses.toLocaleString('en')} status changes in ${g.seconds.toFixed(0)} s; database ${(g.bytes / 1e6).toFixed(0)} MB.`);
+    }
 
     app = await o.start(dir, HISTORY_PLUGINS);
     o.log(`Startup on that database, process spawn to listening: ${app.startupMs.toFixed(0)} ms.`);
     o.log();
     token = await login(app.port, o.adminPassword);
-    // A session of last week, and the driver with most sessions, as an operator would open them.
+    const site = JSON.parse((await api(app.port, token, 'GET', '/site')).text) as { timezone: string };
+    // A session of last week and its driver, as an operator would open them.
     const probe = JSON.parse((await api(app.port, token, 'GET', `/transactions?from=${encodeURIComponent(new Date(nowMs - 7 * DAY).toISOString())}&limit=1`)).text) as Array<{ id: number; userId: number }>;
     const list = requests(nowMs, probe[0]!.id, probe[0]!.userId, site.timezone);
     o.log(`| page: call | status | bytes | p50 ms | p95 ms | max ms |`);
@@ -278,7 +284,7 @@ export async function historyBench(opts: HistoryOptions): Promise<void> {
     o.log();
     await app.stop();
   } finally {
-    if (o.keep) o.log(`Data dir kept: ${dir}`);
+    if (keep) o.log(`Data dir kept: ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }
