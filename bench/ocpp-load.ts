@@ -15,6 +15,7 @@
  *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle,disk,alerts,allocate
  *          --alert-disconnects 60 --alert-interval 200 (ms between two closes)
  *          --alert-offline-after 3 (diagnostics.offlineAfter, seconds)
+ *          --history-days 730 --history-chargers 20 --history-calls 20 --history-keep (bench/history.ts)
  *          --profile (writes the appliance's CPU profile to bench/results/profile/)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -25,11 +26,12 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { alertLatency, alertReport } from './alert-latency.js';
 import { allocateBench } from './allocate.js';
+import { historyBench, historyOptions } from './history.js';
 import { FramedCharger, meterValuesJson } from './framed.js';
 
 type Client = FramedCharger;
 const root = resolve(import.meta.dirname, '..');
-const ALL_PHASES = ['saturation', 'plugins', 'latency', 'flood', 'idle', 'disk', 'alerts', 'allocate'];
+const ALL_PHASES = ['saturation', 'plugins', 'latency', 'flood', 'idle', 'disk', 'alerts', 'allocate', 'history'];
 const { values: args } = parseArgs({
   options: {
     chargers: { type: 'string', default: '500' },
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
     'alert-offline-after': { type: 'string', default: '3' },
     only: { type: 'string', default: ALL_PHASES.join(',') },
     profile: { type: 'boolean', default: false },
+    ...historyOptions,
   },
 });
 const N = Number(args.chargers);
@@ -504,6 +507,9 @@ async function main(): Promise<void> {
 
   // Pure computation in this process: the load balancer's fair shares for a 200-connector site (bench/allocate.ts).
   if (PHASES.has('allocate')) allocateBench(log);
+
+  // A two-year site's database and every operator page's calls against it (bench/history.ts).
+  if (PHASES.has('history')) await historyBench({ start: (dir, plugins) => startAppliance(dir, 0, plugins), adminPassword: ADMIN_PASSWORD, log, args });
 
   await Promise.all([app.stop(), bare.stop()]);
   rmSync(dataDir, { recursive: true, force: true });

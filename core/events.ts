@@ -213,5 +213,10 @@ export interface Decisions {
   restrict(req: AuthorizeRequest & { answer: AuthorizeAnswer }): AuthorizeAnswer | undefined | Promise<AuthorizeAnswer | undefined>;
   /** The cost of a transaction, for GET /api/transactions. */
   cost(tx: TransactionForCost): TransactionCost | undefined | Promise<TransactionCost | undefined>;
+  /**
+   * The costs of a page of transactions at once, by id, so a list of 1,000 is not 1,000 questions;
+   * the core asks `cost` for each one the answer leaves out.
+   */
+  costs(txs: readonly TransactionForCost[]): Map<number, TransactionCost> | undefined | Promise<Map<number, TransactionCost> | undefined>;
 }
 export type DecisionName = keyof Decisions;

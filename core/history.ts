@@ -37,14 +37,28 @@ export class ChargerHistory {
     const rows = await this.db<StatusRow>('status_notifications').where({ charger_id: chargerId }).andWhere('charger_time', '>=', fromIso)
       .select('connector_id', 'status', 'charger_time');
     const out = rows.map(toStatus);
-    const connectorIds = (await this.db<StatusRow>('status_notifications').where({ charger_id: chargerId }).distinct('connector_id'))
-      .map((r) => Number(r.connector_id));
-    for (const id of connectorIds) {
+    for (const id of await this.connectorIds(chargerId)) {
       const before = await this.db<StatusRow>('status_notifications').where({ charger_id: chargerId, connector_id: id }).andWhere('charger_time', '<', fromIso)
         .orderBy('charger_time', 'desc').orderBy('id', 'desc').first('connector_id', 'status', 'charger_time');
       if (before) out.push(toStatus(before));
     }
     return out;
+  }
+
+  /**
+   * The connectors a charger ever sent a status for, ascending. One index seek per connector
+   * (status_notifications_by_connector) rather than a DISTINCT over every status it ever sent.
+   */
+  async connectorIds(chargerId: string): Promise<number[]> {
+    const ids: number[] = [];
+    for (;;) {
+      const q = this.db<StatusRow>('status_notifications').where({ charger_id: chargerId });
+      if (ids.length) q.andWhere('connector_id', '>', ids[ids.length - 1]!);
+      // An aggregate: knex cannot type it from the row.
+      const row = await q.min({ id: 'connector_id' }).first() as unknown as { id: number | string | null } | undefined;
+      if (row?.id === null || row?.id === undefined) return ids;
+      ids.push(Number(row.id));
+    }
   }
 
   /** Connects and disconnects since fromIso, plus the last one before it. */

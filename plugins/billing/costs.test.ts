@@ -144,4 +144,22 @@ describe('session costs over real OCPP', () => {
     // 2.5 kWh × 0.30 + 1.00 fee (default tariff)
     expect(list.body[0].cost).toEqual({ amount: '1.75', currency: 'EUR', estimate: true });
   });
+
+  it('prices a page of stopped and running sessions alike as it prices each one alone', async () => {
+    const cp = await bootedCharger(t, 'CP-PAGE');
+    // A card of its own: the one of the test before is still charging elsewhere.
+    const page1 = await driver(t, 'paula');
+    const startMs = t.clock.nowMs() - 3_600_000;
+    const done = await startSession(cp, { idTag: page1.idTag, start: new Date(startMs).toISOString(), meterStart: 0 });
+    await cp.call('StopTransaction', { transactionId: done, meterStop: 10_000, timestamp: new Date(startMs + 1_800_000).toISOString() });
+    const running = await startSession(cp, { idTag: page1.idTag, start: new Date(startMs + 1_900_000).toISOString(), meterStart: 10_000 });
+    await cp.call('MeterValues', { connectorId: 1, transactionId: running, meterValue: [{ timestamp: t.clock.iso(), sampledValue: [{ value: '12500', unit: 'Wh' }] }] });
+    await costOf(t, done);
+    const page = await t.api('GET', '/transactions?chargerId=CP-PAGE');
+    const byId = new Map((page.body as Array<{ id: number; cost: unknown }>).map((x) => [x.id, x.cost]));
+    // 10 kWh × 0.30 + 1.00 fee; the running one 2.5 kWh so far.
+    expect(byId.get(done)).toEqual({ amount: '4.00', currency: 'EUR' });
+    expect(byId.get(running)).toEqual({ amount: '1.75', currency: 'EUR', estimate: true });
+    for (const id of [done, running]) expect((await t.api('GET', `/transactions/${id}`)).body.cost).toEqual(byId.get(id));
+  });
 });

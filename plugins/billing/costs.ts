@@ -156,6 +156,24 @@ export class Costs {
     return priced;
   }
 
+  /** The stored costs of closed sessions, by transaction id, in a few queries rather than one per session. */
+  async storedAll(ids: readonly number[]): Promise<Map<number, PricedSession>> {
+    const out = new Map<number, PricedSession>();
+    // Chunks keep each IN list under the bound-parameter limits of SQLite (999 in old builds) and PostgreSQL.
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.#d.db('billing_costs').whereIn('transaction_id', ids.slice(i, i + 500)).select('transaction_id', 'detail');
+      for (const r of rows as Array<{ transaction_id: number; detail: string }>) out.set(Number(r.transaction_id), JSON.parse(r.detail) as PricedSession);
+    }
+    return out;
+  }
+
+  /** The prices of many sessions, as price() gives each, by transaction id (a month's export has thousands). */
+  async priceAll(txs: readonly Transaction[]): Promise<Map<number, PricedSession | null>> {
+    const out = new Map<number, PricedSession | null>(await this.storedAll(txs.filter((tx) => tx.stoppedAt).map((tx) => tx.id)));
+    for (const tx of txs) if (!out.has(tx.id)) out.set(tx.id, await this.price(tx));
+    return out;
+  }
+
   async #store(p: PricedSession, replace = false): Promise<void> {
     await this.#d.core.writer.write(async (trx) => {
       const q = trx('billing_costs').insert({

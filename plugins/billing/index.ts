@@ -3,7 +3,7 @@ import { ROLES, STAFF } from '../../core/types.js';
 import { resolveTariff } from './assign.js';
 import { Budgets } from './budgets.js';
 import { BillingConfigSchema, validate } from './config.js';
-import { Costs } from './costs.js';
+import { Costs, type PricedSession } from './costs.js';
 import { migrations } from './migrations.js';
 import { pricesAt, priceText } from './price-text.js';
 import { tariffRoutes } from './routes-tariffs.js';
@@ -42,12 +42,19 @@ export default definePlugin({
       if (e.transactionId !== undefined && e.source === 'ocpp' && !open.has(e.transactionId)) await costs.lateReading(e.transactionId);
     });
 
+    const answer = (priced: PricedSession) => {
+      const { amount, currency } = priced.breakdown;
+      return priced.estimate ? { amount, currency, estimate: true } : { amount, currency };
+    };
     ctx.decide('cost', async (t) => {
       const tx = await costs.tx(t.id);
       const priced = tx ? await costs.price(tx) : null;
-      if (!priced) return undefined;
-      const { amount, currency } = priced.breakdown;
-      return priced.estimate ? { amount, currency, estimate: true } : { amount, currency };
+      return priced ? answer(priced) : undefined;
+    });
+    // A page of the session list: the stored costs at once; the core asks `cost` for the rest (running sessions).
+    ctx.decide('costs', async (list) => {
+      const stored = await costs.storedAll(list.filter((t) => t.stoppedAt).map((t) => t.id));
+      return new Map([...stored].map(([id, priced]) => [id, answer(priced)]));
     });
 
     // A used-up budget narrows an accepted card to Blocked, whichever plugin accepted it.

@@ -60,7 +60,11 @@ export function statementRoutes(d: StatementRouteDeps): RouteSpec[] {
         const { sessions, open, from, to } = await periodSessions(d.statements, 'all', period);
         const accounts = new Map((await d.core.accounts.list()).map((a) => [a.id, a]));
         const byUser = new Map<number | null, typeof sessions>();
-        for (const s of sessions) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s]);
+        for (const s of sessions) {
+          const list = byUser.get(s.userId);
+          if (list) list.push(s);
+          else byUser.set(s.userId, [s]);
+        }
         const groups: ExportGroup[] = [...byUser].map(([userId, list]) => {
           const a = userId === null ? undefined : accounts.get(userId);
           return {

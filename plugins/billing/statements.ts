@@ -102,12 +102,10 @@ export async function periodSessions(d: StatementDeps, userId: number | 'all', p
   const from = new Date(fromMs).toISOString();
   const to = new Date(toMs).toISOString();
   const rows = await d.transactions.acceptedStartedBetween(from, to, userId === 'all' ? undefined : userId);
-  const sessions: StatementSession[] = [];
-  let open = 0;
-  for (const tx of rows) {
-    if (!tx.stoppedAt) { open++; continue; }
-    sessions.push(toStatementSession(tx, await d.costs.price(tx)));
-  }
+  const closed = rows.filter((tx) => tx.stoppedAt);
+  const prices = await d.costs.priceAll(closed);
+  const sessions = closed.map((tx) => toStatementSession(tx, prices.get(tx.id) ?? null));
+  const open = rows.length - closed.length;
   return { sessions, open, from, to };
 }
 

@@ -99,3 +99,30 @@ export function history(input: TimelineInput, nowMs: number) {
   }
   return { segments24h: seg(nowMs - DAY), segments7d: seg(nowMs - 7 * DAY), daily };
 }
+
+/** Availability of a charger and each connector over any period, as GET /api/diagnostics/availability/{id} gives it. */
+export interface Availability {
+  chargerId: string;
+  from: string;
+  to: string;
+  availabilityPct: number | null;
+  stateSeconds: StateSeconds;
+  faultCount: number;
+  /** Up-time per fault over the period, hours; null without faults. */
+  mtbfHours: number | null;
+  connectors: Array<{ connectorId: number; availabilityPct: number | null; stateSeconds: StateSeconds; faultCount: number; mtbfHours: number | null }>;
+}
+
+export async function availabilityBetween(db: Knex, history: ChargerHistory, charger: ChargerRecord, fromMs: number, toMs: number): Promise<Availability> {
+  const input = await loadTimeline(db, history, { id: charger.id, registered_at: charger.registeredAt }, fromMs);
+  const of = (connectorId?: number) => {
+    const sec = stateSeconds(segments(input, fromMs, toMs, connectorId));
+    const faults = faultCount(input, fromMs, toMs, connectorId);
+    return { availabilityPct: availabilityPct(sec), stateSeconds: sec, faultCount: faults, mtbfHours: mtbfHours(sec, faults) };
+  };
+  const connectorIds = [...new Set(input.statuses.map((s) => s.connectorId).filter((id) => id > 0))].sort((a, b) => a - b);
+  return {
+    chargerId: charger.id, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(),
+    ...of(), connectors: connectorIds.map((connectorId) => ({ connectorId, ...of(connectorId) })),
+  };
+}

@@ -8,7 +8,7 @@ import { STAFF, type Role, type RouteRequest, type RouteSpec } from '../../core/
 import type { AnyCheck } from './check.js';
 import type { DiagnosticsFiles } from './files.js';
 import type { FtpUploads } from './ftp.js';
-import { byHealth, chargerHealth, history } from './health.js';
+import { availabilityBetween, byHealth, chargerHealth, history } from './health.js';
 import type { Prober } from './probes.js';
 import type { FindingStore } from './store.js';
 
@@ -98,6 +98,19 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
         const now = ctx.core.clock.nowMs();
         const { health, input } = await chargerHealth(ctx.db, ctx.core.history, row, now, ctx.core.chargers.isOnline(params.id));
         return { ...health, ...history(input, now) };
+      },
+    },
+    {
+      method: 'GET', path: '/diagnostics/availability/{id}', roles: STAFF,
+      summary: 'A charger\'s availability, time per state and faults over any period (default: the last 30 days), and each connector\'s',
+      params: ChargerParam,
+      query: Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) }),
+      handler: async ({ params, query }) => {
+        const row = await mustExist(params.id);
+        const toMs = query.to ? Date.parse(query.to) : ctx.core.clock.nowMs();
+        const fromMs = query.from ? Date.parse(query.from) : toMs - 30 * 86_400_000;
+        if (fromMs >= toMs) throw ApiError.badRequest([{ field: 'from', message: 'must be before to' }]);
+        return availabilityBetween(ctx.db, ctx.core.history, row, fromMs, toMs);
       },
     },
     {

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.js';
 import { countRows, pageAnswer, pageQuery } from '../paging.js';
 import { toTransaction, transactionApiView, type TransactionApiView, type TransactionRow } from '../../transactions.js';
+import type { TransactionCost } from '../../events.js';
 import { ROLES, type Principal, type RouteSpec } from '../../types.js';
 import type { CoreRouteDeps } from './deps.js';
 
@@ -12,7 +13,9 @@ export function transactionRoutes(d: CoreRouteDeps): RouteSpec[] {
   const withCost = async (rows: TransactionRow[]) => {
     const list = rows.map(transactionView);
     const priced = d.bus.hasDecider('cost');
-    return Promise.all(list.map(async (t) => ({ ...t, cost: priced ? (await d.bus.ask('cost', t)) ?? null : null })));
+    // One question for the page, then one per session it left out (running ones, or a plugin that prices one at a time).
+    const batch = d.bus.hasDecider('costs') ? (await d.bus.ask('costs', list)) ?? new Map<number, TransactionCost>() : new Map<number, TransactionCost>();
+    return Promise.all(list.map(async (t) => ({ ...t, cost: batch.get(t.id) ?? (priced ? (await d.bus.ask('cost', t)) ?? null : null) })));
   };
   const ownOnly = (principal: Principal | null) => principal?.role === 'driver';
   return [
