@@ -1,17 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestApp } from '../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useApp } from '../../tests/kit/index.js';
 import type { Availability } from './health.js';
-import { settled, startDiagnostics, tokenFor } from './test-kit.js';
+import { settled, tokenFor, withDiagnostics } from './test-kit.js';
 
-let t: TestApp;
-afterEach(async () => { await t?.stop(); });
+const apps = useApp();
 
 const H = 3_600_000;
 const near = (seconds: number) => expect.toSatisfy((v: number) => Math.abs(v - seconds) <= 5, `≈ ${seconds} s`);
 
 describe('availability over a chosen period', () => {
   it('counts the states and faults of each connector between from and to, starting from the status before from', async () => {
-    t = await startDiagnostics();
+    const t = await apps.start(withDiagnostics());
     const cp = await t.chargePoint('CP-R');
     await cp.boot();
     for (const connectorId of [1, 2]) await cp.call('StatusNotification', { connectorId, status: 'Available', errorCode: 'NoError' });
@@ -43,7 +42,7 @@ describe('availability over a chosen period', () => {
   });
 
   it('refuses a period that ends before it begins, and an unknown charger', async () => {
-    t = await startDiagnostics();
+    const t = await apps.start(withDiagnostics());
     const token = await tokenFor(t, 'viewer');
     await (await t.chargePoint('CP-R')).boot();
     const bad = await t.api('GET', '/diagnostics/availability/CP-R?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', { token });
