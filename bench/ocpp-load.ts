@@ -8,18 +8,21 @@
  * the generator's own CPU time per call is printed beside the servers', to
  * show the servers saturate before the generator does.
  *
- * Phases: saturation, plugins, latency, flood, idle, alerts (the offline
- * alert's first notice per channel after a socket closes: bench/alert-latency.ts).
+ * Phases: saturation, plugins, latency, flood, idle, disk (bytes written per
+ * MeterValues at a site's pace), alerts (the offline alert's first notice per
+ * channel after a socket closes: bench/alert-latency.ts), allocate (load
+ * balancing shares: bench/allocate.ts), history (a two-year site's pages:
+ * bench/history.ts). Process and /proc helpers: bench/measure.ts.
  *
  * Options: --chargers 500 --seconds 10 --latency-chargers 1000 --rate 2000
- *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle,disk,alerts,allocate
+ *          --idle-chargers 3000 --skip-idle --only saturation,plugins,latency,flood,idle,disk,alerts,allocate,history
  *          --alert-disconnects 60 --alert-interval 200 (ms between two closes)
  *          --alert-offline-after 3 (diagnostics.offlineAfter, seconds)
  *          --history-days 730 --history-chargers 20 --history-calls 20 --history-keep (bench/history.ts)
  *          --profile (writes the appliance's CPU profile to bench/results/profile/)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +31,7 @@ import { alertLatency, alertReport } from './alert-latency.js';
 import { allocateBench } from './allocate.js';
 import { historyBench, historyOptions } from './history.js';
 import { FramedCharger, meterValuesJson } from './framed.js';
+import { cpuMs, ioBytes, Latencies, ownCpuMs, rssKb, startProcess, type Server } from './measure.js';
 
 type Client = FramedCharger;
 const root = resolve(import.meta.dirname, '..');
@@ -59,32 +63,6 @@ if (args['skip-idle']) PHASES.delete('idle');
 const ADMIN_PASSWORD = 'bench-admin-pw';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Server { name: string; child: ChildProcess; port: number; startupMs: number; stop(): Promise<void> }
-
-function startProcess(name: string, argv: string[], env: Record<string, string>): Promise<Server> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((res, rej) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on https?:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        // Keep draining: stdout to a pipe is synchronous on Linux, so a full pipe would stall the server.
-        child.stdout!.resume();
-        res({
-          name, child, port: Number(m[1]), startupMs: performance.now() - t0,
-          stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }),
-        });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.once('exit', (code) => rej(new Error(`${name} exited ${code}: ${out}`)));
-  });
-}
-
 /** The plugins a real site runs, for the "every plugin on" figures. */
 const SITE_PLUGINS = {
   users: {}, billing: { currency: 'EUR' }, diagnostics: {}, alerts: { channels: [] },
@@ -103,67 +81,7 @@ function startAppliance(dataDir: string, port = 0, plugins: Record<string, unkno
   });
 }
 
-/** CPU time a process has used so far, all threads, in milliseconds. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ ticks
-}
-
-/** Bytes a process has sent to storage (write_bytes) and passed to write() (wchar) so far. */
-function ioBytes(pid: number): { disk: number; written: number } {
-  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-  return { disk: Number(/write_bytes:\s+(\d+)/.exec(io)?.[1] ?? 0), written: Number(/wchar:\s+(\d+)/.exec(io)?.[1] ?? 0) };
-}
-
-function rssKb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-}
-
 const connect = (port: number, id: string): Promise<Client> => FramedCharger.open(port, id);
-
-/** This process's CPU time (the load generator), in milliseconds. */
-function ownCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-class Latencies {
-  #by = new Map<string, number[]>();
-  errors = 0;
-  add(action: string, ms: number) {
-    const list = this.#by.get(action) ?? [];
-    list.push(ms);
-    this.#by.set(action, list);
-  }
-  async time<T>(action: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const t0 = performance.now();
-    try {
-      const r = await fn();
-      this.add(action, performance.now() - t0);
-      return r;
-    } catch {
-      this.errors += 1;
-      return undefined;
-    }
-  }
-  rows(): string[] {
-    const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!.toFixed(1);
-    return [...this.#by.entries()].map(([a, xs]) => {
-      xs.sort((x, y) => x - y);
-      return `| ${a} | ${xs.length} | ${q(xs, 0.5)} | ${q(xs, 0.99)} | ${xs[xs.length - 1]!.toFixed(1)} |`;
-    });
-  }
-  p99(): number {
-    let worst = 0;
-    for (const xs of this.#by.values()) {
-      xs.sort((x, y) => x - y);
-      worst = Math.max(worst, xs[Math.min(xs.length - 1, Math.floor(0.99 * xs.length))]!);
-    }
-    return worst;
-  }
-}
-
 
 /** Boots a fleet and opens one session per charger; returns the clients and their transaction ids. */
 async function fleet(port: number, n: number, prefix: string, lat?: Latencies): Promise<Array<{ c: Client; tx: number }>> {
