@@ -113,7 +113,7 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
     for (let turn = 0; turn < 3; turn++) {
       await t!.clock.advance(15 * 60_000 + 1000);
       await eventually(() => Object.values(now(sims)).filter((a) => a === 0).length === 1 && Object.values(now(sims)).reduce((s, a) => s + a, 0) <= 16
-        && !Object.entries(now(sims)).some(([id, a]) => a === 0 && paused.has(id)) ? true : null, 5000).catch(() => undefined);
+        && !Object.entries(now(sims)).some(([id, a]) => a === 0 && paused.has(id)) ? true : null, 15_000).catch(() => undefined);
       const state = now(sims);
       // Never more than the fuse, and exactly one car waits.
       expect(Object.values(state).reduce((s, a) => s + a, 0)).toBeLessThanOrEqual(16);
@@ -122,7 +122,7 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
     }
     // Over three turns each car waited once: nobody is stuck at 0 for the evening.
     expect([...paused].sort()).toEqual(['CP1', 'CP2', 'CP3']);
-  });
+  }, 60_000);
 
   it('leaves every charger at its failsafe when the appliance stops refreshing the session limits', async () => {
     const sims = await site({ circuits: [{ id: 'main', maxCurrent: 32, chargers: ['CP1', 'CP2'] }], failsafeCurrent: 6, profileValidity: '2m' }, ['CP1', 'CP2']);
