@@ -69,6 +69,21 @@ export class Accounts {
     return row ? toAccount(row) : null;
   }
 
+  /** Which of these accounts are disabled (their cards stop working). */
+  async disabledAmong(ids: number[]): Promise<Set<number>> {
+    if (!ids.length) return new Set();
+    return new Set(await this.#db<AccountRow>('accounts').whereIn('id', ids).where({ disabled: true }).pluck('id'));
+  }
+
+  /** Usernames of the enabled accounts that are named or hold one of the roles (who gets a notice). */
+  async enabledUsernames(names: string[], roles: string[]): Promise<string[]> {
+    const rows = await this.#db<AccountRow>('accounts').where((w) => {
+      w.whereIn('username', names);
+      if (roles.length) w.orWhereIn('role', roles);
+    }).andWhere({ disabled: false }).select('username');
+    return rows.map((r) => r.username);
+  }
+
   async findByUsername(username: string): Promise<Account | null> {
     const row = await this.#db<AccountRow>('accounts').whereRaw('lower(username) = ?', [username.toLowerCase()]).first();
     return row ? toAccount(row) : null;

@@ -40,7 +40,7 @@ export default definePlugin({
     }
     let secret: string | null = null;
     let vapid: VapidKeys | null = null;
-    const push = pushStore(ctx.db, () => {
+    const push = pushStore(ctx.db, ctx.core.accounts, () => {
       if (!vapid) throw new Error('alerts plugin is not started');
       return vapid;
     }, config.push, ctx.log.child('push'));

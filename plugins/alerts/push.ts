@@ -3,6 +3,7 @@ import { Agent } from 'node:https';
 import webpush from 'web-push';
 import type { Knex } from 'knex';
 import type { Logger } from '../../core/types.js';
+import type { Accounts } from '../../core/accounts.js';
 import type { PushSubscriptionDbRow, SettingRow } from './store.js';
 import { errorMessage } from '../../core/errors.js';
 
@@ -75,7 +76,7 @@ const toSubscription = (r: PushSubscriptionDbRow): PushSubscriptionRow => ({
   id: Number(r.id), username: r.username, endpoint: r.endpoint, p256dh: r.p256dh, auth: r.auth,
 });
 
-export function pushStore(db: Knex, keys: () => VapidKeys, defaults: PushDefaults, log: Logger): PushStore {
+export function pushStore(db: Knex, accountsApi: Pick<Accounts, 'enabledUsernames'>, keys: () => VapidKeys, defaults: PushDefaults, log: Logger): PushStore {
   const agents = new Map<string, Agent>();
   const agentFor = (caFile: string | undefined) => {
     if (!caFile) return undefined;
@@ -86,12 +87,9 @@ export function pushStore(db: Knex, keys: () => VapidKeys, defaults: PushDefault
   const store: PushStore = {
     keys,
     async subscriptionsFor(accounts, roles) {
-      const names = (await db('accounts').where((w) => {
-        w.whereIn('username', accounts);
-        if (roles.length) w.orWhereIn('role', roles);
-      }).andWhere({ disabled: false }).select('username')) as Array<{ username: string }>;
+      const names = await accountsApi.enabledUsernames(accounts, roles);
       if (!names.length) return [];
-      const rows = await db<PushSubscriptionDbRow>('alerts_push_subscriptions').whereIn('username', names.map((r) => r.username)).orderBy('id');
+      const rows = await db<PushSubscriptionDbRow>('alerts_push_subscriptions').whereIn('username', names).orderBy('id');
       return rows.map(toSubscription);
     },
     async subscriptionsOfUser(userId) {

@@ -38,21 +38,23 @@ export class Budgets {
 
   async #used(scope: { userId?: number; groupKey?: string }, period: string): Promise<number> {
     const { fromMs, toMs } = monthRange(period, this.#d.core.site.timezone);
-    const q = this.#d.db('transactions as t')
-      .where('t.started_at', '>=', new Date(fromMs).toISOString()).where('t.started_at', '<', new Date(toMs).toISOString())
-      .where('t.start_status', 'Accepted');
-    if (scope.userId !== undefined) q.where('t.user_id', scope.userId);
-    else {
+    // Sessions come from the core; which belong to a group is billing's own record (or the group card itself).
+    const sessions = await this.#d.core.transactions.acceptedStartedBetween(new Date(fromMs).toISOString(), new Date(toMs).toISOString(), scope.userId);
+    let rows = sessions;
+    if (scope.userId === undefined) {
       const key = scope.groupKey!;
-      q.leftJoin('billing_sessions as b', 'b.transaction_id', 't.id')
-        .where((w) => w.where('b.group_key', key).orWhereRaw('lower(t.id_tag) = ?', [key]));
+      // Bounded by the month's lowest session id rather than a list of ids (a busy month has thousands).
+      const firstId = sessions.reduce((m, t) => Math.min(m, t.id), Infinity);
+      const inGroup = new Set<number>(sessions.length
+        ? await this.#d.db('billing_sessions').where({ group_key: key }).where('transaction_id', '>=', firstId).pluck('transaction_id')
+        : []);
+      rows = sessions.filter((t) => inGroup.has(t.id) || t.idTag.toLowerCase() === key);
     }
-    const rows = (await q.select('t.id', 't.energy_wh', 't.stopped_at', 't.meter_start_wh')) as Array<{ id: number; energy_wh: number | null; stopped_at: string | null; meter_start_wh: number }>;
     let wh = 0;
     for (const r of rows) {
-      if (r.stopped_at) { wh += Number(r.energy_wh ?? 0); continue; }
+      if (r.stoppedAt) { wh += r.energyWh ?? 0; continue; }
       const lastWh = await this.#d.core.readings.maxEnergyWh(r.id);
-      if (lastWh !== null) wh += Math.max(0, lastWh - Number(r.meter_start_wh));
+      if (lastWh !== null) wh += Math.max(0, lastWh - r.meterStartWh);
     }
     return wh;
   }

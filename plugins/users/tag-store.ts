@@ -170,9 +170,7 @@ export class TagStore {
       for (const p of await this.#db<TagRow>('users_tags').whereIn('id_tag_key', parentKeys)) parents.set(p.id_tag_key, toTag(p));
     }
     const ownerIds = [...new Set(rows.map((r) => r.user_id).filter((u): u is number => u !== null))];
-    const disabled = new Set<number>(ownerIds.length
-      ? await this.#db('accounts').whereIn('id', ownerIds).where({ disabled: true }).pluck('id')
-      : []);
+    const disabled = await this.#core.accounts.disabledAmong(ownerIds);
     const nowIso = this.#core.clock.iso();
     const out = new Map<string, Valued>();
     for (const r of rows) {
