@@ -58,6 +58,9 @@ export function walk(circuits: CircuitConfig[], path: CircuitConfig[] = []): Arr
   return circuits.flatMap((c) => [{ circuit: c, path: [...path, c] }, ...walk(c.circuits, [...path, c])]);
 }
 
+/** Chargers listed at this circuit and below it: what its failsafe rule counts. */
+export const chargersBelow = (circuit: CircuitConfig) => walk([circuit]).reduce((n, w) => n + w.circuit.chargers.length, 0);
+
 export function validate(c: LoadBalancingConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const ids = new Set<string>();
@@ -77,7 +80,7 @@ export function validate(c: LoadBalancingConfig): ConfigProblem[] {
       }
     });
     // Never trip the fuse when the appliance is gone: every charger below at its failsafe must fit.
-    const below = walk([circuit]).reduce((n, w) => n + w.circuit.chargers.length, 0);
+    const below = chargersBelow(circuit);
     if (below * c.failsafeCurrent > circuit.maxCurrent) {
       out.push({ path: `${here}.maxCurrent`, message: `${below} charger(s) at failsafeCurrent ${c.failsafeCurrent} A need ${below * c.failsafeCurrent} A, more than this circuit's ${circuit.maxCurrent} A; lower failsafeCurrent` });
     }

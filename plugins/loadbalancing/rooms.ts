@@ -1,5 +1,5 @@
 import { PHASES, VOLTS, type Room } from './allocate.js';
-import { walk, type CircuitConfig, type LoadBalancingConfig, type Phase } from './config.js';
+import { chargersBelow, type CircuitConfig, type LoadBalancingConfig, type Phase } from './config.js';
 import type { ConnectorState } from './state.js';
 
 export interface MeterState { currentA: number[]; powerW: number | null; at: number }
@@ -21,7 +21,6 @@ export function drawOn(c: ConnectorState, p: Phase): number {
   return c.measured.length === 1 ? c.measured[0]! : c.measured[c.wiring.phases.indexOf(p)] ?? 0;
 }
 
-export const chargersBelow = (circuit: CircuitConfig) => walk([circuit]).reduce((n, w) => n + w.circuit.chargers.length, 0);
 
 /**
  * The room each circuit has for the steered connectors, per phase: its limit, less the building's other

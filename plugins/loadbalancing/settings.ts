@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../../core/clock.js';
 import { ApiError } from '../../core/errors.js';
-import { walk, type CircuitConfig, type LoadBalancingConfig, type Priority } from './config.js';
+import { chargersBelow, walk, type CircuitConfig, type LoadBalancingConfig, type Priority } from './config.js';
 import type { Change } from './view.js';
 
 /** A circuit's limits as an installer set them on the Load page. */
@@ -28,7 +28,6 @@ export function createSettings(db: Knex, clock: Clock, cfg: LoadBalancingConfig)
     };
     tree = cfg.circuits.map(apply);
   };
-  const chargersBelow = (c: CircuitConfig) => walk([c]).reduce((n, w) => n + w.circuit.chargers.length, 0);
 
   return {
     async load(): Promise<void> {
