@@ -7,12 +7,15 @@ import { AuditLog } from './audit.js';
 import { Bus } from './bus.js';
 import { Chargers } from './chargers.js';
 import { Clock } from './clock.js';
-import { ConfigError, loadCoreConfig, type LoadedConfig } from './config.js';
+import { ConfigError, configFileOf, loadCoreConfig, type LoadedConfig } from './config.js';
 import { migrate, openDatabase, sqliteFilename } from './db/index.js';
 import { coreMigrations } from './db/migrations.js';
 import { GroupWriter } from './db/writer.js';
 import { downsampleMeterValues, pruneMeterValues } from './db/retention.js';
-import { PluginHost, type RegistryEntry } from './host.js';
+import { PluginHost, sameDurationWords, type RegistryEntry } from './host.js';
+import { settingsRoutes } from './http/routes/settings.js';
+import { SiteSettings } from './site-config/service.js';
+import { ConfigVersions } from './site-config/versions.js';
 import { HttpServer } from './http/server.js';
 import { chargerRoutes } from './http/routes/chargers.js';
 import { systemRoutes } from './http/routes/system.js';
@@ -55,6 +58,8 @@ export interface BootOptions {
   /** Where log lines go; stdout by default. */
   logSink?: (line: string) => void;
   clock?: Clock;
+  /** Restarts the appliance in place (the launcher, app/main.ts); without it the settings UI asks for a manual restart. */
+  restart?: () => void;
 }
 
 /** What the appliance is made of, handed in by the composition root (app/site.ts) or a test. */
@@ -69,9 +74,9 @@ export interface BootParts {
  * Reads the site config and checks every section (core, plugins, hardware)
  * without opening anything. Used by boot() and by `npm run config:check`.
  */
-export function checkSiteConfig(env: NodeJS.ProcessEnv, parts: BootParts, opts: Pick<BootOptions, 'logSink' | 'clock'> = {}) {
-  const { config, raw, problems } = loadCoreConfig(env);
-  const file = env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
+export function checkSiteConfig(env: NodeJS.ProcessEnv, parts: BootParts, opts: Pick<BootOptions, 'logSink' | 'clock'> & { text?: string } = {}) {
+  const { config, raw, problems } = loadCoreConfig(env, opts.text);
+  const file = configFileOf(env);
   const log = createLogger(config?.core.log.level ?? 'info', 'core', opts.logSink);
   const clock = opts.clock ?? new Clock();
   const bus = new Bus(log.child('bus'), clock);
@@ -84,7 +89,7 @@ export function checkSiteConfig(env: NodeJS.ProcessEnv, parts: BootParts, opts: 
     if (raw[key] !== undefined && raw[key] !== null) enabled.push({ key, path: key, raw: raw[key], registry: adapters });
   }
   const all = [...problems, ...host.prepare(enabled)];
-  return { file, config: all.length ? undefined : config, problems: all, log, clock, bus, host };
+  return { file, config: all.length ? undefined : config, problems: all, log, clock, bus, host, enabled };
 }
 
 /** load → validate → order → migrate → register → start. Throws ConfigError before anything opens. */
@@ -94,6 +99,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   // Every section is validated before anything opens, and all problems are reported at once.
   const { file, config, problems, log, clock, bus, host } = checkSiteConfig(env, parts, opts);
   if (!config) throw new ConfigError(problems, file);
+  const bootText = readFileSync(file, 'utf8');
 
   const { core } = config;
   const db = openDatabase(core.storage, config.dataDir);
@@ -136,9 +142,20 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   }
   host.register({ db, core: services, log });
   for (const { owner, spec } of host.routes()) http.mount(owner, spec);
+  const siteSettings = new SiteSettings({
+    env, parts, host, versions: new ConfigVersions(db, clock), audit, log: log.child('settings'),
+    check: (text) => {
+      const checked = checkSiteConfig(env, parts, { logSink: () => undefined, text });
+      return { problems: checked.problems, enabled: checked.enabled };
+    },
+    remount: (owner, routes) => http.remount(owner, routes),
+    uiSchema: (schema) => sameDurationWords(JSON.parse(JSON.stringify(schema))),
+  }, bootText);
+  for (const spec of settingsRoutes({ settings: siteSettings, restart: opts.restart })) http.mount('core', spec);
   await http.init();
   await ocpp.start();
   await host.start();
+  await siteSettings.sync();
   const { keepMeterValues, thinMeterValuesAfter, thinMeterValuesTo } = core.storage;
   // Hourly: old readings deleted first, so thinning never works on rows about to go.
   const stopPruning = clock.every(3_600_000, async () => {

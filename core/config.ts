@@ -88,6 +88,11 @@ export interface LoadedConfig {
   adminPassword: string | undefined;
 }
 
+/** The site config file this process reads. */
+export function configFileOf(env: NodeJS.ProcessEnv): string {
+  return env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
+}
+
 const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** Replaces ${NAME} with the environment's value; a missing variable is a problem naming the key. */
@@ -118,6 +123,11 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv): { raw: Rec
   } catch (err) {
     return { raw: {}, problems: [{ path: '(file)', message: `cannot read ${file}: ${(err as Error).message}` }] };
   }
+  return parseConfigText(text, env);
+}
+
+/** The site config from its YAML text, ${NAME} taken from the environment. */
+export function parseConfigText(text: string, env: NodeJS.ProcessEnv): { raw: Record<string, unknown>; problems: ConfigProblem[] } {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     return { raw: {}, problems: doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? e.message })) };
@@ -139,9 +149,10 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv): { raw: Rec
 }
 
 /** Reads and validates the core's sections; plugin sections are validated by the plugin host. */
-export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): { config?: LoadedConfig; raw: Record<string, unknown>; problems: ConfigProblem[] } {
-  const file = env.CHARGEKEEPER_CONFIG ?? 'config/default.yaml';
-  const { raw, problems } = readConfigFile(file, env);
+export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env, text?: string): { config?: LoadedConfig; raw: Record<string, unknown>; problems: ConfigProblem[] } {
+  const file = configFileOf(env);
+  // A text is checked as the file would be (a change proposed in the settings UI).
+  const { raw, problems } = text === undefined ? readConfigFile(file, env) : parseConfigText(text, env);
   if (problems.length) return { raw, problems };
   const result = decode<CoreConfig>(CoreConfigSchema, raw);
   const found = [...result.problems];

@@ -18,6 +18,20 @@ export interface RegistryEntry {
   dir: string;
 }
 
+/** A section of the site config that enables a plugin or adapter: its key, its config path, its value. */
+export interface EnabledSection {
+  key: string;
+  path: string;
+  raw: unknown;
+  registry: Record<string, RegistryEntry>;
+}
+
+interface RegisterDeps {
+  db: Knex;
+  core: CoreServices;
+  log: Logger;
+}
+
 export type PluginState = 'starting' | 'running' | 'failed' | 'stopped';
 
 export interface PluginStatus {
@@ -32,6 +46,8 @@ export interface PluginStatus {
 interface Loaded {
   name: string;
   entry: RegistryEntry;
+  /** The section as written (environment substituted), to tell a changed one. */
+  raw: unknown;
   config: unknown;
   state: PluginState;
   error: string | null;
@@ -53,6 +69,7 @@ export class PluginHost {
   #bus: Bus;
   #clock: Clock;
   #log: Logger;
+  #deps: RegisterDeps | undefined;
 
   constructor(bus: Bus, clock: Clock, log: Logger) {
     this.#bus = bus;
@@ -65,7 +82,13 @@ export class PluginHost {
    * fixes the start order. Nothing is opened or started here.
    * Each enabled section names its config path ("plugins.users", "meters") and the registry it comes from.
    */
-  prepare(enabled: Array<{ key: string; path: string; raw: unknown; registry: Record<string, RegistryEntry> }>): ConfigProblem[] {
+  prepare(enabled: EnabledSection[]): ConfigProblem[] {
+    const { found, ordered } = this.#plan(enabled);
+    this.#loaded = ordered;
+    return found;
+  }
+
+  #plan(enabled: EnabledSection[]): { found: ConfigProblem[]; ordered: Loaded[] } {
     const found: ConfigProblem[] = [];
     const candidates: Loaded[] = [];
     for (const { key, path, raw, registry } of enabled) {
@@ -83,7 +106,7 @@ export class PluginHost {
         }
       }
       candidates.push({
-        name: manifest.name, entry, config: result.value, state: 'stopped', error: null, lifecycle: undefined,
+        name: manifest.name, entry, raw, config: result.value, state: 'stopped', error: null, lifecycle: undefined,
         routes: [], pages: [], jobs: [], disposers: [], provided: undefined,
       });
     }
@@ -113,8 +136,7 @@ export class PluginHost {
       ordered.push(c);
     };
     for (const c of candidates) visit(c, []);
-    this.#loaded = ordered;
-    return found;
+    return { found, ordered };
   }
 
   async migrate(db: Knex): Promise<void> {
@@ -122,33 +144,36 @@ export class PluginHost {
   }
 
   /** Calls every register() in order; collects routes, pages, jobs and handlers. */
-  register(deps: { db: Knex; core: CoreServices; log: Logger }): void {
-    for (const p of this.#loaded) {
-      const ctx: PluginContext<unknown> = {
-        name: p.name,
-        config: p.config as Readonly<unknown>,
-        log: deps.log.child(p.name),
-        db: deps.db,
-        core: deps.core,
-        on: (event, fn) => { p.disposers.push(this.#bus.on(event, fn, p.name)); },
-        emit: (event, e) => this.#bus.emit(event, e),
-        decide: (hook, fn) => { p.disposers.push(this.#bus.decide(hook, fn, p.name)); },
-        ask: (hook, arg) => this.#bus.ask(hook, arg),
-        route: (spec) => { p.routes.push(spec); },
-        page: (spec) => { p.pages.push(spec); },
-        every: (name, intervalMs, fn) => { p.jobs.push({ name, intervalMs, fn }); },
-        provide: (api) => { p.provided = api; },
-        use: <T>(name: string) => {
-          const other = this.#loaded.find((o) => o.name === name);
-          return other && other.state !== 'failed' ? (other.provided as T | undefined) : undefined;
-        },
-      };
-      try {
-        p.lifecycle = p.entry.plugin.register(ctx as never);
-        p.state = 'starting';
-      } catch (err) {
-        this.#fail(p, 'register', err);
-      }
+  register(deps: RegisterDeps): void {
+    this.#deps = deps;
+    for (const p of this.#loaded) this.#registerOne(p, deps);
+  }
+
+  #registerOne(p: Loaded, deps: RegisterDeps): void {
+    const ctx: PluginContext<unknown> = {
+      name: p.name,
+      config: p.config as Readonly<unknown>,
+      log: deps.log.child(p.name),
+      db: deps.db,
+      core: deps.core,
+      on: (event, fn) => { p.disposers.push(this.#bus.on(event, fn, p.name)); },
+      emit: (event, e) => this.#bus.emit(event, e),
+      decide: (hook, fn) => { p.disposers.push(this.#bus.decide(hook, fn, p.name)); },
+      ask: (hook, arg) => this.#bus.ask(hook, arg),
+      route: (spec) => { p.routes.push(spec); },
+      page: (spec) => { p.pages.push(spec); },
+      every: (name, intervalMs, fn) => { p.jobs.push({ name, intervalMs, fn }); },
+      provide: (api) => { p.provided = api; },
+      use: <T>(name: string) => {
+        const other = this.#loaded.find((o) => o.name === name);
+        return other && other.state !== 'failed' ? (other.provided as T | undefined) : undefined;
+      },
+    };
+    try {
+      p.lifecycle = p.entry.plugin.register(ctx as never);
+      p.state = 'starting';
+    } catch (err) {
+      this.#fail(p, 'register', err);
     }
   }
 
@@ -158,37 +183,85 @@ export class PluginHost {
 
   /** Starts plugins in dependency order; a failing start() isolates that plugin only. */
   async start(): Promise<void> {
-    for (const p of this.#loaded) {
-      if (p.state === 'failed') continue;
-      try {
-        await p.lifecycle?.start?.();
-        for (const job of p.jobs) {
-          p.disposers.push(this.#clock.every(job.intervalMs, job.fn, (err) => {
-            this.#log.error(`${p.name}/job:${job.name} failed: ${errorMessage(err)}`);
-            this.#bus.emit('plugin.failed', { plugin: p.name, hook: `job:${job.name}`, error: String(err), at: this.#clock.iso() });
-          }));
-        }
-        p.state = 'running';
-        this.#log.info(`plugin ${p.name} started`);
-      } catch (err) {
-        this.#fail(p, 'start', err);
+    for (const p of this.#loaded) await this.#startOne(p);
+  }
+
+  async #startOne(p: Loaded): Promise<void> {
+    if (p.state === 'failed') return;
+    try {
+      await p.lifecycle?.start?.();
+      for (const job of p.jobs) {
+        p.disposers.push(this.#clock.every(job.intervalMs, job.fn, (err) => {
+          this.#log.error(`${p.name}/job:${job.name} failed: ${errorMessage(err)}`);
+          this.#bus.emit('plugin.failed', { plugin: p.name, hook: `job:${job.name}`, error: String(err), at: this.#clock.iso() });
+        }));
       }
+      p.state = 'running';
+      this.#log.info(`plugin ${p.name} started`);
+    } catch (err) {
+      this.#fail(p, 'start', err);
     }
   }
 
   /** Stops plugins in reverse order and removes their handlers, jobs and decisions. */
   async stop(): Promise<void> {
-    for (const p of [...this.#loaded].reverse()) {
-      for (const dispose of p.disposers.splice(0)) dispose();
-      if (p.state === 'running') {
-        try {
-          await p.lifecycle?.stop?.();
-        } catch (err) {
-          this.#log.error(new PluginError(p.name, 'stop', err).message);
+    for (const p of [...this.#loaded].reverse()) await this.#stopOne(p);
+  }
+
+  async #stopOne(p: Loaded): Promise<void> {
+    for (const dispose of p.disposers.splice(0)) dispose();
+    if (p.state === 'running') {
+      try {
+        await p.lifecycle?.stop?.();
+      } catch (err) {
+        this.#log.error(new PluginError(p.name, 'stop', err).message);
+      }
+    }
+    if (p.state !== 'failed') p.state = 'stopped';
+  }
+
+  /**
+   * Takes a new, already checked site config without a restart: plugins whose
+   * section changed, was added or removed stop, and start again with it, and
+   * so do the plugins that need or want them; the others keep running.
+   * Returns the plugins started again and those stopped for good.
+   */
+  async reconfigure(enabled: EnabledSection[], remount: (owner: string, routes: RouteSpec[]) => void): Promise<{ started: string[]; removed: string[]; problems: ConfigProblem[] }> {
+    const deps = this.#deps;
+    if (!deps) throw new Error('reconfigure() before register()');
+    const { found, ordered } = this.#plan(enabled);
+    if (found.length) return { started: [], removed: [], problems: found };
+    const before = new Map(this.#loaded.map((p) => [p.name, p]));
+    const affected = new Set<string>();
+    for (const p of ordered) {
+      const old = before.get(p.name);
+      if (!old || old.entry !== p.entry || old.state === 'failed' || JSON.stringify(old.raw) !== JSON.stringify(p.raw)) affected.add(p.name);
+    }
+    const removed = [...before.keys()].filter((name) => !ordered.some((p) => p.name === name));
+    for (const name of removed) affected.add(name);
+    // A plugin holding another's API (use) must take the new one.
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const p of [...ordered, ...before.values()]) {
+        const m = p.entry.plugin.manifest;
+        if (!affected.has(p.name) && [...(m.needs ?? []), ...(m.wants ?? [])].some((d) => affected.has(d))) {
+          affected.add(p.name);
+          grew = true;
         }
       }
-      if (p.state !== 'failed') p.state = 'stopped';
     }
+    for (const p of [...this.#loaded].reverse()) if (affected.has(p.name)) await this.#stopOne(p);
+    // A disabled plugin's routes stay mounted and answer 503 "plugin … is stopped".
+    for (const name of removed) this.#log.info(`plugin ${name} disabled`);
+    this.#loaded = ordered.map((p) => (affected.has(p.name) ? p : before.get(p.name)!));
+    const fresh = this.#loaded.filter((p) => affected.has(p.name));
+    for (const p of fresh) await migrate(deps.db, p.name, p.entry.plugin.migrations ?? []);
+    for (const p of fresh) {
+      this.#registerOne(p, deps);
+      remount(p.name, p.routes);
+    }
+    for (const p of fresh) await this.#startOne(p);
+    return { started: fresh.map((p) => p.name), removed, problems: [] };
   }
 
   #fail(p: Loaded, hook: string, err: unknown): void {
@@ -228,7 +301,7 @@ export class PluginHost {
 }
 
 /** Duration defaults in the words the settings use ("24h" → "1d"), so a default value is seen to be one. */
-function sameDurationWords(node: unknown): unknown {
+export function sameDurationWords(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(sameDurationWords);
   if (!node || typeof node !== 'object') return node;
   const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, sameDurationWords(v)])) as Record<string, unknown>;

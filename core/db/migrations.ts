@@ -194,4 +194,17 @@ export const coreMigrations: Migration[] = [
       await db.schema.alterTable('status_notifications', (t) => t.index(['charger_id', 'connector_id', 'charger_time'], 'status_notifications_by_connector'));
     },
   },
+  {
+    id: '008-config-versions',
+    async up(db: Knex) {
+      // Every site config applied (from the UI or found edited in the file): who, when, the whole text, to roll back to.
+      await db.schema.createTable('config_versions', (t) => {
+        t.increments('id');
+        t.string('at').notNullable();
+        t.string('actor').notNullable();
+        t.string('summary').notNullable();
+        t.text('text').notNullable();
+      });
+    },
+  },
 ];

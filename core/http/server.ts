@@ -61,6 +61,8 @@ export class HttpServer {
   readonly hapi: Hapi.Server;
   readonly #deps: HttpDeps;
   readonly #routes: Mounted[] = [];
+  /** What each mounted method and path runs now; null once its plugin dropped it. */
+  readonly #live = new Map<string, Mounted | null>();
   readonly #closers = new Set<() => void>();
   /** One-time tickets for links: ticket → the bearer token it stands for. */
   readonly #tickets = new Map<string, { token: string; expiresAtMs: number }>();
@@ -109,11 +111,36 @@ export class HttpServer {
     return null;
   }
 
+  /**
+   * Mounts a plugin's routes again after it was reconfigured: a route it
+   * declares again gets the new handler, one it no longer declares answers 404.
+   */
+  remount(owner: string, specs: RouteSpec[]): void {
+    for (let i = this.#routes.length - 1; i >= 0; i -= 1) {
+      const r = this.#routes[i]!;
+      if (r.owner === owner) this.#routes.splice(i, 1);
+    }
+    for (const [key, live] of this.#live) if (live?.owner === owner) this.#live.set(key, null);
+    for (const spec of specs) this.mount(owner, spec);
+  }
+
   mount(owner: string, spec: RouteSpec): void {
     this.#routes.push({ owner, spec });
+    const key = `${spec.method} ${spec.path}`;
+    const known = this.#live.has(key);
+    this.#live.set(key, { owner, spec });
+    // hapi cannot replace a route: the one mounted first looks up its current owner and spec.
+    if (known) return;
+    this.#mountOnce(key, spec);
+  }
+
+  #mountOnce(key: string, first: RouteSpec): void {
     const { log, accounts } = this.#deps;
-    const path = `/api${spec.path}`;
+    const path = `/api${first.path}`;
     const handler = async (request: Request, h: ResponseToolkit) => {
+      const live = this.#live.get(key);
+      if (!live) throw Boom.notFound(`no route ${first.method} ${path}`);
+      const { owner, spec } = live;
       try {
         let principal: Principal | null = null;
         let token: string | null = null;
@@ -139,6 +166,7 @@ export class HttpServer {
         throw toBoom(err, log, `${owner} ${spec.method} ${path}`);
       }
     };
+    const spec = first;
     const { beforeBody } = spec;
     const bodyFailed = async (_r: Request, _h: ResponseToolkit, err?: Error) => {
       const status = Boom.isBoom(err) ? err.output.statusCode : 400;
@@ -163,7 +191,7 @@ export class HttpServer {
                 try {
                   await beforeBody(request.params as Record<string, string>);
                 } catch (err) {
-                  throw toBoom(err, log, `${owner} ${spec.method} ${path}`);
+                  throw toBoom(err, log, `${this.#live.get(key)?.owner ?? 'gone'} ${spec.method} ${path}`);
                 }
                 return h.continue;
               },

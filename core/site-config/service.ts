@@ -1,0 +1,209 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { AuditLog } from '../audit.js';
+import { CoreConfigSchema, configFileOf } from '../config.js';
+import { ApiError } from '../errors.js';
+import type { EnabledSection, PluginHost, RegistryEntry } from '../host.js';
+import { maskSecrets } from '../settings.js';
+import type { ConfigProblem } from '../schema.js';
+import type { Logger, RouteSpec } from '../types.js';
+import { lineDiff, type DiffLine } from './diff.js';
+import type { ConfigVersion, ConfigVersions } from './versions.js';
+import { keepSecrets, maskedText, sectionOf, withSection } from './yaml-edit.js';
+
+export type SectionKind = 'core' | 'plugin' | 'adapter';
+
+/** A part of the site config an installer edits as one form. */
+export interface SettingsSection {
+  /** Its config path: `ocpp`, `plugins.alerts`, `meters`. */
+  path: string;
+  kind: SectionKind;
+  name: string;
+  summary: string;
+  /** Plugins and adapters: whether the site file enables it. Core sections always are. */
+  enabled: boolean;
+  state: string | null;
+  /** A change is taken while running (plugins, adapters) or needs a restart (core). */
+  applies: 'live' | 'restart';
+  schema: unknown;
+  /** As written in the file, secrets masked; null when absent. */
+  value: unknown;
+}
+
+/** What checking a change found: problems by key path, the file's diff (secrets masked), how it would apply. */
+export interface ChangeCheck {
+  problems: ConfigProblem[];
+  diff: DiffLine[];
+  applies: 'live' | 'restart' | 'none';
+}
+
+export interface SiteSettingsDeps {
+  env: NodeJS.ProcessEnv;
+  parts: { plugins: Record<string, RegistryEntry>; adapters: Record<string, RegistryEntry> };
+  host: PluginHost;
+  versions: ConfigVersions;
+  audit: AuditLog;
+  log: Logger;
+  /** Validates a whole site file as startup would. */
+  check(text: string): { problems: ConfigProblem[]; enabled: EnabledSection[] };
+  remount(owner: string, routes: RouteSpec[]): void;
+  /** A config schema as the UI shows it (durations in words). */
+  uiSchema(schema: unknown): unknown;
+}
+
+const CORE_SECTIONS = ['site', 'http', 'ocpp', 'storage', 'log'] as const;
+
+/**
+ * The site config file as the installer's console edits it: one section at a
+ * time, checked like at startup, written keeping the file's comments, each
+ * applied version kept to roll back to, plugins reconfigured without a
+ * restart and core sections taken at the next one.
+ */
+export class SiteSettings {
+  readonly #d: SiteSettingsDeps;
+  readonly #file: string;
+  /** The core sections as this process started with them: a file that differs needs a restart. */
+  readonly #bootCore: string;
+  #applying: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: SiteSettingsDeps, bootText: string) {
+    this.#d = deps;
+    this.#file = configFileOf(deps.env);
+    this.#bootCore = this.#coreOf(bootText);
+  }
+
+  text(): string {
+    return readFileSync(this.#file, 'utf8');
+  }
+
+  #coreOf(text: string): string {
+    return JSON.stringify(CORE_SECTIONS.map((s) => sectionOf(text, [s]) ?? null));
+  }
+
+  /** Whether the file holds core settings this process has not taken yet. */
+  restartPending(): boolean {
+    return this.#coreOf(this.text()) !== this.#bootCore;
+  }
+
+  /** A file edited by hand since the last version becomes a version of its own. */
+  async sync(): Promise<ConfigVersion & { text: string }> {
+    const text = this.text();
+    const latest = await this.#d.versions.latest();
+    if (latest?.text === text) return latest;
+    const summary = latest ? 'changed in the config file' : 'the config file as first found';
+    const id = await this.#d.versions.add('file', summary, text);
+    return (await this.#d.versions.get(id))!;
+  }
+
+  versions(): Promise<ConfigVersion[]> {
+    return this.#d.versions.list();
+  }
+
+  /** A version with its text and the one before it, to show what it changed. */
+  async version(id: number): Promise<(ConfigVersion & { text: string; previous: string | null }) | undefined> {
+    const found = await this.#d.versions.get(id);
+    if (!found) return undefined;
+    return { ...found, previous: (await this.#d.versions.before(id))?.text ?? null };
+  }
+
+  async restarting(actor: string): Promise<void> {
+    await this.#d.audit.record(actor, 'settings.restart', null, { restartPending: this.restartPending() });
+    this.#d.log.info(`restart asked by ${actor}`);
+  }
+
+  sections(): SettingsSection[] {
+    const text = this.text();
+    const { host, parts } = this.#d;
+    const coreSchema = CoreConfigSchema.properties;
+    const out: SettingsSection[] = CORE_SECTIONS.map((name) => ({
+      path: name, kind: 'core', name, summary: String((coreSchema[name] as { description?: string }).description ?? ''),
+      enabled: true, state: null, applies: 'restart', schema: this.#d.uiSchema(coreSchema[name]), value: maskSecrets(sectionOf(text, [name]) ?? {}),
+    }));
+    const add = (kind: SectionKind, key: string, entry: RegistryEntry, path: string[]) => {
+      const value = sectionOf(text, path);
+      out.push({
+        path: path.join('.'), kind, name: key, summary: entry.plugin.manifest.summary, enabled: value !== undefined,
+        state: value !== undefined ? host.state(entry.plugin.manifest.name) : null, applies: 'live',
+        schema: this.#d.uiSchema(entry.plugin.manifest.config), value: value === undefined ? null : maskSecrets(value),
+      });
+    };
+    for (const [key, entry] of Object.entries(parts.plugins)) add('plugin', key, entry, ['plugins', key]);
+    for (const [key, entry] of Object.entries(parts.adapters)) add('adapter', key, entry, [key]);
+    return out;
+  }
+
+  #pathOf(section: string): string[] {
+    if ((CORE_SECTIONS as readonly string[]).includes(section)) return [section];
+    const [head, name, ...rest] = section.split('.');
+    if (head === 'plugins' && name && rest.length === 0 && Object.hasOwn(this.#d.parts.plugins, name)) return ['plugins', name];
+    if (section && Object.hasOwn(this.#d.parts.adapters, section)) return [section];
+    throw ApiError.notFound(`settings section ${section}`);
+  }
+
+  /** The file's text after a change: `null` removes (disables) the section; masked secrets keep their value. */
+  #proposed(section: string, value: unknown): { path: string[]; before: string; after: string } {
+    const path = this.#pathOf(section);
+    const before = this.text();
+    // Removing a core section means its defaults; a plugin's or adapter's, disabling it.
+    const merged = value === null ? undefined : keepSecrets(value, sectionOf(before, path));
+    return { path, before, after: withSection(before, path, merged) };
+  }
+
+  check(section: string, value: unknown): ChangeCheck {
+    const { path, before, after } = this.#proposed(section, value);
+    return this.#checkText(path, before, after);
+  }
+
+  #checkText(path: string[] | null, before: string, after: string): ChangeCheck {
+    const { problems } = this.#d.check(after);
+    const diff = lineDiff(maskedText(before), maskedText(after));
+    const core = path ? path.length === 1 && (CORE_SECTIONS as readonly string[]).includes(path[0]!) : this.#coreOf(before) !== this.#coreOf(after);
+    return { problems, diff, applies: before === after ? 'none' : core ? 'restart' : 'live' };
+  }
+
+  async apply(section: string, value: unknown, actor: string, baseVersion?: number) {
+    return this.#serial(async () => {
+      const { path, before, after } = this.#proposed(section, value);
+      const summary = value === null ? `${section} removed` : `${section} changed`;
+      return this.#write(path, before, after, actor, summary, baseVersion);
+    });
+  }
+
+  async rollback(id: number, actor: string) {
+    return this.#serial(async () => {
+      const version = await this.#d.versions.get(id);
+      if (!version) throw ApiError.notFound(`config version ${id}`);
+      return this.#write(null, this.text(), version.text, actor, `rolled back to version ${id}`);
+    });
+  }
+
+  // One change at a time: two installers saving at once must not interleave file writes and plugin restarts.
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#applying.then(fn, fn);
+    this.#applying = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(path: string[] | null, before: string, after: string, actor: string, summary: string, baseVersion?: number) {
+    const current = await this.sync();
+    if (baseVersion !== undefined && baseVersion !== current.id) {
+      throw ApiError.conflict(`the site config changed since it was loaded (now version ${current.id}, by ${current.actor}); reload and apply again`);
+    }
+    const checked = this.#checkText(path, before, after);
+    if (checked.problems.length) {
+      throw ApiError.badRequest(checked.problems.map((p) => ({ field: p.path, message: p.message })));
+    }
+    if (checked.applies === 'none') return { version: current.id, applies: 'none' as const, started: [], removed: [], diff: [] };
+    // Written beside and renamed: a power cut leaves the old file or the new one, never half of one.
+    const tmp = `${this.#file}.new`;
+    writeFileSync(tmp, after, { mode: 0o600 });
+    renameSync(tmp, this.#file);
+    const version = await this.#d.versions.add(actor, summary, after);
+    const changed = checked.diff.filter((l) => l.op !== ' ').length;
+    await this.#d.audit.record(actor, 'settings.applied', path ? path.join('.') : null, { version, summary, changedLines: changed });
+    this.#d.log.info(`site config version ${version} applied by ${actor}: ${summary}`);
+    // Plugins take the new file now; core sections wait for a restart (restartPending).
+    const { enabled } = this.#d.check(after);
+    const { started, removed } = await this.#d.host.reconfigure(enabled, this.#d.remount);
+    return { version, applies: checked.applies, started, removed, diff: checked.diff, restartPending: this.restartPending() };
+  }
+}
