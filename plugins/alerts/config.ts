@@ -38,7 +38,11 @@ export const AlertsConfigSchema = Strict({
   channels: Type.Array(Type.Object({
     name: Type.String({ minLength: 1, description: 'Name of the channel, for escalation levels and people: letters, digits, - and _.' }),
     type: Type.String({ minLength: 1, description: 'Channel type: email, sms, webhook, mqtt or webpush; its own keys sit beside name and type.' }),
-  }, { additionalProperties: true }), { default: [], description: 'Where alerts are sent: e-mail, SMS gateway, webhook (ntfy, Gotify, Slack), MQTT, Web Push.' }),
+  }, {
+    additionalProperties: true,
+    // For the settings form: the keys of each type, picked by `type`.
+    'x-variants': { key: 'type', schemas: Object.fromEntries(Object.keys(channelTypes).map((t) => [t, channelSchema(t)])) },
+  }), { default: [], description: 'Where alerts are sent: e-mail, SMS gateway, webhook (ntfy, Gotify, Slack), MQTT, Web Push.' }),
   people: Type.Record(Type.String(), Type.Array(Type.String()), { default: {}, description: 'On-call people: a name escalation levels may notify, standing for the list of their channels.' }),
   escalation: Type.Optional(Type.Array(Strict({
     after: Duration({ default: '0s', description: 'Delay after the alert was raised, like 15m; not shorter than the level before.' }),
