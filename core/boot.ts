@@ -151,7 +151,11 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
     remount: (owner, routes) => http.remount(owner, routes),
     uiSchema: (schema) => sameDurationWords(JSON.parse(JSON.stringify(schema))),
   }, bootText);
-  for (const spec of settingsRoutes({ settings: siteSettings, restart: opts.restart })) http.mount('core', spec);
+  const transfer = {
+    settings: siteSettings, accounts, host, siteName: core.site.name, now: () => clock.iso(),
+    audit: (actor: string, action: string, detail: unknown) => audit.record(actor, action, null, detail),
+  };
+  for (const spec of settingsRoutes({ settings: siteSettings, transfer, restart: opts.restart })) http.mount('core', spec);
   await http.init();
   await ocpp.start();
   await host.start();

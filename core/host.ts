@@ -4,7 +4,7 @@ import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
 import { migrate } from './db/index.js';
 import { PluginError } from './errors.js';
-import type { Lifecycle, Plugin, PluginContext } from './plugin.js';
+import type { Lifecycle, Plugin, PluginContext, SitePart } from './plugin.js';
 import { decode, formatDuration, parseDuration, type ConfigProblem } from './schema.js';
 import type { CoreServices } from './services.js';
 import type { Logger, PageSpec, RouteSpec } from './types.js';
@@ -57,6 +57,7 @@ interface Loaded {
   jobs: Array<{ name: string; intervalMs: number; fn: () => void | Promise<void> }>;
   disposers: Array<() => void>;
   provided: unknown;
+  siteParts: SitePart[];
 }
 
 /**
@@ -107,7 +108,7 @@ export class PluginHost {
       }
       candidates.push({
         name: manifest.name, entry, raw, config: result.value, state: 'stopped', error: null, lifecycle: undefined,
-        routes: [], pages: [], jobs: [], disposers: [], provided: undefined,
+        routes: [], pages: [], jobs: [], disposers: [], provided: undefined, siteParts: [],
       });
     }
     const names = new Set(candidates.map((c) => c.name));
@@ -164,6 +165,7 @@ export class PluginHost {
       page: (spec) => { p.pages.push(spec); },
       every: (name, intervalMs, fn) => { p.jobs.push({ name, intervalMs, fn }); },
       provide: (api) => { p.provided = api; },
+      sitePart: (part) => { p.siteParts.push(part); },
       use: <T>(name: string) => {
         const other = this.#loaded.find((o) => o.name === name);
         return other && other.state !== 'failed' ? (other.provided as T | undefined) : undefined;
@@ -175,6 +177,11 @@ export class PluginHost {
     } catch (err) {
       this.#fail(p, 'register', err);
     }
+  }
+
+  /** The site export parts of running plugins, in start order (what others need comes first). */
+  siteParts(): Array<{ owner: string; part: SitePart }> {
+    return this.#loaded.filter((p) => p.state === 'running').flatMap((p) => p.siteParts.map((part) => ({ owner: p.name, part })));
   }
 
   routes(): Array<{ owner: string; spec: RouteSpec }> {

@@ -43,9 +43,28 @@ export interface PluginContext<C> {
   page(spec: PageSpec): void;
   /** A job run every intervalMs between start() and stop(); errors are attributed to <plugin>/job:<name>. */
   every(name: string, intervalMs: number, fn: () => void | Promise<void>): void;
+  /** A part of the site export (tariffs…): what setting up the next site like this one needs, never secrets. */
+  sitePart(part: SitePart): void;
   /** The only way plugins talk to each other besides events. */
   provide<T>(api: T): void;
   use<T>(plugin: string): T | undefined;
+}
+
+/** What a plugin adds to a site's export file and takes from one. */
+export interface SitePart {
+  /** Its key in the file, like "tariffs". */
+  key: string;
+  /** Bounded and free of secrets: the file is handed around. */
+  export(): Promise<unknown[]>;
+  /** Adds what this site lacks and never overwrites; items come from a file and are checked like API input. */
+  import(items: unknown[], actor: string): Promise<SitePartResult>;
+}
+
+export interface SitePartResult {
+  added: number;
+  skipped: number;
+  /** One line per item not taken, naming it. */
+  problems: string[];
 }
 
 export interface Lifecycle {

@@ -3,12 +3,12 @@ import type { AuditLog } from '../audit.js';
 import { CoreConfigSchema, configFileOf } from '../config.js';
 import { ApiError } from '../errors.js';
 import type { EnabledSection, PluginHost, RegistryEntry } from '../host.js';
-import { maskSecrets } from '../settings.js';
+import { MASK, maskSecrets } from '../settings.js';
 import type { ConfigProblem } from '../schema.js';
 import type { Logger, RouteSpec } from '../types.js';
 import { lineDiff, type DiffLine } from './diff.js';
 import type { ConfigVersion, ConfigVersions } from './versions.js';
-import { keepSecrets, maskedText, sectionOf, withSection } from './yaml-edit.js';
+import { keepSecrets, maskedText, parseSite, sectionOf, withSection } from './yaml-edit.js';
 
 export type SectionKind = 'core' | 'plugin' | 'adapter';
 
@@ -51,6 +51,22 @@ export interface SiteSettingsDeps {
 }
 
 const CORE_SECTIONS = ['site', 'http', 'ocpp', 'storage', 'log'] as const;
+// What belongs to this box (its port, certificates, database), not to the site: an import leaves them.
+const BOX_SECTIONS: readonly string[] = ['http', 'storage'];
+
+/** A section without the secrets another site's export masked, and their paths, to be set here. */
+function withoutMasked(value: unknown, path: string): { value: unknown; masked: string[] } {
+  const masked: string[] = [];
+  const walk = (v: unknown, at: string): unknown => {
+    if (typeof v === 'string') return v.includes(MASK) ? (masked.push(at), undefined) : v;
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}[${i}]`)).filter((x) => x !== undefined);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, `${at}.${k}`)]).filter(([, x]) => x !== undefined));
+    }
+    return v;
+  };
+  return { value: walk(value, path), masked };
+}
 
 /**
  * The site config file as the installer's console edits it: one section at a
@@ -92,6 +108,67 @@ export class SiteSettings {
     const summary = latest ? 'changed in the config file' : 'the config file as first found';
     const id = await this.#d.versions.add('file', summary, text);
     return (await this.#d.versions.get(id))!;
+  }
+
+  /** The file as an export carries it: secrets masked. */
+  exportText(): string {
+    return maskedText(this.text());
+  }
+
+  /**
+   * Another site's config, section by section: each one that checks clean is
+   * taken, secrets it carried masked are left out to be set here, and this
+   * box's own http and storage sections stay as they are.
+   */
+  async importText(text: string, actor: string, summary: string) {
+    return this.#serial(async () => {
+      const incoming = parseSite(text);
+      if (incoming.errors.length) throw ApiError.badRequest([{ field: 'config', message: incoming.errors[0]!.message.split('\n')[0]! }]);
+      const { paths, unknown } = this.#importable(text);
+      let current = this.text();
+      const imported: string[] = [];
+      const secretsToSet: string[] = [];
+      let pending = paths;
+      let skipped: Array<{ path: string[]; problems: string[] }> = [];
+      // A plugin another one needs may come later in the file: try again until a round takes nothing.
+      for (let round = 0; round < 4 && pending.length; round += 1) {
+        skipped = [];
+        for (const path of pending) {
+          const name = path.join('.');
+          const { value, masked } = withoutMasked(keepSecrets(sectionOf(text, path), sectionOf(current, path)), name);
+          const candidate = withSection(current, path, value);
+          const mine = this.#d.check(candidate).problems.filter((p) => p.path === name || p.path.startsWith(`${name}.`) || p.path.startsWith(`${name}[`));
+          if (mine.length) {
+            skipped.push({ path, problems: mine.map((p) => `${p.path}: ${p.message}`) });
+          } else {
+            current = candidate;
+            imported.push(name);
+            secretsToSet.push(...masked);
+          }
+        }
+        if (skipped.length === pending.length) break;
+        pending = skipped.map((x) => x.path);
+      }
+      const version = imported.length ? (await this.#write(null, this.text(), current, actor, summary)).version : null;
+      return {
+        version, imported, secretsToSet,
+        skipped: [...skipped.map((x) => ({ section: x.path.join('.'), problems: x.problems })), ...unknown],
+      };
+    });
+  }
+
+  /** The sections of another site's file this one can take. */
+  #importable(text: string): { paths: string[][]; unknown: Array<{ section: string; problems: string[] }> } {
+    const paths: string[][] = [];
+    const unknown: Array<{ section: string; problems: string[] }> = [];
+    for (const name of CORE_SECTIONS) if (!BOX_SECTIONS.includes(name) && sectionOf(text, [name]) !== undefined) paths.push([name]);
+    const plugins = sectionOf(text, ['plugins']);
+    for (const key of plugins && typeof plugins === 'object' ? Object.keys(plugins) : []) {
+      if (Object.hasOwn(this.#d.parts.plugins, key)) paths.push(['plugins', key]);
+      else unknown.push({ section: `plugins.${key}`, problems: [`plugins.${key}: no such plugin in this build`] });
+    }
+    for (const key of Object.keys(this.#d.parts.adapters)) if (sectionOf(text, [key]) !== undefined) paths.push([key]);
+    return { paths, unknown };
   }
 
   versions(): Promise<ConfigVersion[]> {

@@ -57,6 +57,7 @@ async function startMeters(raw: unknown[]) {
     page: (spec) => { pages.push(spec); },
     every: (name, intervalMs, fn) => { jobs.push({ name, intervalMs, fn }); },
     provide: () => undefined,
+    sitePart: () => undefined,
     use: () => undefined,
   };
   const lifecycle = meters.register(ctx) as Lifecycle;

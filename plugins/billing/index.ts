@@ -10,6 +10,7 @@ import { tariffRoutes } from './routes-tariffs.js';
 import { statementRoutes } from './routes-statements.js';
 import type { StatementDeps } from './statements.js';
 import { Tariffs } from './tariffs.js';
+import { tariffsSitePart } from './site-part.js';
 import type { UsersApi } from '../users/api.js';
 import type { BillingApi } from './api.js';
 
@@ -26,6 +27,7 @@ export default definePlugin({
   register(ctx) {
     const users = () => ctx.use<UsersApi>('users');
     const tariffs = new Tariffs(ctx.db, ctx.core.clock);
+    ctx.sitePart(tariffsSitePart({ tariffs, core: ctx.core, currency: ctx.config.currency, vatPct: ctx.config.vatPct }));
     const costs = new Costs({ db: ctx.db, core: ctx.core, tariffs, users, idleBelowW: ctx.config.idleBelowW });
     const budgets = new Budgets({ db: ctx.db, core: ctx.core, budgets: ctx.config.budgets, users });
     const statements: StatementDeps = {

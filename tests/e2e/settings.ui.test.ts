@@ -75,6 +75,15 @@ describe.skipIf(skipBrowser('settings'))('Settings page in Chromium', () => {
     await page.getByRole('button', { name: 'Enable' }).click();
     await page.getByText(/Applied as version \d+ without a restart: billing started again/).waitFor();
     expect((await t.api('GET', '/tariffs')).status).toBe(200);
+
+    const transfer = page.getByTestId('transfer');
+    const [download] = await Promise.all([page.waitForEvent('download'), transfer.getByRole('button', { name: 'Export site' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^chargekeeper-site-Test-Site-\d{4}-\d{2}-\d{2}\.json$/);
+    const file = (await t.api('GET', '/settings/export')).body;
+    await transfer.locator('input[type=file]').setInputFiles({ name: 'site.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) });
+    const report = page.getByTestId('import-report');
+    await report.waitFor();
+    expect(await report.textContent()).toMatch(/Accounts: 0 added, 1 already here/);
     await page.screenshot({ path: join(shots, 'settings-restart-due.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, SLOW);

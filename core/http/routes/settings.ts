@@ -2,11 +2,13 @@ import { Type } from '@sinclair/typebox';
 import { ApiError } from '../../errors.js';
 import { lineDiff } from '../../site-config/diff.js';
 import type { SiteSettings } from '../../site-config/service.js';
+import { exportSite, importSite, type TransferDeps } from '../../site-config/transfer.js';
 import { maskedText } from '../../site-config/yaml-edit.js';
 import type { RouteSpec } from '../../types.js';
 
 export interface SettingsRouteDeps {
   settings: SiteSettings;
+  transfer: TransferDeps;
   /** Restarts the appliance in place; absent when this process cannot restart itself. */
   restart?: () => void;
 }
@@ -65,6 +67,30 @@ export function settingsRoutes(d: SettingsRouteDeps): RouteSpec[] {
       summary: 'Makes an earlier version the site config again (as a new version)',
       params: VersionId,
       handler: ({ params, principal }) => settings.rollback(params.id, principal!.username),
+    },
+    {
+      method: 'GET', path: '/settings/export', roles: ['installer'],
+      summary: 'The site as one file (config with secrets masked, accounts without passwords, tariffs) to set up the next site like this one',
+      handler: async ({ principal }, h) => {
+        const file = await exportSite(d.transfer);
+        await d.transfer.audit(principal!.username, 'settings.exported', { accounts: file.accounts.length });
+        const name = `chargekeeper-site-${file.site.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 40)}-${file.exportedAt.slice(0, 10)}.json`;
+        return h.response(file).header('content-disposition', `attachment; filename="${name}"`);
+      },
+    },
+    {
+      method: 'POST', path: '/settings/import', roles: ['installer'],
+      summary: 'Takes another site\'s export: config sections that check clean (not http and storage), accounts and tariffs this site lacks; nothing is overwritten',
+      // The file is checked against its own schema in importSite, with the field named.
+      body: Type.Unknown(),
+      handler: async ({ payload, principal }) => {
+        const report = await importSite(d.transfer, payload, principal!.username);
+        await d.transfer.audit(principal!.username, 'settings.imported', {
+          sections: report.config.imported, accounts: report.accounts.added,
+          parts: Object.fromEntries(Object.entries(report.parts).map(([k, r]) => [k, r.added])),
+        });
+        return report;
+      },
     },
     {
       method: 'POST', path: '/settings/restart', roles: ['installer'],
