@@ -55,7 +55,7 @@ export const CoreConfigSchema = Strict({
   ocpp: Strict({
     path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/ocpp', 'x-expected': 'a path like /ocpp', description: 'URL path chargers connect to, followed by their id: ws://<host>:<port>/ocpp/<id>.' }),
     unknownChargers: Type.Union([Type.Literal('accept'), Type.Literal('pending'), Type.Literal('reject')], { default: 'pending', description: 'A charger id the site does not know: pending (an installer approves it), accept (labs only) or reject.' }),
-    maxMessageRate: Type.Integer({ minimum: 1, maximum: 10_000, default: 50, description: 'Messages per second one charger may send (bursts of five times as many); more are answered with an error.' }),
+    maxMessageRate: Type.Integer({ minimum: 1, maximum: 10_000, default: 50, 'x-unit': 'messages/s', description: 'Messages per second one charger may send (bursts of five times as many); more are answered with an error.' }),
     heartbeatInterval: Duration({ default: '300s', description: 'Heartbeat interval given to chargers when they boot, like 300s.' }),
     // A dead link counts as offline after at most twice this.
     pingInterval: Duration({ default: '60s', description: 'How often each charger socket is pinged; one unanswered ping closes it (0s = never).' }),

@@ -11,14 +11,14 @@ export const ChargerEntry = Type.Union([
     connectorId: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'only this connector (default: every connector of the charger)' })),
     phases: Type.Union([Type.Literal(1), Type.Literal(3)], { default: 3, description: 'phases the charger is connected with' }),
     phaseOrder: Type.Optional(Type.Array(PHASE, { minItems: 1, maxItems: 3, description: 'the site phases its L1, L2, L3 are wired to, e.g. [L2, L3, L1]; a 1-phase charger: [L2]' })),
-    maxCurrent: Type.Optional(Type.Number({ minimum: 6, maximum: 80, description: 'A per phase the charger can give at most (default: the plugin\'s chargerMaxCurrent)' })),
+    maxCurrent: Type.Optional(Type.Number({ minimum: 6, maximum: 80, 'x-unit': 'A', description: 'A per phase the charger can give at most (default: the plugin\'s chargerMaxCurrent)' })),
   }),
 ]);
 
 export const CircuitSchema = Type.Recursive((Self) => Strict({
   id: Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 64, description: 'names the circuit in the API and the UI' }),
-  maxCurrent: Type.Number({ minimum: 1, maximum: 2000, description: 'A per phase the circuit may carry (its fuse)' }),
-  maxPower: Type.Optional(Type.Number({ minimum: 100, description: 'W the circuit may carry in total, e.g. a contracted power' })),
+  maxCurrent: Type.Number({ minimum: 1, maximum: 2000, 'x-unit': 'A', description: 'A per phase the circuit may carry (its fuse)' }),
+  maxPower: Type.Optional(Type.Number({ minimum: 100, 'x-unit': 'W', description: 'W the circuit may carry in total, e.g. a contracted power' })),
   phases: Type.Union([Type.Literal(1), Type.Literal(3)], { default: 3, description: 'phases of the circuit; a 1-phase circuit is L1' }),
   meter: Type.Optional(Type.String({ minLength: 1, description: 'a meters[] id measuring the whole circuit: the chargers share the fuse minus the rest of the load' })),
   solar: Type.Union([Type.Literal('off'), Type.Literal('surplus'), Type.Literal('min+surplus')], {
@@ -35,12 +35,12 @@ export const PrioritySchema = Strict({
 export const PrioritiesSchema = Type.Array(PrioritySchema, { default: [], maxItems: 50, description: 'who is served first, e.g. staff before visitors' });
 
 export const LoadBalancingConfigSchema = Strict({
-  minCurrent: Type.Number({ minimum: 0, maximum: 32, default: 6, description: 'A per phase; a car offered less is paused (0 A) instead' }),
-  failsafeCurrent: Type.Number({ minimum: 0, maximum: 80, default: 6, description: 'A per phase every charger keeps when it loses the appliance (its TxDefaultProfile)' }),
-  chargerMaxCurrent: Type.Number({ minimum: 6, maximum: 80, default: 32, description: 'A per phase a charger gives at most when its entry does not say' }),
+  minCurrent: Type.Number({ minimum: 0, maximum: 32, default: 6, 'x-unit': 'A', description: 'A per phase; a car offered less is paused (0 A) instead' }),
+  failsafeCurrent: Type.Number({ minimum: 0, maximum: 80, default: 6, 'x-unit': 'A', description: 'A per phase every charger keeps when it loses the appliance (its TxDefaultProfile)' }),
+  chargerMaxCurrent: Type.Number({ minimum: 6, maximum: 80, default: 32, 'x-unit': 'A', description: 'A per phase a charger gives at most when its entry does not say' }),
   profileValidity: Duration({ default: '5m', description: 'each session limit (TxProfile) expires after this unless refreshed; then the failsafe applies' }),
   minUpdateInterval: Duration({ default: '10s', description: 'a charger\'s limit is raised at most this often (lowering is never delayed)' }),
-  hysteresis: Type.Number({ minimum: 0, maximum: 10, default: 1, description: 'A; a raise smaller than this is not sent' }),
+  hysteresis: Type.Number({ minimum: 0, maximum: 10, default: 1, 'x-unit': 'A', description: 'A; a raise smaller than this is not sent' }),
   rotationSlot: Duration({ default: '15m', description: 'when there is not enough for every car at minCurrent, cars take turns of this long' }),
   meterStaleAfter: Duration({ default: '30s', description: 'a circuit meter silent this long is not trusted; the circuit falls back to failsafe shares' }),
   priorities: PrioritiesSchema,
