@@ -140,6 +140,7 @@ export function createPublisher(o: {
           if (!m || m.slug !== row.slug) await clear(row);
         }
       });
+      announced = await count();
       this.markAll();
     },
     async remove(chargerId: string) {
