@@ -30,7 +30,13 @@ async function setup(commands: Record<string, unknown>): Promise<{ t: TestApp; m
   return { t, mq };
 }
 
-const audit = async (t: TestApp) => (await t.api('GET', '/audit?actor=homeassistant')).body as Array<{ action: string; target: string; detail: any }>; // any: audit details vary by action
+type Entry = { action: string; target: string; detail: any }; // any: audit details vary by action
+const audit = async (t: TestApp) => (await t.api('GET', '/audit?actor=homeassistant')).body as Entry[];
+/** The audit entries of actor homeassistant once there are this many. */
+const audited = async (t: TestApp, n: number): Promise<Entry[]> => {
+  await eventually(async () => (await audit(t)).length === n);
+  return audit(t);
+};
 
 describe('homeassistant buttons', () => {
   it('sends stop, unlock, restart and start from the buttons to the charger, audited as homeassistant', async () => {
@@ -60,7 +66,7 @@ describe('homeassistant buttons', () => {
     await eventually(() => calls.length === 4);
     expect(calls[3]).toEqual({ method: 'RemoteStartTransaction', params: { connectorId: 1, idTag: 'HA-CARD' } });
 
-    const entries = await eventually(async () => { const a = await audit(t); return a.length === 4 ? a : undefined; });
+    const entries = await audited(t, 4);
     expect(entries.map((e) => [e.action, e.target]).reverse()).toEqual([
       ['command.RemoteStopTransaction', 'HB-1'], ['command.UnlockConnector', 'HB-1'], ['command.Reset', 'HB-1'], ['command.RemoteStartTransaction', 'HB-1'],
     ]);
@@ -86,7 +92,7 @@ describe('homeassistant buttons', () => {
     const { calls } = await obedient(t, 'HB-VIEW');
     await mq.until('ha/button/chargekeeper_HB-VIEW/c1_unlock/config', (m) => m.json !== null);
     await mq.publish('ck/HB-VIEW/1/cmd/unlock', 'PRESS');
-    const entries = await eventually(async () => { const a = await audit(t); return a.length ? a : undefined; });
+    const entries = await audited(t, 1);
     expect(entries).toEqual([expect.objectContaining({ action: 'command.UnlockConnector', target: 'HB-VIEW', detail: { refused: 'role viewer may not send commands', role: 'viewer' } })]);
     await sleep(200);
     expect(calls).toEqual([]);
@@ -123,7 +129,7 @@ describe('homeassistant buttons', () => {
     const { calls } = await obedient(t, 'HB-IDLE');
     await mq.until('ha/button/chargekeeper_HB-IDLE/c1_stop/config', (m) => m.json !== null);
     await mq.publish('ck/HB-IDLE/1/cmd/stop', 'PRESS');
-    const entries = await eventually(async () => { const a = await audit(t); return a.length ? a : undefined; });
+    const entries = await audited(t, 1);
     expect(entries[0]).toMatchObject({ action: 'command.RemoteStopTransaction', detail: { refused: 'no session is running on connector 1' } });
     expect(calls).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { ROLES } from '../../core/types.js';
 const TOPIC_WORD = '^[A-Za-z0-9_-]{1,64}$';
 
 export const HomeAssistantConfigSchema = Strict({
-  url: Type.String({ pattern: '^mqtts?://', 'x-expected': 'a URL like mqtt://127.0.0.1:1883', description: 'Broker URL, mqtt:// or mqtts://, like mqtt://127.0.0.1:1883.' }),
+  url: Type.String({ default: 'mqtt://127.0.0.1:1883', pattern: '^mqtts?://', 'x-expected': 'a URL like mqtt://127.0.0.1:1883', description: 'Broker URL, mqtt:// or mqtts://; the default is a broker on this box.' }),
   username: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Broker user name.' })),
   password: Type.Optional(Type.String({ maxLength: 500, description: 'Broker password; use ${NAME} to take it from the environment.' })),
   discoveryPrefix: Type.String({ default: 'homeassistant', pattern: TOPIC_WORD, 'x-expected': 'one topic level of letters, digits, _ or -', description: 'Home Assistant\'s MQTT discovery prefix (its MQTT integration setting).' }),

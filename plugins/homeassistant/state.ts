@@ -184,8 +184,10 @@ export function createModel(db: Knex, core: CoreServices, log: Logger, notify: (
     async booted(e: EventMap['charger.booted']) {
       const m = await ensure(e.chargerId);
       if (!m) return;
-      const next = { vendor: bounded(e.vendor), model: bounded(e.model), firmwareVersion: bounded(e.firmwareVersion) };
-      if (next.vendor === m.vendor && next.model === m.model && next.firmwareVersion === m.firmwareVersion) return;
+      // A rename has no event of its own: the device name follows at the next boot.
+      const name = bounded((await core.chargers.record(e.chargerId))?.name);
+      const next = { name, vendor: bounded(e.vendor), model: bounded(e.model), firmwareVersion: bounded(e.firmwareVersion) };
+      if (next.name === m.name && next.vendor === m.vendor && next.model === m.model && next.firmwareVersion === m.firmwareVersion) return;
       Object.assign(m, next);
       notify(m, { config: true });
     },

@@ -60,10 +60,10 @@ export async function watch(url: string, auth: { username: string; password: str
     messages,
     latest,
     /** Waits until the latest message on the topic passes the check; returns it. */
-    until: (topic: string, ok: (m: Msg) => boolean, timeoutMs = 5000) => eventually(() => {
+    until: (topic: string, ok: (m: Msg) => boolean, timeoutMs = 5000): Promise<Msg> => eventually(() => {
       const m = latest(topic);
       return m && ok(m) ? m : undefined;
-    }, timeoutMs),
+    }, timeoutMs) as Promise<Msg>, // eventually resolves only with a truthy value
     /** The latest discovery config of every entity of one charger's device, by topic (removed ones left out). */
     configs(discoveryPrefix: string, slug: string) {
       const out = new Map<string, Msg>();
