@@ -54,11 +54,11 @@ describe('homeassistant discovery', () => {
     expect(a.get('ha/sensor/chargekeeper_HA-A/c1_status/config')!.json.options).toContain('Charging');
     // The online sensor stays available while the charger is offline, to say so.
     expect(a.get('ha/binary_sensor/chargekeeper_HA-A/online/config')!.json).toMatchObject({ device_class: 'connectivity', availability: [{ topic: 'ck/status' }] });
-    expect(late.latest('ck/HA-A/availability')).toMatchObject({ text: 'online', retain: true });
-    expect(late.latest('ck/HA-A/state')!.json).toEqual({ online: true });
-    expect(late.latest('ck/HA-A/1/state')!.json).toEqual({ status: 'Available', powerW: null, energyWh: null, session: { active: false, startedAt: null, energyWh: 0, durationS: 0 } });
-    expect(late.latest('ck/HA-A/error')!.json).toMatchObject({ error: 'none' });
-    expect(late.latest('ck/status')).toMatchObject({ text: 'online', retain: true });
+    expect(await late.until('ck/HA-A/availability', () => true)).toMatchObject({ text: 'online', retain: true });
+    expect((await late.until('ck/HA-A/state', () => true)).json).toEqual({ online: true });
+    expect((await late.until('ck/HA-A/2/state', () => true)).json).toEqual({ status: 'Available', powerW: null, energyWh: null, session: { active: false, startedAt: null, energyWh: 0, durationS: 0 } });
+    expect((await late.until('ck/HA-A/error', () => true)).json).toMatchObject({ error: 'none' });
+    expect(await late.until('ck/status', () => true)).toMatchObject({ text: 'online', retain: true });
   });
 
   it('follows status, readings and sessions, and keeps card ids off the broker', async () => {
@@ -97,7 +97,7 @@ describe('homeassistant discovery', () => {
     await mq.until('ck/HA-ON/availability', (m) => m.text === 'online');
     await cp.close({ code: 1000 });
     await mq.until('ck/HA-ON/availability', (m) => m.text === 'offline');
-    expect(mq.latest('ck/HA-ON/state')!.json).toEqual({ online: false });
+    await mq.until('ck/HA-ON/state', (m) => m.json.online === false);
     await bootedCharger(t, 'HA-ON', 1);
     await mq.until('ck/HA-ON/availability', (m) => m.text === 'online');
     // A link cut without a goodbye: the broker publishes the appliance's will, and the appliance comes back by itself.

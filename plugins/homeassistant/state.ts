@@ -88,7 +88,7 @@ export function createModel(db: Knex, core: CoreServices, log: Logger, notify: (
   const build = async (v: ChargerView): Promise<ChargerModel | null> => {
     if (!v.approved) return null;
     if (chargers.size >= MAX_CHARGERS) {
-      log.warn(`more than ${MAX_CHARGERS} chargers: ${bounded(v.id, 48)} is not shown in Home Assistant`);
+      log.warn(`more than ${MAX_CHARGERS} chargers: ${slugOf(v.id)} is not shown in Home Assistant`);
       return null;
     }
     const slug = assignSlug(v.id);
@@ -215,7 +215,8 @@ export function createModel(db: Knex, core: CoreServices, log: Logger, notify: (
       c.sampleAt = s.at;
       if (s.powerW !== undefined) c.powerW = s.powerW;
       if (s.energyImportWh !== undefined) {
-        c.energyWh = Math.max(c.energyWh ?? 0, s.energyImportWh);
+        // The register as read: a replaced meter starting at 0 is a reset to HA's total_increasing, not a stuck value.
+        c.energyWh = s.energyImportWh;
         if (c.session && (s.transactionId === undefined || s.transactionId === c.session.transactionId)) c.session.lastWh = s.energyImportWh;
       }
       notify(m, { connector: s.connectorId });
@@ -227,7 +228,7 @@ export function createModel(db: Knex, core: CoreServices, log: Logger, notify: (
       const c = m && connector(m, e.connectorId);
       if (!m || !c) return;
       c.session = { transactionId: e.transactionId, startedAt: e.startedAt, meterStartWh: e.meterStartWh, lastWh: null };
-      c.energyWh = Math.max(c.energyWh ?? 0, e.meterStartWh);
+      if (!c.sampleAt || e.startedAt >= c.sampleAt) { c.energyWh = e.meterStartWh; c.sampleAt = e.startedAt; }
       notify(m, { connector: e.connectorId });
     },
 
@@ -238,7 +239,7 @@ export function createModel(db: Knex, core: CoreServices, log: Logger, notify: (
       if (c.session && c.session.transactionId !== e.transactionId) return;
       c.session = null;
       c.powerW = 0;
-      c.energyWh = Math.max(c.energyWh ?? 0, e.meterStopWh);
+      if (!c.sampleAt || e.stoppedAt >= c.sampleAt) { c.energyWh = e.meterStopWh; c.sampleAt = e.stoppedAt; }
       notify(m, { connector: e.connectorId });
     },
   };
