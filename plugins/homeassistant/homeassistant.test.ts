@@ -183,6 +183,32 @@ describe('homeassistant discovery', () => {
     for (const text of [JSON.stringify(up), JSON.stringify(settings.body), ...t.logs]) expect(text).not.toContain('pw-never-shown');
   });
 
+  it('moves a running session\'s duration on without new readings', async () => {
+    const { t, mq } = await setup();
+    const cp = await bootedCharger(t, 'HA-DUR', 1);
+    await cp.call('StartTransaction', { connectorId: 1, idTag: 'C1', meterStart: 0, timestamp: new Date().toISOString() });
+    const first = await mq.until('ck/HA-DUR/1/state', (m) => m.json.session.active === true);
+    await t.clock.advance(10 * 60_000);
+    const later = await mq.until('ck/HA-DUR/1/state', (m) => m.json.session.durationS >= first.json.session.durationS + 600);
+    expect(later.json.session.active).toBe(true);
+  });
+
+  it('announces a pending charger only once an installer approves it', async () => {
+    const broker = await startHaBroker();
+    peers.defer(() => broker.close());
+    const t = await apps.start({ config: { ocpp: { unknownChargers: 'pending' }, plugins: { homeassistant: haConfig(broker.url) } } });
+    const mq = await watch(broker.url);
+    peers.defer(() => mq.close());
+    const cp = await t.chargePoint('HA-NEW');
+    expect((await cp.boot()).status).toBe('Pending');
+    await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    await t.app.bus.idle();
+    await sleep(300);
+    expect(mq.messages.filter((m) => m.topic.includes('HA-NEW'))).toEqual([]);
+    expect((await t.api('POST', '/chargers/HA-NEW/approve', { body: {} })).status).toBe(200);
+    await mq.until('ha/sensor/chargekeeper_HA-NEW/c1_status/config', (m) => m.json !== null);
+  });
+
   it('announces again when Home Assistant says it is back online', async () => {
     const { t, mq } = await setup();
     await bootedCharger(t, 'HA-RE', 1);
