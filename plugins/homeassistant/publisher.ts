@@ -64,6 +64,7 @@ export function createPublisher(o: {
     for (const a of list) await send(a.topic, a.body);
     await db(DEVICES).where({ charger_id: m.id }).orWhere({ slug: m.slug }).delete();
     await db(DEVICES).insert({ slug: m.slug, charger_id: m.id, topics: JSON.stringify(all), updated_at: o.clock.iso() });
+    announced = await count();
   };
 
   const flushOne = async (m: ChargerModel, d: Dirty) => {
@@ -86,23 +87,19 @@ export function createPublisher(o: {
   };
 
   const flush = async () => {
-    try {
-      for (const [id, d] of [...dirty]) {
-        dirty.delete(id);
-        const m = model.get(id);
-        if (!m) continue;
-        try {
-          await flushOne(m, d);
-        } catch (err) {
-          // What did not go out stays due, for the next flush or connection.
-          const left = entry(id);
-          left.config ||= d.config; left.charger ||= d.charger; left.error ||= d.error;
-          for (const n of d.connectors) left.connectors.add(n);
-          throw err;
-        }
+    for (const [id, d] of [...dirty]) {
+      dirty.delete(id);
+      const m = model.get(id);
+      if (!m) continue;
+      try {
+        await flushOne(m, d);
+      } catch (err) {
+        // What did not go out stays due, for the next flush or connection.
+        const left = entry(id);
+        left.config ||= d.config; left.charger ||= d.charger; left.error ||= d.error;
+        for (const n of d.connectors) left.connectors.add(n);
+        throw err;
       }
-    } finally {
-      announced = await count();
     }
   };
 
@@ -112,6 +109,7 @@ export function createPublisher(o: {
   const clear = async (row: DeviceRow) => {
     for (const topic of JSON.parse(row.topics) as string[]) await send(topic, '');
     await db(DEVICES).where({ slug: row.slug }).delete();
+    announced = await count();
     o.log.info(`removed charger ${row.slug} from Home Assistant`);
   };
 
