@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,19 @@ describe('shipped catalogue', () => {
         expect(c.security, c.key).toBeUndefined();
       }
     });
+  });
+});
+
+describe('the contributors\' example in the README', () => {
+  it('is a valid entry with a unit fix and a known bug', () => {
+    const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
+    const example = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((y) => y.includes('\nid: acme-wallbox-2'));
+    expect(example).toBeDefined();
+    const e = loadEntryFile(write('acme-wallbox-2.yaml', example!));
+    expect(e.units).toHaveLength(1);
+    expect(bugsFor(e, '3.2.0').map((b) => b.advice)).toEqual([expect.stringContaining('3.4.1')]);
+    expect(matchEntry([e], { vendor: 'ACME GmbH', model: 'AW2-22', firmwareVersion: '3.2.0' })?.id).toBe('acme-wallbox-2');
+    expect(matchEntry([e], { vendor: 'ACME GmbH', model: 'AW2-22', firmwareVersion: '2.9' })).toBeNull();
   });
 });
 
