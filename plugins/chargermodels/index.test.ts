@@ -187,7 +187,7 @@ describe('chargermodels', () => {
   });
 
   it('lists the known bug of a matching firmware and not of a fixed one', async () => {
-    t = await apps.start({ config: config({ applyOnAdoption: false }) });
+    t = await apps.start({ config: config({ applyOnAdoption: false }, {}, { diagnostics: {} }) });
     const old = await tm1('OLDFW', '1.9.3');
     await old.boot();
     const fixed = await tm1('NEWFW', '2.0.1');
@@ -199,6 +199,15 @@ describe('chargermodels', () => {
     // applyOnAdoption: false sends nothing by itself.
     await sleep(500);
     expect(old.calls).toEqual([]);
+    // Diagnostics shows it as a finding, which clears when the charger boots with the fixed firmware.
+    const findings = async () => (await t.api('GET', '/diagnostics/findings?check=known-firmware-bug&state=active')).body
+      .filter((f: { check: string }) => f.check === 'known-firmware-bug');
+    const [finding] = await eventually(async () => ((await findings()).length ? findings() : null));
+    expect(finding).toMatchObject({ chargerId: 'OLDFW', severity: 'info', message: expect.stringContaining('Forgets its running session after a power cut.') });
+    expect(finding.action).toBe('Update to firmware 2.0 or later.');
+    await old.cp.boot({ chargePointVendor: 'TestVendor', chargePointModel: 'TM-1 Plus', firmwareVersion: '2.0.0' });
+    await eventually(async () => (await findings()).length === 0);
+    expect((await t.api('GET', '/chargermodels/chargers/OLDFW')).body.knownBugs).toEqual([]);
     const catalogue = (await t.api('GET', '/chargermodels')).body;
     expect(catalogue.map((e: { id: string }) => e.id)).toEqual(expect.arrayContaining(['keba-kc-p30', 'alfen-eve', 'testvendor-tm1']));
   });

@@ -4,7 +4,7 @@ import { definePlugin } from '../../core/plugin.js';
 import { Duration, Strict, type ConfigProblem } from '../../core/schema.js';
 import { STAFF } from '../../core/types.js';
 import { Applier, NotApplicable } from './apply.js';
-import { MODELS_DIR, bugsFor, isSecurityKey, loadCatalogue, type LoadedEntry } from './catalogue.js';
+import { MODELS_DIR, bugsFor, isSecurityKey, loadCatalogue, type ChargerIdentity, type LoadedEntry } from './catalogue.js';
 import { chargerView } from './view.js';
 
 /** A booted charger answers its BootNotification first; calls sent in the same instant may reach it before that. */
@@ -30,6 +30,8 @@ export default definePlugin({
     name: 'chargermodels',
     version: '1.0.0',
     summary: 'Known settings, unit fixes and firmware bugs per charger model, from a catalogue of YAML files; sent when a charger is adopted',
+    // Diagnostics first: the known bugs announced at start become its findings.
+    wants: ['diagnostics'],
     config: ConfigSchema,
     validate(config): ConfigProblem[] {
       // Each bad file is a problem of its own, named by file and key: the shipped ones under catalogue, the site's under dir.
@@ -64,6 +66,16 @@ export default definePlugin({
     const applier = new Applier({
       db: ctx.db, core: ctx.core, log: ctx.log, entries: () => entries.values(), timeoutMs: ctx.config.commandTimeout,
     });
+    /** Unit fixes for the core and known bugs for diagnostics, from what the charger last said it is. */
+    const identify = (chargerId: string, c: ChargerIdentity) => {
+      applier.hintUnits(chargerId, c);
+      const entry = applier.match(c);
+      const bugs = entry ? bugsFor(entry, c.firmwareVersion) : [];
+      ctx.emit('chargermodels.bugs', {
+        chargerId, at: ctx.core.clock.iso(), entry: entry?.id ?? null, firmwareVersion: c.firmwareVersion,
+        bugs: bugs.map((b) => ({ summary: b.summary, advice: b.advice, link: b.link ?? null })),
+      });
+    };
     const later = (chargerId: string) => {
       if (!ctx.config.applyOnAdoption) return;
       const timer = setTimeout(() => {
@@ -75,7 +87,7 @@ export default definePlugin({
 
     // Adoption: an approved charger's boot (accept mode, after an approval, or its next boot when it was offline then).
     ctx.on('charger.booted', (e) => {
-      applier.hintUnits(e.chargerId, e);
+      identify(e.chargerId, e);
       if (e.status === 'Accepted') later(e.chargerId);
     });
     ctx.on('charger.approved', (e) => {
@@ -85,6 +97,7 @@ export default definePlugin({
     ctx.on('charger.connected', async (e) => {
       const c = await applier.identity(e.chargerId);
       if (!c || c.vendor === null) return;
+      // Known bugs wait for its boot: a charger back from a firmware update still has the old version on record.
       applier.hintUnits(e.chargerId, c);
       if (c.approved) later(e.chargerId);
     });
@@ -148,7 +161,7 @@ export default definePlugin({
         if (flagged.length) ctx.log.warn(`catalogue entries change security keys (sent only where flagged security: true): ${flagged.join(', ')}`);
         for (const c of await ctx.core.chargers.list()) {
           if (c.vendor === null) continue;
-          applier.hintUnits(c.id, c);
+          identify(c.id, c);
           if (c.approved && c.online) later(c.id);
         }
       },
