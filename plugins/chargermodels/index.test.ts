@@ -107,6 +107,17 @@ describe('chargermodels', () => {
     expect(back.calls).toEqual(SENT);
   });
 
+  it('configures a charger adopted before the plugin was enabled when it reconnects, without a boot', async () => {
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'accept' }, plugins: {} } });
+    const before = await tm1('CM5');
+    expect(await before.boot()).toBe('Accepted');
+    await t.restart(config());
+    const back = await tm1('CM5');
+    await settled('CM5');
+    expect(back.calls).toEqual(SENT);
+    expect(before.calls).toEqual([]);
+  });
+
   it('sends it when an operator approves a connected pending charger', async () => {
     t = await apps.start({ config: config({}, { unknownChargers: 'pending' }) });
     const { calls, boot } = await tm1('CM3');
@@ -129,6 +140,7 @@ describe('chargermodels', () => {
     expect((await t.api('GET', '/chargermodels/chargers/CM4', { token: tech })).status).toBe(200);
     const res = await t.api('POST', '/chargermodels/chargers/CM4/apply');
     expect(res.status).toBe(200);
+    expect(res.body.entry).toBe('testvendor-tm1');
     expect(res.body.results.map((r: { key: string; status: string; by: string }) => [r.key, r.status, r.by])).toEqual([
       ['MeterValueSampleInterval', 'Accepted', 'admin'], ['MeterValuesSampledData', 'RebootRequired', 'admin'],
       ['WebSocketPingInterval', 'Rejected', 'admin'], ['AuthorizeRemoteTxRequests', 'Skipped', 'admin'],
@@ -144,6 +156,7 @@ describe('chargermodels', () => {
     expect(offline.status).toBe(409);
     expect(offline.body.message).toMatch(/offline/);
     expect((await t.api('POST', '/chargermodels/chargers/NOPE/apply')).status).toBe(404);
+    expect((await t.api('GET', '/chargermodels/chargers/NOPE')).status).toBe(404);
   });
 
   it('sends nothing to a model the catalogue does not know', async () => {

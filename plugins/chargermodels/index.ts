@@ -146,7 +146,8 @@ export default definePlugin({
         try {
           await ctx.core.audit.record(principal!.username, 'chargermodels.apply', params.id);
           const results = await applier.ensure(params.id, { force: true, by: principal!.username });
-          return { chargerId: params.id, entry: results[0]?.entry ?? null, results };
+          const c = await applier.identity(params.id);
+          return { chargerId: params.id, entry: c ? applier.match(c)?.id ?? null : null, results };
         } catch (err) {
           if (err instanceof NotApplicable) throw new ApiError(STATUS_OF[err.reason], err.message);
           throw err;
