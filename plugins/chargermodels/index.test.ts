@@ -1,29 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/config.js';
 import { createUser, eventually, sleep, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
 
-// The site's own catalogue folder: one entry for the test charger model.
-const site = mkdtempSync(join(tmpdir(), 'chargermodels-site-'));
-afterAll(() => rmSync(site, { recursive: true, force: true }));
-writeFileSync(join(site, 'testvendor-tm1.yaml'), `
-id: testvendor-tm1
-name: TestVendor TM-1
-vendor: TestVendor
-model: TM-1*
-adopt:
-  configuration:
-    - { key: MeterValueSampleInterval, value: "60", why: a reading a minute for diagnostics }
-    - { key: MeterValuesSampledData, value: "Energy.Active.Import.Register,Voltage", why: energy for bills and voltage }
-    - { key: WebSocketPingInterval, value: "30", why: keeps NAT entries open }
-    - { key: AuthorizeRemoteTxRequests, value: "true", why: "not flagged as security, so never sent" }
-units:
-  - { measurand: Energy.Active.Import.Register, unit: kWh, when: missing, why: this model sends kWh without saying so }
-bugs:
-  - { firmware: { below: "2.0" }, summary: Forgets its running session after a power cut., advice: Update to firmware 2.0 or later. }
-`);
+// The site's own catalogue folder (plugins.chargermodels.dir): one made-up entry for the test charger model.
+const site = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'chargermodels-bad-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const config = (over: Record<string, unknown> = {}, ocpp: Record<string, unknown> = {}, plugins: Record<string, unknown> = {}) => ({
   ocpp: { unknownChargers: 'accept', ...ocpp },
@@ -70,7 +56,7 @@ describe('chargermodels', () => {
     expect(await boot()).toBe('Accepted');
     const page = await settled('CM1');
     expect(calls).toEqual(SENT);
-    expect(page.entry).toMatchObject({ id: 'testvendor-tm1', file: join(site, 'testvendor-tm1.yaml') });
+    expect(page.entry).toMatchObject({ id: 'testvendor-tm1', file: 'plugins/chargermodels/fixtures/testvendor-tm1.yaml' });
     expect(page.configuration.map((k: { key: string; status: string }) => [k.key, k.status])).toEqual([
       ['MeterValueSampleInterval', 'Accepted'], ['MeterValuesSampledData', 'RebootRequired'],
       ['WebSocketPingInterval', 'Rejected'], ['AuthorizeRemoteTxRequests', 'Skipped'],
@@ -241,7 +227,7 @@ describe('chargermodels', () => {
   });
 
   it('refuses to start with a bad catalogue file, naming the file and the key', async () => {
-    const bad = mkdtempSync(join(site, 'bad-'));
+    const bad = mkdtempSync(join(scratch, 'bad-'));
     writeFileSync(join(bad, 'acme-x1.yaml'), 'id: acme-x1\nname: Acme X1\nvendor: Acme\nmodel: X1\nadopt:\n  configuration:\n    - { key: "Meter Value Interval", value: "60", why: every minute for diagnostics }\n');
     const err = await apps.start({ config: config({ dir: bad }) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);

@@ -155,6 +155,8 @@ export default definePlugin({
       },
     });
 
+    ctx.page({ path: 'chargermodels', title: 'Charger models', component: 'ChargerModelsPage', roles: STAFF, icon: '⚙' });
+
     return {
       async start() {
         entries = loadCatalogue(dirsOf(ctx.config)).entries;
