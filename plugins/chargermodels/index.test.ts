@@ -62,6 +62,7 @@ describe('chargermodels', () => {
       ['WebSocketPingInterval', 'Rejected'], ['AuthorizeRemoteTxRequests', 'Skipped'],
     ]);
     expect(page.rebootRequired).toEqual(['MeterValuesSampledData']);
+    expect((await t.api('GET', '/chargermodels/chargers')).body).toEqual([expect.objectContaining({ chargerId: 'CM1', entry: 'testvendor-tm1', keys: 4, answered: 3 })]);
     expect(page.configuration[3].applied.detail).toMatch(/security setting/);
     const audit = await t.api('GET', '/audit?action=chargermodels.applied');
     expect(audit.body).toEqual([expect.objectContaining({ actor: 'chargermodels', target: 'CM1' })]);

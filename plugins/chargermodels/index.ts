@@ -114,15 +114,26 @@ export default definePlugin({
     });
     ctx.route({
       method: 'GET', path: '/chargermodels/chargers', roles: STAFF,
-      summary: 'Every charger with the catalogue entry it matches (or null), how many keys were answered and how many known bugs its firmware has',
+      summary: 'Every charger with the catalogue entry it matches (or null), how many of its keys the charger answered and how many known bugs its firmware has',
       handler: async () => {
-        const rows = await ctx.db('chargermodels_applied').select('charger_id').count({ n: '*' }).groupBy('charger_id') as Array<{ charger_id: string; n: number }>;
-        const answered = new Map(rows.map((r) => [r.charger_id, Number(r.n)]));
+        const rows = await ctx.db('chargermodels_applied').select('charger_id', 'key', 'value', 'status') as Array<{ charger_id: string; key: string; value: string; status: string }>;
+        const answers = new Map<string, Map<string, { value: string; status: string }>>();
+        for (const r of rows) {
+          const of = answers.get(r.charger_id) ?? new Map<string, { value: string; status: string }>();
+          of.set(r.key, r);
+          answers.set(r.charger_id, of);
+        }
         return (await ctx.core.chargers.list()).map((c) => {
           const entry = applier.match(c);
+          const keys = entry?.adopt?.configuration ?? [];
+          // Answered: the charger said something to this very value (not skipped, not a failed send).
+          const answered = keys.filter((k) => {
+            const a = answers.get(c.id)?.get(k.key);
+            return a && a.value === k.value && a.status !== 'Skipped' && a.status !== 'Failed';
+          });
           return {
             chargerId: c.id, vendor: c.vendor, model: c.model, firmwareVersion: c.firmwareVersion,
-            entry: entry?.id ?? null, keys: entry?.adopt?.configuration.length ?? 0, applied: answered.get(c.id) ?? 0,
+            entry: entry?.id ?? null, keys: keys.length, answered: answered.length,
             knownBugs: entry ? bugsFor(entry, c.firmwareVersion).length : 0,
           };
         });
