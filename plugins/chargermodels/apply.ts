@@ -135,6 +135,8 @@ export class Applier {
     for (const item of due) {
       if (this.#stopped) break;
       const result = await this.#send(chargerId, entry, item, by);
+      // Stopping: the database may be closing; an unrecorded key is simply sent again next time.
+      if (this.#stopped) break;
       results.push(result);
       await this.#d.db('chargermodels_applied').insert(row(chargerId, result)).onConflict(['charger_id', 'key']).merge();
       // Offline now: the rest waits for its next connection.

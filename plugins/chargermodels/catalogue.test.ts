@@ -84,6 +84,11 @@ describe('a bad catalogue file', () => {
     expect(problems).toEqual(['id', 'vendor', 'adopt.configuration[1].key', 'bugs[0].firmware']);
   });
 
+  it('names a site folder that does not exist', () => {
+    const missing = join(dir, 'no-such-folder');
+    expect(loadCatalogue([missing]).errors.map((e) => e.message)).toEqual([`${missing}: (folder): is not a readable folder`]);
+  });
+
   it('is reported by the folder load without hiding the good ones', () => {
     const site = mkdtempSync(join(dir, 'site-'));
     writeFileSync(join(site, 'good-one.yaml'), 'id: good-one\nname: Good\nvendor: Good\nmodel: One\n');

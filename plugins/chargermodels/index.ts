@@ -35,10 +35,9 @@ export default definePlugin({
     config: ConfigSchema,
     validate(config): ConfigProblem[] {
       // Each bad file is a problem of its own, named by file and key: the shipped ones under catalogue, the site's under dir.
-      return loadCatalogue(dirsOf(config)).errors.flatMap((err) => err.problems.map((p) => ({
-        path: err.file.startsWith(config.dir ?? '\0') ? 'dir' : 'catalogue',
-        message: `${err.file}: ${p.path}: ${p.message}`,
-      })));
+      const of = (dir: string, path: string) => loadCatalogue([dir]).errors
+        .flatMap((err) => err.problems.map((p) => ({ path, message: `${err.file}: ${p.path}: ${p.message}` })));
+      return [...of(MODELS_DIR, 'catalogue'), ...(config.dir ? of(config.dir, 'dir') : [])];
     },
   },
   migrations: [
