@@ -227,6 +227,23 @@ describe('chargermodels', () => {
     expect(energy('UNIT2')).toBe(12.5);
   });
 
+  it('sends a security key only where the entry flags it security: true, and says so at start', async () => {
+    const flagged = mkdtempSync(join(scratch, 'flagged-'));
+    writeFileSync(join(flagged, 'secvendor-s1.yaml'), [
+      'id: secvendor-s1', 'name: SecVendor S1', 'vendor: SecVendor', 'model: S1',
+      'adopt:', '  configuration:',
+      '    - { key: AuthorizeRemoteTxRequests, value: "true", security: true, why: "remote starts go through the site\'s own card check" }',
+    ].join('\n'));
+    t = await apps.start({ config: { ocpp: { unknownChargers: 'accept' }, log: { level: 'warn' }, plugins: { chargermodels: { dir: flagged } } } });
+    expect(t.logs.join('\n')).toContain('secvendor-s1: AuthorizeRemoteTxRequests');
+    const cp = await t.chargePoint('SEC1');
+    const calls: Call[] = [];
+    cp.handle('ChangeConfiguration', ({ params }) => { calls.push(params); return { status: 'Accepted' }; });
+    await cp.boot({ chargePointVendor: 'SecVendor', chargePointModel: 'S1' });
+    await eventually(() => calls.length === 1);
+    expect(calls).toEqual([{ key: 'AuthorizeRemoteTxRequests', value: 'true' }]);
+  });
+
   it('refuses to start with a bad catalogue file, naming the file and the key', async () => {
     const bad = mkdtempSync(join(scratch, 'bad-'));
     writeFileSync(join(bad, 'acme-x1.yaml'), 'id: acme-x1\nname: Acme X1\nvendor: Acme\nmodel: X1\nadopt:\n  configuration:\n    - { key: "Meter Value Interval", value: "60", why: every minute for diagnostics }\n');
