@@ -23,6 +23,7 @@ import { transactionRoutes } from './http/routes/transactions.js';
 import { statsRoutes } from './http/routes/stats.js';
 import { createLogger } from './log.js';
 import { OcppServer } from './ocpp/server.js';
+import { SampledUnits } from './ocpp/sampled-units.js';
 import { Readings } from './readings.js';
 import { Transactions } from './transactions.js';
 import { ChargerHistory } from './history.js';
@@ -114,7 +115,8 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   const accounts = new Accounts(db, clock, core.http.sessionTtl);
   await accounts.ensureAdmin(config.adminPassword, log);
   const audit = new AuditLog(db, clock);
-  const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp });
+  const sampledUnits = new SampledUnits();
+  const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp, sampledUnits });
   const chargers = new Chargers(db, ocpp, bus, audit, clock);
   const http = new HttpServer({
     config: core, log: log.child('http'), accounts, version: VERSION, uiDir: join(root, 'ui', 'dist'),
@@ -128,6 +130,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
       return core.http.publicUrl?.replace(/\/$/, '') ?? `${core.http.tls ? 'https' : 'http'}://${linkHost}:${http.port || core.http.port}`;
     },
     clock, accounts, audit, writer, chargers, readings: new Readings(db), transactions: new Transactions(db), history: new ChargerHistory(db),
+    sampledUnits,
   };
 
   const routeDeps = {

@@ -158,6 +158,14 @@ export interface EventMap {
     at: string; kind: 'charger' | 'meter' | 'circuit'; chargerId: string | null; meterId: string | null; circuitId: string | null;
     reason: 'unsupported' | 'refused' | 'ignores-limit' | 'meter-stale' | 'failsafe-exceeds' | null; problem: string | null;
   };
+  /**
+   * chargermodels plugin: the firmware bugs its catalogue knows for a charger's model and firmware, at each boot or
+   * reconnection (entry null = no entry matches; bugs empty = none known for this firmware).
+   */
+  'chargermodels.bugs': ChargerRef & {
+    entry: string | null; firmwareVersion: string | null;
+    bugs: Array<{ summary: string; advice: string; link: string | null }>;
+  };
   'queue.offered': { entryId: number; userId: number; chargerId: string; connectorId: number; holdUntil: string; at: string };
   /** The offered driver did not start charging before holdUntil; the connector goes to the next in line. */
   'queue.skipped': { entryId: number; userId: number; chargerId: string; connectorId: number; at: string };

@@ -5,6 +5,7 @@ import type { GroupWriter } from './db/writer.js';
 import type { ChargerHistory } from './history.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { Readings } from './readings.js';
+import type { SampledUnits } from './ocpp/sampled-units.js';
 import type { Transactions } from './transactions.js';
 
 /** A connected or known charger, as the API lists it. */
@@ -86,4 +87,6 @@ export interface CoreServices {
   readonly transactions: Transactions;
   /** What chargers said over time: statuses, connections, boots. */
   readonly history: ChargerHistory;
+  /** Unit corrections for a charger's sampled values (a model known to send kWh without saying so). */
+  readonly sampledUnits: SampledUnits;
 }

@@ -7,6 +7,7 @@ import billing from './billing/index.js';
 import reservations from './reservations/index.js';
 import loadbalancing from './loadbalancing/index.js';
 import homeassistant from './homeassistant/index.js';
+import chargermodels from './chargermodels/index.js';
 
 /** Every plugin an installer can enable under `plugins:`, by config key. */
 export const registry: Record<string, RegistryEntry> = {
@@ -17,5 +18,6 @@ export const registry: Record<string, RegistryEntry> = {
   reservations: { plugin: reservations, dir: 'plugins/reservations' },
   loadbalancing: { plugin: loadbalancing, dir: 'plugins/loadbalancing' },
   homeassistant: { plugin: homeassistant, dir: 'plugins/homeassistant' },
+  chargermodels: { plugin: chargermodels, dir: 'plugins/chargermodels' },
   blueprint: { plugin: blueprint, dir: 'plugins/_blueprint' },
 };

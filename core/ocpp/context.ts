@@ -5,6 +5,7 @@ import type { CoreConfig } from '../config.js';
 import type { GroupWriter } from '../db/writer.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
 import type { Logger } from '../types.js';
+import type { SampledUnits } from './sampled-units.js';
 
 /** What the server knows about a connected charger while its socket is open. */
 export interface ChargerSession {
@@ -30,6 +31,8 @@ export interface OcppContext {
   /** Last heartbeat per connected charger, stored with the last-seen times (coalesced). */
   heartbeats: Map<string, string>;
   authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer>;
+  /** Per-charger unit corrections for sampled values (none: read as OCPP says). */
+  sampledUnits?: SampledUnits;
 }
 
 /** A charger's timestamp as ISO UTC; falls back to the receive time when missing or unreadable. */

@@ -9,7 +9,7 @@ const RESEND_KEY = ['charger_id', 'connector_id', 'at', 'measurand', 'phase', 'l
 /** Normalised readings as rows of meter_values; a resent reading is ignored on insert by RESEND_KEY. */
 export function meterRows(ctx: OcppContext, chargerId: string, connectorId: number, transactionId: number | null, values: MeterValue[]) {
   const received = ctx.clock.iso();
-  const rows = toRows(values, (ts) => chargerTime(ts, received));
+  const rows = toRows(values, (ts) => chargerTime(ts, received), ctx.sampledUnits?.get(chargerId));
   return {
     // Spelled out rather than spread: this runs for every sampled value, and a literal is several times cheaper.
     records: rows.map((r) => ({

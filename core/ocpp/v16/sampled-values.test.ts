@@ -28,4 +28,24 @@ describe('sampled values', () => {
     expect(samples[1]!.currentA).toEqual([undefined, 16]);
     expect(samples[1]).not.toHaveProperty('socPct');
   });
+
+  it('reads a measurand in the unit a hint names: when the charger names none, or always when the hint replaces', () => {
+    const values = [{
+      timestamp: '2026-12-01T10:00:00Z',
+      sampledValue: [
+        { value: '12.5', measurand: 'Energy.Active.Import.Register' },
+        { value: '7300', measurand: 'Power.Active.Import', unit: 'kW' },
+        { value: '16', measurand: 'Current.Import', unit: 'A' },
+      ],
+    }];
+    const hints = new Map([
+      ['Energy.Active.Import.Register', { unit: 'kWh', replace: false }],
+      ['Power.Active.Import', { unit: 'W', replace: true }],
+      ['Current.Import', { unit: 'kW', replace: false }],
+    ]);
+    const [sample] = toSamples(toRows(values, (ts) => ts, hints), {});
+    expect(sample).toMatchObject({ energyImportWh: 12500, powerW: 7300, currentA: [16] });
+    const [plain] = toSamples(toRows(values, (ts) => ts), {});
+    expect(plain).toMatchObject({ energyImportWh: 12.5, powerW: 7_300_000 });
+  });
 });

@@ -1,5 +1,6 @@
 import type { MeterSample } from '../../events.js';
 import { CAR_SIDE_LOCATIONS } from '../../readings.js';
+import type { UnitHints } from '../sampled-units.js';
 
 export interface SampledValue {
   value: string; context?: string; format?: string; measurand?: string; phase?: string; location?: string; unit?: string;
@@ -24,8 +25,11 @@ const DEFAULT_UNIT: Record<string, string> = {
   SoC: 'Percent', Frequency: 'Hz', Temperature: 'Celsius', 'Power.Factor': '',
 };
 
-/** Normalises OCPP sampled values to SI rows; signed data and non-numeric values are skipped. */
-export function toRows(values: MeterValue[], normalise: (ts: string) => string): MeterRow[] {
+/**
+ * Normalises OCPP sampled values to SI rows; signed data and non-numeric values are skipped.
+ * Hints (the charger's model is known to mean another unit) decide the unit of their measurands.
+ */
+export function toRows(values: MeterValue[], normalise: (ts: string) => string, hints?: UnitHints): MeterRow[] {
   const rows: MeterRow[] = [];
   for (const mv of values) {
     const at = normalise(mv.timestamp);
@@ -34,7 +38,8 @@ export function toRows(values: MeterValue[], normalise: (ts: string) => string):
       const raw = Number(sv.value);
       if (!Number.isFinite(raw)) continue;
       const measurand = sv.measurand ?? 'Energy.Active.Import.Register';
-      const givenUnit = sv.unit ?? DEFAULT_UNIT[measurand] ?? '';
+      const hint = hints?.get(measurand);
+      const givenUnit = (hint && (hint.replace || sv.unit === undefined) ? hint.unit : sv.unit) ?? DEFAULT_UNIT[measurand] ?? '';
       const scale = SCALE[givenUnit];
       rows.push({
         at, measurand, phase: sv.phase ?? '', location: sv.location ?? '', context: sv.context ?? '',

@@ -5,6 +5,7 @@ import clockDrift from './clock-drift.js';
 import connectorFault from './connector-fault.js';
 import energyStall from './energy-stall.js';
 import firmwareFailed from './firmware-failed.js';
+import knownFirmwareBug from './known-firmware-bug.js';
 import loadManagement from './load-management.js';
 import flapping from './flapping.js';
 import meterDiscrepancy from './meter-discrepancy.js';
@@ -20,7 +21,7 @@ import unresponsive from './unresponsive.js';
 const list = [
   offline, flapping, connectorFault, bootLoop, stuckTransaction, energyStall, meterRegression, meterDiscrepancy,
   meterUnreachable, firmwareFailed, clockDrift, suspendedEv, unresponsive, supersededSession, truncatedField,
-  loadManagement,
+  loadManagement, knownFirmwareBug,
 ] as const;
 
 /** Every check, by its stable id. Adding a check = one file here + its test. */
