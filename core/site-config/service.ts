@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { AuditLog } from '../audit.js';
 import { CoreConfigSchema, configFileOf } from '../config.js';
 import { ApiError } from '../errors.js';
@@ -93,6 +93,36 @@ export class SiteSettings {
 
   #coreOf(text: string): string {
     return JSON.stringify(CORE_SECTIONS.map((s) => sectionOf(text, [s]) ?? null));
+  }
+
+  /** Whether this process may change the file (a read-only mount, as in the Docker example with :ro, may not). */
+  writable(): boolean {
+    try {
+      accessSync(this.#file, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #writeFile(text: string): void {
+    const tmp = `${this.#file}.new`;
+    try {
+      // Written beside and renamed: a power cut leaves the old file or the new one, never half of one.
+      writeFileSync(tmp, text, { mode: 0o600 });
+      try {
+        renameSync(tmp, this.#file);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        // A file mounted on its own (docker -v site.yaml:...) cannot be replaced, only rewritten.
+        if (!['EBUSY', 'EXDEV', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        writeFileSync(this.#file, text);
+      }
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw ApiError.conflict(`cannot write the site config ${this.#file} (${code}): it is read-only here; mount its folder writable to change settings from the UI, or edit the file and restart`);
+    }
   }
 
   /** Whether the file holds core settings this process has not taken yet. */
@@ -270,10 +300,7 @@ export class SiteSettings {
       throw ApiError.badRequest(checked.problems.map((p) => ({ field: p.path, message: p.message })));
     }
     if (checked.applies === 'none') return { version: current.id, applies: 'none' as const, started: [], removed: [], diff: [] };
-    // Written beside and renamed: a power cut leaves the old file or the new one, never half of one.
-    const tmp = `${this.#file}.new`;
-    writeFileSync(tmp, after, { mode: 0o600 });
-    renameSync(tmp, this.#file);
+    this.#writeFile(after);
     const version = await this.#d.versions.add(actor, summary, after);
     const changed = checked.diff.filter((l) => l.op !== ' ').length;
     await this.#d.audit.record(actor, 'settings.applied', path ? path.join('.') : null, { version, summary, changedLines: changed });

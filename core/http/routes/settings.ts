@@ -27,7 +27,7 @@ export function settingsRoutes(d: SettingsRouteDeps): RouteSpec[] {
       handler: async () => {
         const current = await settings.sync();
         return {
-          version: current.id, restartPending: settings.restartPending(), canRestart: !!d.restart,
+          version: current.id, restartPending: settings.restartPending(), canRestart: !!d.restart, writable: settings.writable(),
           sections: settings.sections(),
         };
       },
