@@ -6,6 +6,7 @@ import alerts from './alerts/index.js';
 import billing from './billing/index.js';
 import reservations from './reservations/index.js';
 import loadbalancing from './loadbalancing/index.js';
+import fleet from './fleet/index.js';
 
 /** Every plugin an installer can enable under `plugins:`, by config key. */
 export const registry: Record<string, RegistryEntry> = {
@@ -15,5 +16,6 @@ export const registry: Record<string, RegistryEntry> = {
   billing: { plugin: billing, dir: 'plugins/billing' },
   reservations: { plugin: reservations, dir: 'plugins/reservations' },
   loadbalancing: { plugin: loadbalancing, dir: 'plugins/loadbalancing' },
+  fleet: { plugin: fleet, dir: 'plugins/fleet' },
   blueprint: { plugin: blueprint, dir: 'plugins/_blueprint' },
 };
