@@ -10,7 +10,8 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 
 /** A name safe as one path segment and in a download header. */
 export function safeName(name: string): string {
-  const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 120);
+  // A browser may send a whole path; only its last part names the file.
+  const cleaned = (name.split(/[\\/]/).pop() ?? '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 120);
   return cleaned || 'firmware.bin';
 }
 
