@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
 import type { CampaignView } from './store.js';
-import { campaign, simCharger, withFleet, type SimCharger } from './test-kit.js';
+import { campaign, campaignWhen, simCharger, withFleet, type SimCharger } from './test-kit.js';
 
 let t: TestApp;
 const apps = useApp();
@@ -23,10 +23,7 @@ describe('configuration campaigns', () => {
     expect(made.body).toMatchObject({ name: 'MeterValueSampleInterval = 30', configuration: { key: 'MeterValueSampleInterval', value: '30', reboot: true } });
 
     // CP4 reboots at once and boots again; CP2 waits for its session.
-    const waiting = await eventually(async () => {
-      const c = byId(await campaign(t, made.body.id));
-      return c.CP4!.state === 'done' && c.CP2!.state === 'reboot-wait' ? c : null;
-    }, 10_000);
+    const waiting = byId(await campaignWhen(t, made.body.id, (c) => byId(c).CP4!.state === 'done' && byId(c).CP2!.state === 'reboot-wait', 10_000));
     expect(waiting.CP1).toMatchObject({ state: 'done', answer: 'Accepted' });
     expect(waiting.CP3).toMatchObject({ state: 'rejected', answer: 'Rejected', error: 'the charger answered Rejected' });
     expect(waiting.CP4).toMatchObject({ state: 'done', answer: 'RebootRequired' });
@@ -41,7 +38,7 @@ describe('configuration campaigns', () => {
     expect(sims.CP1!.resets + sims.CP3!.resets).toBe(0);
 
     await sims.CP2!.stopSession(tx);
-    const done = await eventually(async () => { const c = await campaign(t, made.body.id); return c.state === 'completed' ? c : null; }, 10_000);
+    const done = await campaignWhen(t, made.body.id, (c) => c.state === 'completed', 10_000);
     expect(byId(done).CP2).toMatchObject({ state: 'done', answer: 'RebootRequired', note: null });
     expect(sims.CP2!.resets).toBe(1);
     expect(done.counts).toEqual({ done: 3, rejected: 1 });
@@ -55,7 +52,7 @@ describe('configuration campaigns', () => {
     const made = await t.api<CampaignView>('POST', '/fleet/campaigns', {
       body: { kind: 'configuration', selection: { chargerIds: ['CP1'] }, configuration: { key: 'HeartbeatInterval', value: '120' } },
     });
-    const done = await eventually(async () => { const c = await campaign(t, made.body.id); return c.state === 'completed' ? c : null; });
+    const done = await campaignWhen(t, made.body.id, (c) => c.state === 'completed');
     expect(byId(done).CP1).toMatchObject({ state: 'done', answer: 'RebootRequired', note: 'takes effect at the charger\'s next reboot' });
     expect(sim.resets).toBe(0);
 

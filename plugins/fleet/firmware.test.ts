@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
 import type { CampaignView } from './store.js';
-import { campaign, simCharger, upload, withFleet, type SimCharger } from './test-kit.js';
+import { campaign, campaignWhen, simCharger, upload, withFleet, type SimCharger } from './test-kit.js';
 
 let t: TestApp;
 const apps = useApp();
-const FIRMWARE = randomBytes(200_000);
+const FIRMWARE = Buffer.from(randomBytes(200_000));
 const SHA = createHash('sha256').update(FIRMWARE).digest('hex');
 
-const until = (id: number, state: CampaignView['state'], ms = 15_000) =>
-  eventually(async () => { const c = await campaign(t, id); return c.state === state ? c : null; }, ms);
+const until = (id: number, state: CampaignView['state'], ms = 15_000) => campaignWhen(t, id, (c) => c.state === state, ms);
 
 const byId = (c: CampaignView) => Object.fromEntries((c.targets ?? []).map((x) => [x.chargerId, x]));
 
@@ -44,8 +43,7 @@ describe('firmware campaigns', () => {
     expect(r.CP5).toMatchObject({ state: 'skipped', firmwareStatus: null });
     expect(stopped.stopReason).toBe('CP3 failed: the charger reported InstallationFailed');
     // CP2 was already updating in CP3's wave: it is followed to its end.
-    expect((await eventually(async () => byId(await campaign(t, made.body.id)).CP2!.state === 'done' && byId(await campaign(t, made.body.id)))).CP2)
-      .toMatchObject({ newVersion: '2.0.0' });
+    expect(byId(await campaignWhen(t, made.body.id, (c) => byId(c).CP2!.state === 'done')).CP2).toMatchObject({ newVersion: '2.0.0' });
     // The canary was done before the second wave got anything; the third wave got nothing.
     expect(Date.parse(r.CP2!.sentAt!)).toBeGreaterThanOrEqual(Date.parse(r.CP1!.finishedAt!));
     expect(Date.parse(r.CP3!.sentAt!)).toBeGreaterThanOrEqual(Date.parse(r.CP1!.finishedAt!));
@@ -78,7 +76,7 @@ describe('firmware campaigns', () => {
     cp.handle('UpdateFirmware', ({ params }: { params: { location: string } }) => { got.push(params.location); return {}; });
     const made = await t.api<CampaignView>('POST', '/fleet/campaigns', { body: { kind: 'firmware', selection: { chargerIds: ['CP7'] }, firmware: { fileId: file.id } } });
     expect(made.status).toBe(201);
-    const link = await eventually(() => got[0]);
+    const link = await eventually(() => got[0]) as string;
     const first = await fetch(link);
     expect(first.status).toBe(200);
     expect(Buffer.from(await first.arrayBuffer()).equals(FIRMWARE)).toBe(true);
@@ -100,7 +98,7 @@ describe('firmware campaigns', () => {
     await eventually(async () => byId(await campaign(t, made.body.id)).CP7!.state === 'failed');
     const again = await t.api<CampaignView>('POST', '/fleet/campaigns', { body: { kind: 'firmware', selection: { chargerIds: ['CP7'] }, firmware: { fileId: file.id } } });
     expect(again.status, JSON.stringify(again.body)).toBe(201);
-    const second = await eventually(() => got[1]);
+    const second = await eventually(() => got[1]) as string;
     expect(second).not.toBe(link);
     await t.clock.advance(6_000);
     expect((await fetch(second)).status).toBe(403);
@@ -118,8 +116,8 @@ describe('firmware campaigns', () => {
     const made = await t.api<CampaignView>('POST', '/fleet/campaigns', { body: { kind: 'firmware', selection: { chargerIds: ['CP8'] }, firmware: { url, retries: 2, retryInterval: 60 } } });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     expect(made.body.firmware).toMatchObject({ file: null, url: 'ftp://user:redacted@files.example.org/fw/cp8-2.0.0.bin' });
-    const waiting = await eventually(async () => { const x = byId(await campaign(t, made.body.id)).CP8!; return x.note?.startsWith('offline') ? x : null; });
-    expect(waiting).toMatchObject({ state: 'pending', note: 'offline; waiting up to 10s for it to come back' });
+    const waiting = await campaignWhen(t, made.body.id, (c) => Boolean(byId(c).CP8!.note?.startsWith('offline')));
+    expect(byId(waiting).CP8).toMatchObject({ state: 'pending', note: 'offline; waiting up to 10s for it to come back' });
 
     const sim = await simCharger(t, 'CP8');
     // The simulator cannot reach example.org: it reports DownloadFailed, and the campaign stops on it.

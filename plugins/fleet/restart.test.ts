@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
 import type { CampaignView } from './store.js';
-import { campaign, simCharger, upload, withFleet, type SimCharger } from './test-kit.js';
+import { campaign, campaignWhen, simCharger, upload, withFleet, type SimCharger } from './test-kit.js';
 
 const apps = useApp();
 let dir = '';
@@ -33,7 +33,7 @@ describe('a campaign across an appliance restart', () => {
     for (const s of Object.values(sims)) await s.reconnect();
     sims.CP1!.release();
 
-    const done = await eventually(async () => { const c = await campaign(t, made.body.id); return c.state === 'completed' ? c : null; }, 15_000);
+    const done = await campaignWhen(t, made.body.id, (c) => c.state === 'completed');
     expect(done.targets!.map((x) => [x.chargerId, x.state, x.oldVersion, x.newVersion])).toEqual([
       ['CP1', 'done', '1.0.0', '2.0.0'], ['CP2', 'done', '1.0.0', '2.0.0'], ['CP3', 'done', '1.0.0', '2.0.0'],
     ]);

@@ -61,7 +61,8 @@ export async function simCharger(t: TestApp, id: string, o: SimOptions = {}) {
     },
     /** The charger restarts: a new socket, a BootNotification. */
     async restart() {
-      await sim.cp.close({ code: 1000, force: true });
+      // Like a charger that finishes what it was sending before it goes down.
+      await sim.cp.close({ code: 1000, awaitPending: true });
       await connect();
       await sim.boot();
     },
@@ -134,10 +135,21 @@ export async function campaign(t: TestApp, id: number): Promise<CampaignView> {
   return res.body;
 }
 
+/** The campaign once it meets the condition (polled); fails after ms. */
+export async function campaignWhen(t: TestApp, id: number, ok: (c: CampaignView) => boolean, ms = 15_000): Promise<CampaignView> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const c = await campaign(t, id);
+    if (ok(c)) return c;
+    if (Date.now() > end) throw new Error(`campaign ${id} did not get there in ${ms} ms: ${JSON.stringify(c)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Uploads bytes as a firmware file and answers its id. */
 export async function upload(t: TestApp, bytes: Buffer, name = 'fw-2.0.0.bin'): Promise<{ id: number; sha256: string; sizeBytes: number }> {
   const res = await fetch(`${t.url}/api/fleet/firmware?name=${encodeURIComponent(name)}`, {
-    method: 'POST', body: bytes, headers: { authorization: `Bearer ${await t.login()}`, 'content-type': 'application/octet-stream' },
+    method: 'POST', body: new Uint8Array(bytes), headers: { authorization: `Bearer ${await t.login()}`, 'content-type': 'application/octet-stream' },
   });
   const body = await res.json() as { id: number; sha256: string; sizeBytes: number };
   if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(body)}`);

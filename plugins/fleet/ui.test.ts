@@ -61,7 +61,7 @@ describe.skipIf(skipBrowser('fleet'))('Fleet page in Chromium', () => {
     await phone.goto(`${t.url}/#/p/fleet`);
     await phone.locator('[data-testid="targets"] tr[data-charger="CP3"]').waitFor();
     await phone.screenshot({ path: '/tmp/fleet-phone.png', fullPage: true });
-    const wide = await phone.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 392).slice(0, 5).map((e) => `${e.tagName}.${e.className}`));
+    const wide = await phone.evaluate(() => Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > 392).slice(0, 5).map((e) => `${e.tagName}.${e.className}`));
     expect(wide).toEqual([]);
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(phoneProblems).toEqual([]);
