@@ -3,7 +3,7 @@ import { Accounts } from '../../core/accounts.js';
 import type { Role } from '../../core/types.js';
 import { type TestApp, useApp } from '../../tests/kit/index.js';
 import type { CampaignView } from './store.js';
-import { upload, withFleet } from './test-kit.js';
+import { campaign, campaignWhen, upload, withFleet } from './test-kit.js';
 
 let t: TestApp;
 const apps = useApp();
@@ -90,5 +90,28 @@ describe('fleet API input and roles', () => {
     expect((await t.api('POST', `/fleet/campaigns/${made.body.id}/cancel`)).status).toBe(409);
     const preview = await t.api('POST', '/fleet/selection', { body: { selection: { model: 'TestModel' } }, token: viewer });
     expect(preview.body).toEqual([{ id: 'CP1', name: null, online: true, vendor: 'TestVendor', model: 'TestModel', firmwareVersion: '1.0.0' }]);
+  });
+
+  it('stops on a charger that refuses UpdateFirmware, and does not resume while that charger is busy in another campaign', async () => {
+    t = await apps.start(withFleet());
+    const cp = await t.chargePoint('CP1');
+    await cp.boot();
+    let refuse = true;
+    cp.handle('UpdateFirmware', () => {
+      if (refuse) throw new Error('busy');
+      return {};
+    });
+    const body = { kind: 'firmware', selection: { chargerIds: ['CP1'] }, firmware: { url: 'http://files.example.org/fw.bin' } };
+    const first = await post(body);
+    const stopped = await campaignWhen(t, first.body.id, (c) => c.state === 'stopped');
+    expect(stopped.targets![0]).toMatchObject({ state: 'failed', error: 'refused UpdateFirmware: GenericError' });
+    refuse = false;
+    const second = await post(body);
+    expect(second.status).toBe(201);
+    await campaignWhen(t, second.body.id, (c) => c.targets![0]!.state === 'updating');
+    const resumed = await t.api('POST', `/fleet/campaigns/${first.body.id}/resume`);
+    expect(resumed.status).toBe(409);
+    expect(resumed.body.message).toBe(`already in a campaign that is not finished: CP1 (campaign ${second.body.id}); finish or cancel it first`);
+    expect((await campaign(t, first.body.id)).state).toBe('stopped');
   });
 });

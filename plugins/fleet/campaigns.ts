@@ -67,14 +67,20 @@ export function createCampaigns(d: Deps) {
     return found;
   }
 
+  /** One campaign at a time per charger: a Reset during a firmware install, or two installs, would break it. */
+  async function refuseBusy(chargerIds: string[], except?: number): Promise<void> {
+    const q = d.db('fleet_targets').whereIn('charger_id', chargerIds).whereNotIn('state', [...FINAL]);
+    if (except !== undefined) q.whereNot({ campaign_id: except });
+    const busy = await q.select('charger_id', 'campaign_id') as Array<{ charger_id: string; campaign_id: number }>;
+    if (busy.length) {
+      throw ApiError.conflict(`already in a campaign that is not finished: ${busy.slice(0, 10).map((r) => `${r.charger_id} (campaign ${r.campaign_id})`).join(', ')}; finish or cancel it first`);
+    }
+  }
+
   async function create(b: CampaignInput, by: string) {
     const chargers = select(await d.core.chargers.list(), b.selection, d.groups());
     return d.engine.serial(async () => {
-      const busy = await d.db('fleet_targets as t').join('fleet_campaigns as c', 'c.id', 't.campaign_id')
-        .whereIn('t.charger_id', chargers.map((c) => c.id)).whereNotIn('t.state', [...FINAL]).select('t.charger_id', 't.campaign_id') as Array<{ charger_id: string; campaign_id: number }>;
-      if (busy.length) {
-        throw ApiError.conflict(`already in a campaign that is not finished: ${busy.slice(0, 10).map((r) => `${r.charger_id} (campaign ${r.campaign_id})`).join(', ')}; finish or cancel it first`);
-      }
+      await refuseBusy(chargers.map((c) => c.id));
       const at = d.core.clock.iso();
       const name = b.name ?? (b.kind === 'firmware' ? `Firmware ${b.firmware?.fileId ? `file ${b.firmware.fileId}` : 'from URL'}` : `${b.configuration!.key} = ${b.configuration!.value}`);
       const id = await d.db.transaction(async (trx) => {
@@ -108,6 +114,8 @@ export function createCampaigns(d: Deps) {
   const resume = (id: number) => d.engine.serial(async () => {
     const c = await existing(id);
     if (c.state !== 'stopped') throw ApiError.conflict(`campaign ${id} is ${c.state}; only a stopped campaign can be resumed`);
+    const again = await d.db('fleet_targets').where({ campaign_id: id }).whereIn('state', ['failed', 'skipped']).pluck('charger_id') as string[];
+    await refuseBusy(again, id);
     await d.db('fleet_targets').where({ campaign_id: id }).whereIn('state', ['failed', 'skipped']).update({
       state: 'pending', error: null, note: null, waiting_since: null, firmware_status: null, token_hash: null, finished_at: null, deadline_at: null,
     });
