@@ -204,7 +204,7 @@ export function createEngine(d: EngineDeps) {
   }
 
   async function step(): Promise<void> {
-    for (const c of await store.campaigns(['running', 'stopped', 'cancelled'])) {
+    for (const c of await store.following()) {
       if (closed) return;
       await advance(c);
     }

@@ -24,8 +24,9 @@ export default definePlugin({
     const groups = () => ctx.config.groups;
     const campaigns = createCampaigns({ db: ctx.db, core: ctx.core, store, engine, groups });
 
-    ctx.on('firmware.status', (e) => { void engine.firmwareStatus(e.chargerId, e.status); });
-    ctx.on('charger.booted', (e) => { if (e.status === 'Accepted') void engine.booted(e.chargerId, e.firmwareVersion); });
+    // Awaited: a failure is attributed to fleet/<event>, and one charger's events are taken in the order it sent them.
+    ctx.on('firmware.status', (e) => engine.firmwareStatus(e.chargerId, e.status));
+    ctx.on('charger.booted', async (e) => { if (e.status === 'Accepted') await engine.booted(e.chargerId, e.firmwareVersion); });
     ctx.on('charger.connected', (e) => engine.connected(e.chargerId));
     // A reboot waiting for a session to end goes once it has.
     ctx.on('session.stopped', () => engine.kick());

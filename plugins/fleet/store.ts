@@ -111,6 +111,13 @@ export class FleetStore {
     return q;
   }
 
+  /** Campaigns the engine must look at, oldest first: running ones, and others with a charger still updating or rebooting. */
+  following(): Promise<CampaignRow[]> {
+    return this.db<CampaignRow>('fleet_campaigns').where({ state: 'running' })
+      .orWhereIn('id', this.db('fleet_targets').whereIn('state', [...IN_FLIGHT]).select('campaign_id'))
+      .orderBy('id');
+  }
+
   targets(campaignId: number): Promise<TargetRow[]> {
     return this.db<TargetRow>('fleet_targets').where({ campaign_id: campaignId }).orderBy('position');
   }
