@@ -8,7 +8,7 @@ import type { FirmwareFiles } from './files.js';
 import { FINAL, IN_FLIGHT, type CampaignRow, type FleetStore, type TargetRow } from './store.js';
 
 /** FirmwareStatusNotification statuses that end an update as failed (1.6 and the signed-firmware ones). */
-export const FIRMWARE_FAILED: ReadonlySet<string> = new Set(['DownloadFailed', 'InstallationFailed', 'InstallVerificationFailed', 'InvalidSignature', 'SignatureError', 'DownloadScheduled_Failed']);
+export const FIRMWARE_FAILED: ReadonlySet<string> = new Set(['DownloadFailed', 'InstallationFailed', 'InstallVerificationFailed', 'InvalidSignature', 'SignatureError']);
 /** A charger just connected may not have attached its handlers or booted yet: calls wait this long. */
 const CONNECT_GRACE_MS = 1000;
 const ACTOR = 'plugin:fleet';
