@@ -30,6 +30,7 @@ describe('firmware campaigns', () => {
       body: { kind: 'firmware', name: 'Spring update', selection: { group: 'garage-a' }, waveSize: 2, firmware: { fileId: file.id } },
     });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body.currentWave).toBe(0);
     expect(made.body.targets!.map((x) => [x.chargerId, x.wave])).toEqual([['CP1', 0], ['CP2', 1], ['CP3', 1], ['CP4', 2], ['CP5', 2]]);
     await sims.CP5!.status('InstallationFailed');
     await eventually(() => sims.CP1!.locations.length === 1);

@@ -74,8 +74,8 @@ export function routes(d: Deps): RouteSpec[] {
     }, ({ payload }) => d.campaigns.problems(payload)),
     {
       method: 'GET', path: '/fleet/campaigns', roles: STAFF,
-      summary: 'Campaigns, newest first, with their chargers counted by state',
-      handler: async () => Promise.all((await d.store.campaigns()).slice(0, 200).map((c) => d.store.view(c, false))),
+      summary: 'The 200 newest campaigns, newest first, with their chargers counted by state',
+      handler: async () => Promise.all((await d.store.campaigns(200)).map((c) => d.store.view(c, false))),
     },
     {
       method: 'GET', path: '/fleet/campaigns/{id}', roles: STAFF,

@@ -91,9 +91,9 @@ export const targetView = (r: TargetRow): TargetView => ({
   sentAt: r.sent_at ?? null, finishedAt: r.finished_at ?? null, downloads: Number(r.downloads ?? 0),
 });
 
-/** The wave a campaign is working on: the first one with a charger left to send or follow. */
-export function currentWave(targets: TargetRow[]): number | null {
-  const open = targets.filter((t) => !FINAL.has(t.state)).map((t) => Number(t.wave));
+/** The wave a campaign is working on: firmware, the first with a charger left to send or follow; configuration, the first with one to send. */
+export function currentWave(kind: CampaignKind, targets: TargetRow[]): number | null {
+  const open = targets.filter((t) => (kind === 'firmware' ? !FINAL.has(t.state) : t.state === 'pending')).map((t) => Number(t.wave));
   return open.length ? Math.min(...open) : null;
 }
 
@@ -105,9 +105,9 @@ export class FleetStore {
     return this.db<CampaignRow>('fleet_campaigns').where({ id }).first();
   }
 
-  campaigns(states?: CampaignState[]): Promise<CampaignRow[]> {
-    const q = this.db<CampaignRow>('fleet_campaigns').orderBy('id', 'desc');
-    if (states) q.whereIn('state', states);
+  /** The newest campaigns first. */
+  campaigns(limit = 200): Promise<CampaignRow[]> {
+    const q = this.db<CampaignRow>('fleet_campaigns').orderBy('id', 'desc').limit(limit);
     return q;
   }
 
@@ -153,7 +153,7 @@ export class FleetStore {
       } : null,
       configuration: c.kind === 'configuration' ? { key: c.config_key ?? '', value: c.config_value ?? '', reboot: Boolean(c.reboot) } : null,
       createdBy: c.created_by, createdAt: c.created_at, finishedAt: c.finished_at ?? null, stopReason: c.stop_reason ?? null,
-      counts, currentWave: c.state === 'running' ? currentWave(targets) : null,
+      counts, currentWave: c.state === 'running' ? currentWave(c.kind, targets) : null,
       ...(withTargets ? { targets: targets.map(targetView) } : {}),
     };
   }
