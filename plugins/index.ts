@@ -8,6 +8,7 @@ import reservations from './reservations/index.js';
 import loadbalancing from './loadbalancing/index.js';
 import homeassistant from './homeassistant/index.js';
 import chargermodels from './chargermodels/index.js';
+import fleet from './fleet/index.js';
 
 /** Every plugin an installer can enable under `plugins:`, by config key. */
 export const registry: Record<string, RegistryEntry> = {
@@ -19,5 +20,6 @@ export const registry: Record<string, RegistryEntry> = {
   loadbalancing: { plugin: loadbalancing, dir: 'plugins/loadbalancing' },
   homeassistant: { plugin: homeassistant, dir: 'plugins/homeassistant' },
   chargermodels: { plugin: chargermodels, dir: 'plugins/chargermodels' },
+  fleet: { plugin: fleet, dir: 'plugins/fleet' },
   blueprint: { plugin: blueprint, dir: 'plugins/_blueprint' },
 };

@@ -11,6 +11,7 @@ export const OPEN_OBJECTS: Record<string, string> = {
   'storage.connection': 'passed through to the database driver (knex), whose options are its own',
   'plugins.alerts.groups': 'group names are chosen by the site',
   'plugins.alerts.people': 'person names are chosen by the site',
+  'plugins.fleet.groups': 'group names are chosen by the site',
   'plugins.alerts.channels[]': 'each entry is checked against its channel type\'s own schema once the type is known',
 };
 
