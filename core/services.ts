@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import type { GroupWriter } from './db/writer.js';
 import type { ChargerHistory } from './history.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
+import type { MetricsRegistry } from './metrics.js';
 import type { Readings } from './readings.js';
 import type { Transactions } from './transactions.js';
 
@@ -86,4 +87,6 @@ export interface CoreServices {
   readonly transactions: Transactions;
   /** What chargers said over time: statuses, connections, boots. */
   readonly history: ChargerHistory;
+  /** Prometheus metrics served at GET /metrics: a plugin registers its own, read in collect() at scrape time. */
+  readonly metrics: MetricsRegistry;
 }

@@ -110,9 +110,10 @@ export class HttpServer {
   }
 
   mount(owner: string, spec: RouteSpec): void {
+    if (spec.root && owner !== 'core') throw new Error(`${owner} ${spec.method} ${spec.path}: only the core mounts routes outside /api`);
     this.#routes.push({ owner, spec });
     const { log, accounts } = this.#deps;
-    const path = `/api${spec.path}`;
+    const path = spec.root ? spec.path : `/api${spec.path}`;
     const handler = async (request: Request, h: ResponseToolkit) => {
       try {
         let principal: Principal | null = null;
@@ -196,8 +197,8 @@ export class HttpServer {
     });
     this.hapi.ext('onPreResponse', (request, h) => {
       const res = request.response;
-      // Unknown non-API paths are client-side routes of the single-page app.
-      if (Boom.isBoom(res) && res.output.statusCode === 404 && request.method === 'get' && !request.path.startsWith('/api')) {
+      // Unknown non-API paths are client-side routes of the single-page app (not /metrics: a scraper gets a 404 when it is off).
+      if (Boom.isBoom(res) && res.output.statusCode === 404 && request.method === 'get' && !request.path.startsWith('/api') && request.path !== '/metrics') {
         const page = existsSync(indexFile)
           ? h.file(indexFile, { confine: false })
           : h.response('<h1>ChargeKeeper</h1><p>The UI is not built. Run <code>npm run build:ui</code>.</p>').type('text/html');
