@@ -22,6 +22,8 @@ import { systemRoutes } from './http/routes/system.js';
 import { transactionRoutes } from './http/routes/transactions.js';
 import { statsRoutes } from './http/routes/stats.js';
 import { createLogger } from './log.js';
+import { Metrics, registerCoreMetrics } from './metrics.js';
+import { OcppMetrics } from './ocpp/metrics.js';
 import { OcppServer } from './ocpp/server.js';
 import { SampledUnits } from './ocpp/sampled-units.js';
 import { Readings } from './readings.js';
@@ -116,7 +118,9 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   await accounts.ensureAdmin(config.adminPassword, log);
   const audit = new AuditLog(db, clock);
   const sampledUnits = new SampledUnits();
-  const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp, sampledUnits });
+  const metricsOn = core.http.metrics.enabled;
+  const metrics = new Metrics(log.child('metrics'), metricsOn);
+  const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp, sampledUnits }, metricsOn ? new OcppMetrics(metrics) : null);
   const chargers = new Chargers(db, ocpp, bus, audit, clock);
   const http = new HttpServer({
     config: core, log: log.child('http'), accounts, version: VERSION, uiDir: join(root, 'ui', 'dist'),
@@ -130,11 +134,12 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
       return core.http.publicUrl?.replace(/\/$/, '') ?? `${core.http.tls ? 'https' : 'http'}://${linkHost}:${http.port || core.http.port}`;
     },
     clock, accounts, audit, writer, chargers, readings: new Readings(db), transactions: new Transactions(db), history: new ChargerHistory(db),
-    sampledUnits,
+    sampledUnits, metrics,
   };
+  if (metricsOn) registerCoreMetrics(metrics, { db, bus, writer, readings: services.readings, onlineIds: () => ocpp.onlineIds() });
 
   const routeDeps = {
-    db, config: core, version: VERSION, startedAtMs, clock, bus, accounts, audit, chargers, ocpp, http, readings: services.readings,
+    db, config: core, version: VERSION, startedAtMs, clock, bus, accounts, audit, chargers, ocpp, http, readings: services.readings, metrics,
     plugins: () => host.status(),
     pluginSettings: (name: string) => host.settings(name),
     dataDir: resolve(config.dataDir),

@@ -51,6 +51,10 @@ export const CoreConfigSchema = Strict({
       default: false,
       description: 'Behind a reverse proxy (Caddy, nginx, Traefik): whose X-Forwarded-For to believe. false: use the socket address; a list of proxy addresses or CIDR ranges (["127.0.0.1", "10.0.0.0/8"]): the client is the right-most X-Forwarded-For hop that is not one of them; true: the direct peer is the proxy (its right-most hop is the client).',
     }),
+    metrics: Strict({
+      enabled: Type.Boolean({ default: true, description: 'Serve Prometheus metrics at GET /metrics (chargers, OCPP traffic and latency, sessions, energy, storage, the process; plugins add theirs).' }),
+      public: Type.Boolean({ default: false, description: 'false: /metrics needs "Authorization: Bearer" with a staff token (viewer or above); true: no token, for a scraper on a trusted network (the metrics name chargers and their energy).' }),
+    }, { default: {}, description: 'Prometheus metrics at GET /metrics.' }),
   }, { default: {}, description: 'The web server.' }),
   ocpp: Strict({
     path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/ocpp', 'x-expected': 'a path like /ocpp', description: 'URL path chargers connect to, followed by their id: ws://<host>:<port>/ocpp/<id>.' }),

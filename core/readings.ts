@@ -76,6 +76,37 @@ export class Readings {
     return { wh: row?.wh == null ? null : Number(row.wh), at: row?.at ?? null };
   }
 
+  /**
+   * Every open session of a stored charger with its newest car-side energy register total and power (the
+   * total, or its phases added up when the newest reading has none), in one query of an index seek each.
+   */
+  async newestOfOpenSessions(): Promise<Array<{ transactionId: number; chargerId: string; connectorId: number; meterStartWh: number; energyWh: number | null; powerW: number | null }>> {
+    const newest = (measurand: string, column: 'value' | 'at', totalsOnly: boolean) => {
+      const q = this.db('meter_values as m').select(`m.${column}`)
+        .whereRaw('m.transaction_id = t.id and m.charger_id = t.charger_id and m.connector_id = t.connector_id')
+        .where('m.measurand', measurand).whereIn('m.location', [...CAR_SIDE_LOCATIONS]);
+      if (totalsOnly) q.where('m.phase', '');
+      return q.orderBy('m.at', 'desc').orderBy('m.id', 'desc').limit(1);
+    };
+    const rows = await this.db('transactions as t').whereIn('t.charger_id', this.db('chargers').select('id')).whereNull('t.stopped_at')
+      .orderBy('t.id').select('t.id', 't.charger_id', 't.connector_id', 't.meter_start_wh', newest(ENERGY_REGISTER, 'value', true).as('energy'),
+        newest(ACTIVE_POWER, 'value', true).as('power'), newest(ACTIVE_POWER, 'at', true).as('total_at'), newest(ACTIVE_POWER, 'at', false).as('power_at')) as
+      Array<{ id: number; charger_id: string; connector_id: number; meter_start_wh: number; energy: number | null; power: number | null; total_at: string | null; power_at: string | null }>;
+    return Promise.all(rows.map(async (r) => {
+      let powerW: number | null = null;
+      if (r.power_at !== null && r.total_at === r.power_at) powerW = Number(r.power);
+      else if (r.power_at !== null) {
+        // The newest power reading has no total: its phases added up (a query more, for such chargers only).
+        powerW = 0;
+        for (const p of await this.ofSession(r.id, { measurands: [ACTIVE_POWER], carSide: true, latest: 4 })) if (p.at === r.power_at) powerW += p.value;
+      }
+      return {
+        transactionId: Number(r.id), chargerId: r.charger_id, connectorId: Number(r.connector_id), meterStartWh: Number(r.meter_start_wh),
+        energyWh: r.energy === null ? null : Number(r.energy), powerW,
+      };
+    }));
+  }
+
   /** Time of the session's last reading of any kind; null without readings. */
   async lastAt(transactionId: number): Promise<string | null> {
     const row = await this.#base(transactionId, {}).max('m.at as at').first() as { at?: string | null } | undefined;

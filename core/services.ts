@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import type { GroupWriter } from './db/writer.js';
 import type { ChargerHistory } from './history.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
+import type { MetricsRegistry } from './metrics.js';
 import type { Readings } from './readings.js';
 import type { SampledUnits } from './ocpp/sampled-units.js';
 import type { Transactions } from './transactions.js';
@@ -89,4 +90,6 @@ export interface CoreServices {
   readonly history: ChargerHistory;
   /** Unit corrections for a charger's sampled values (a model known to send kWh without saying so). */
   readonly sampledUnits: SampledUnits;
+  /** Prometheus metrics served at GET /metrics: a plugin registers its own, read in collect() at scrape time. */
+  readonly metrics: MetricsRegistry;
 }

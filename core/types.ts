@@ -51,6 +51,8 @@ export interface RouteSpec {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path under /api, e.g. "/tags/{idTag}". */
   path: string;
+  /** Mounted at `path` itself rather than under /api: GET /metrics, where scrapers look. */
+  root?: boolean;
   /** Roles allowed; 'public' needs no token. admin is always allowed. */
   roles: Role[] | 'public';
   summary: string;

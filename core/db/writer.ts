@@ -35,6 +35,8 @@ export class GroupWriter {
   #log: Logger;
   /** Number of commits and writes so far, for the benchmark and tests. */
   stats = { commits: 0, writes: 0 };
+  /** Told each commit's duration (transaction and fsync) in seconds, for the metrics. */
+  onCommit: ((seconds: number) => void) | null = null;
 
   constructor(db: Knex, windowMs: number, log: Logger) {
     this.#db = db;
@@ -143,9 +145,10 @@ export class GroupWriter {
     // Fast path: the whole batch in one transaction. Should any write fail,
     // the batch is rolled back and each write retried in its own transaction,
     // so one bad write never takes its neighbours down with it.
+    let startedMs = performance.now();
     try {
       const values = await this.#db.transaction((trx) => this.#run(trx, batch));
-      this.#settled(batch.length);
+      this.#settled(batch.length, startedMs);
       batch.forEach((op, i) => op.resolve(values[i]));
       return;
     } catch (err) {
@@ -157,8 +160,9 @@ export class GroupWriter {
     }
     for (const op of batch) {
       try {
+        startedMs = performance.now();
         const [value] = await this.#db.transaction((trx) => this.#run(trx, [op]));
-        this.#settled(1);
+        this.#settled(1, startedMs);
         op.resolve(value);
       } catch (err) {
         op.reject(err);
@@ -166,8 +170,9 @@ export class GroupWriter {
     }
   }
 
-  #settled(writes: number): void {
+  #settled(writes: number, startedMs: number): void {
     this.stats.commits += 1;
     this.stats.writes += writes;
+    this.onCommit?.((performance.now() - startedMs) / 1000);
   }
 }

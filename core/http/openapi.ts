@@ -5,7 +5,7 @@ import type { RouteSpec } from '../types.js';
 export function buildOpenApi(routes: Array<{ owner: string; spec: RouteSpec }>, version: string): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const { owner, spec } of routes) {
-    const path = `/api${spec.path}`;
+    const path = spec.root ? spec.path : `/api${spec.path}`;
     const op: Record<string, unknown> = {
       summary: spec.summary,
       tags: [owner],

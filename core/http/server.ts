@@ -125,6 +125,7 @@ export class HttpServer {
   }
 
   mount(owner: string, spec: RouteSpec): void {
+    if (spec.root && owner !== 'core') throw new Error(`${owner} ${spec.method} ${spec.path}: only the core mounts routes outside /api`);
     this.#routes.push({ owner, spec });
     const key = `${spec.method} ${spec.path}`;
     const known = this.#live.has(key);
@@ -136,7 +137,7 @@ export class HttpServer {
 
   #mountOnce(key: string, first: RouteSpec): void {
     const { log, accounts } = this.#deps;
-    const path = `/api${first.path}`;
+    const path = first.root ? first.path : `/api${first.path}`;
     const handler = async (request: Request, h: ResponseToolkit) => {
       const live = this.#live.get(key);
       if (!live) throw Boom.notFound(`no route ${first.method} ${path}`);
@@ -224,8 +225,8 @@ export class HttpServer {
     });
     this.hapi.ext('onPreResponse', (request, h) => {
       const res = request.response;
-      // Unknown non-API paths are client-side routes of the single-page app.
-      if (Boom.isBoom(res) && res.output.statusCode === 404 && request.method === 'get' && !request.path.startsWith('/api')) {
+      // Unknown non-API paths are client-side routes of the single-page app (not /metrics: a scraper gets a 404 when it is off).
+      if (Boom.isBoom(res) && res.output.statusCode === 404 && request.method === 'get' && !request.path.startsWith('/api') && request.path !== '/metrics') {
         const page = existsSync(indexFile)
           ? h.file(indexFile, { confine: false })
           : h.response('<h1>ChargeKeeper</h1><p>The UI is not built. Run <code>npm run build:ui</code>.</p>').type('text/html');

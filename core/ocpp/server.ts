@@ -6,6 +6,7 @@ import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
 import { Admissions, SUBPROTOCOLS, type Refusal } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
 import { LIMITS, RateLimit, checkBounds, printable } from './limits.js';
+import type { OcppMetrics } from './metrics.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError } from './send-error.js';
 import { allowedWhilePending, v16Commands, v16Handlers } from './v16/index.js';
 
@@ -128,8 +129,11 @@ export class OcppServer {
   readonly #rates = new Map<string, RateLimit>();
   #flushTimer: NodeJS.Timeout | null = null;
   #closing = false;
+  readonly #metrics: OcppMetrics | null;
 
-  constructor(ctx: OcppServerContext) {
+  /** metrics: counts and times every message of every socket (null when http.metrics is off). */
+  constructor(ctx: OcppServerContext, metrics: OcppMetrics | null = null) {
+    this.#metrics = metrics;
     this.#ctx = {
       ...ctx,
       openTransactions: new Map(),
@@ -193,6 +197,7 @@ export class OcppServer {
     }
     this.#clients.set(id, client);
     this.#sessions.set(id, session);
+    this.#metrics?.watch(client);
     const at = clock.iso();
     this.#lastSeen.set(id, at);
     const remoteAddress = client.handshake.remoteAddress ?? '';

@@ -8,6 +8,7 @@ import { createEngine } from './engine.js';
 import { driverNotices } from './drivers.js';
 import { escalate } from './escalation.js';
 import { findingKey } from './finding-key.js';
+import { alertMetrics } from './metrics.js';
 import { migrations } from './migrations.js';
 import { createDelivery } from './outbox.js';
 import { loadVapid, pushStore, type VapidKeys } from './push.js';
@@ -118,6 +119,7 @@ export default definePlugin({
     for (const spec of alertRoutes(rt, engine, delivery)) ctx.route(spec);
     for (const spec of pushRoutes(ctx.db, () => push, () => ctx.core.clock.iso())) ctx.route(spec);
     ctx.page({ path: 'alerts', title: 'Alerts', component: 'AlertsPage', roles: STAFF, icon: '⚠' });
+    alertMetrics(ctx, [...channels.keys()]);
     ctx.every('escalate', ESCALATE_EVERY_MS, () => rt.serial(() => escalate(rt)));
     ctx.every('deliver', DELIVER_EVERY_MS, () => delivery.deliver());
     ctx.every('driver-notices', DELIVER_EVERY_MS, () => drivers.deliver());

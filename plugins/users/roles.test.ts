@@ -38,6 +38,8 @@ beforeAll(async () => {
 /** Calls an operation with made-up path parameters; retries with other body types if hapi refuses the first. */
 async function call(op: Operation, token: string | null): Promise<number> {
   const path = op.path.replace(/^\/api/, '').replace(/\{[^}]+\}/g, '1');
+  // The core's routes outside /api (GET /metrics) are fetched where they are.
+  if (!op.path.startsWith('/api/')) return (await fetch(`${t.url}${path}`, { method: op.method, headers: token ? { authorization: `Bearer ${token}` } : {} })).status;
   let status = 0;
   for (const type of op.method === 'GET' || op.method === 'DELETE' ? [undefined] : CONTENT_TYPES) {
     const res = await t.api(op.method, path, { token, ...(type ? { raw: '', headers: { 'content-type': type } } : {}) });

@@ -7,5 +7,6 @@ export * from './fixtures.js';
 export * from './http.js';
 export * from './peers.js';
 export * from './process.js';
+export * from './prometheus.js';
 export * from './raw.js';
 export { useTeardown } from './teardown.js';

@@ -4,6 +4,7 @@ import type { AuditLog } from '../../audit.js';
 import type { Bus } from '../../bus.js';
 import type { Chargers } from '../../chargers.js';
 import type { Clock } from '../../clock.js';
+import type { Metrics } from '../../metrics.js';
 import type { CoreConfig } from '../../config.js';
 import type { OcppServer } from '../../ocpp/server.js';
 import type { Readings } from '../../readings.js';
@@ -24,6 +25,7 @@ export interface CoreRouteDeps {
   ocpp: OcppServer;
   readings: Readings;
   http: HttpServer;
+  metrics: Metrics;
   plugins(): PluginStatus[];
   /** A plugin's config schema and effective settings (unmasked). */
   pluginSettings(name: string): { schema: unknown; value: unknown } | undefined;

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { snapshotSqlite } from '../../db/backup.js';
 import { ApiError } from '../../errors.js';
 import { maskSecrets } from '../../settings.js';
-import { ROLES, type RouteSpec } from '../../types.js';
+import { ROLES, STAFF, type RouteSpec } from '../../types.js';
 import { clientAddressOf } from '../client-address.js';
 import { LoginGuard } from '../login-guard.js';
 import type { CoreRouteDeps } from './deps.js';
@@ -16,7 +16,16 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
   const loginGuard = new LoginGuard(d.clock);
   const addressOf = clientAddressOf(d.config.http.trustProxy);
   const clientAddress = (raw: RequestInfo) => addressOf(raw.info.remoteAddress, raw.headers['x-forwarded-for']);
+  const { metrics } = d.config.http;
   return [
+    ...(metrics.enabled ? [{
+      method: 'GET', path: '/metrics', root: true, roles: metrics.public ? 'public' : STAFF,
+      summary: 'Prometheus metrics in the text exposition format (http.metrics); a staff token unless http.metrics.public',
+      handler: async (_req, h) => {
+        const { contentType, text } = await d.metrics.scrape();
+        return h.response(text).type(contentType);
+      },
+    } satisfies RouteSpec] : []),
     {
       method: 'GET', path: '/health', roles: 'public', summary: 'Liveness, version and uptime',
       handler: () => {
