@@ -80,10 +80,17 @@ const needsQuotes = /[",\r\n]|^\s|\s$/;
  * formulas (guardCell); cells with delimiters, quotes, line breaks or edge spaces are quoted.
  */
 export function toCsv(header: string[], rows: Cell[][]): string {
+  return csvLines([header, ...rows]);
+}
+
+/** Rows as CSV lines, each ending in CRLF: a file written in parts (a streamed export) is the same as one written whole. */
+export function csvLines(rows: Cell[][]): string {
   const cell = (v: Cell) => {
     if (v === null || v === undefined) return '';
     const s = typeof v === 'number' ? String(v) : guardCell(v);
     return needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  let out = '';
+  for (const r of rows) out += `${r.map(cell).join(',')}\r\n`;
+  return out;
 }

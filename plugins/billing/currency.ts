@@ -6,9 +6,17 @@ const KNOWN = new Set(Intl.supportedValuesOf('currency'));
 /** Whether the code is an ISO 4217 currency this runtime knows. */
 export const isCurrency = (code: string): boolean => KNOWN.has(code);
 
+const minorDigitsCache = new Map<string, number>();
+
 /** Decimal places of the currency's minor unit (EUR 2, JPY 0, BHD 3), as Intl.NumberFormat states it. */
 export function minorDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  let digits = minorDigitsCache.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    // Bounded: only codes the runtime knows get here from tariffs, and a month's totals ask thousands of times.
+    if (minorDigitsCache.size < 500) minorDigitsCache.set(currency, digits);
+  }
+  return digits;
 }
 
 /** The narrow symbol ("€", "$"), or the code when the currency has none. */

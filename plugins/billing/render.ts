@@ -1,5 +1,5 @@
 import { dateFormat } from '../../core/clock.js';
-import { toCsv, type Cell } from '../../core/csv.js';
+import { csvLines, toCsv, type Cell } from '../../core/csv.js';
 import type { Statement, StatementSession, Total } from './statements.js';
 import { isoLocal } from './time.js';
 
@@ -37,17 +37,18 @@ export interface ExportGroup {
   totals: Total[];
 }
 
-/** The treasurer's export: every session with its user, a total per user, and the site's totals last. */
-export function exportCsv(groups: ExportGroup[], totals: Total[], tz: string): string {
-  const rows: Cell[][] = [];
-  for (const g of groups) {
+/** The treasurer's export, written one user at a time: the header, each user's block, the site's totals last. */
+export const exportCsvParts = {
+  header: (): string => csvLines([['type', 'userId', 'username', 'name', ...SESSION_COLUMNS]]),
+  /** A user's sessions, then their total per currency. */
+  group(g: ExportGroup, tz: string): string {
     const who: Cell[] = [g.userId ?? '', g.username, g.name];
-    for (const s of g.sessions) rows.push(['session', ...who, ...sessionCells(s, tz)]);
+    const rows: Cell[][] = g.sessions.map((s) => ['session', ...who, ...sessionCells(s, tz)]);
     for (const t of g.totals) rows.push(['user-total', ...who, ...totalCells(t)]);
-  }
-  for (const t of totals) rows.push(['total', '', '', '', ...totalCells(t)]);
-  return toCsv(['type', 'userId', 'username', 'name', ...SESSION_COLUMNS], rows);
-}
+    return csvLines(rows);
+  },
+  totals: (totals: Total[]): string => csvLines(totals.map((t) => ['total', '', '', '', ...totalCells(t)])),
+};
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

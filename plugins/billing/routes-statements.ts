@@ -4,8 +4,9 @@ import type { CoreServices } from '../../core/services.js';
 import { ROLES, STAFF, type Principal, type RouteSpec } from '../../core/types.js';
 import type { Budgets } from './budgets.js';
 import type { Costs } from './costs.js';
-import { exportCsv, statementCsv, statementHtml, type ExportGroup } from './render.js';
-import { periodSessions, statementFor, totalsOf, type StatementDeps } from './statements.js';
+import { monthExport } from './month-export.js';
+import { statementCsv, statementHtml } from './render.js';
+import { statementFor, type StatementDeps } from './statements.js';
 import { periodOf } from './time.js';
 
 export interface StatementRouteDeps {
@@ -57,25 +58,9 @@ export function statementRoutes(d: StatementRouteDeps): RouteSpec[] {
       }),
       handler: async ({ query }, h) => {
         const period: string = query.period ?? thisMonth();
-        const { sessions, open, from, to } = await periodSessions(d.statements, 'all', period);
-        const accounts = new Map((await d.core.accounts.list()).map((a) => [a.id, a]));
-        const byUser = new Map<number | null, typeof sessions>();
-        for (const s of sessions) {
-          const list = byUser.get(s.userId);
-          if (list) list.push(s);
-          else byUser.set(s.userId, [s]);
-        }
-        const groups: ExportGroup[] = [...byUser].map(([userId, list]) => {
-          const a = userId === null ? undefined : accounts.get(userId);
-          return {
-            userId, username: a?.username ?? (userId === null ? '(no account)' : `(deleted user ${userId})`), name: a?.name ?? null,
-            sessions: list, totals: totalsOf(list, d.statements.currency),
-          };
-        }).sort((a, b) => (a.userId === null ? 1 : b.userId === null ? -1 : a.username.localeCompare(b.username)));
-        const totals = totalsOf(sessions, d.statements.currency);
-        if (query.format === 'json') return { period, from, to, timezone: d.core.site.timezone, users: groups, totals, openSessions: open };
-        return h.response(exportCsv(groups, totals, d.core.site.timezone)).type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="sessions-${period}.csv"`);
+        const stream = await monthExport(d.statements, await d.core.accounts.list(), period, query.format);
+        if (query.format === 'json') return h.response(stream).type('application/json; charset=utf-8');
+        return h.response(stream).type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="sessions-${period}.csv"`);
       },
     },
     {

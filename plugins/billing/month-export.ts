@@ -1,0 +1,85 @@
+import { Readable } from 'node:stream';
+import type { Account } from '../../core/accounts.js';
+import type { Transaction } from '../../core/transactions.js';
+import { minorDigits } from './currency.js';
+import { formatDecimal, parseDecimal } from './decimal.js';
+import { exportCsvParts, type ExportGroup } from './render.js';
+import { toStatementSession, totalsOf, type StatementDeps, type StatementSession, type Total } from './statements.js';
+import { monthRange } from './time.js';
+
+// Priced this many sessions at a time: a month of a busy site is thousands, and what is written can go.
+const CHUNK = 500;
+
+interface Group { userId: number | null; username: string; name: string | null; txs: Transaction[] }
+
+/** Sums per-user totals into the site's, exactly (each is a sum of amounts already in minor units). */
+function sumTotals(all: Total[], siteCurrency: string): Total[] {
+  const by = new Map<string, { sessions: number; milliWh: number; amount: bigint; vat: bigint }>();
+  for (const t of all) {
+    const s = by.get(t.currency) ?? { sessions: 0, milliWh: 0, amount: 0n, vat: 0n };
+    s.sessions += t.sessions;
+    s.milliWh += Math.round(t.energyWh * 1000);
+    s.amount += parseDecimal(t.amount);
+    s.vat += parseDecimal(t.vatAmount);
+    by.set(t.currency, s);
+  }
+  if (!by.size) return totalsOf([], siteCurrency);
+  return [...by].map(([currency, s]) => {
+    const digits = minorDigits(currency);
+    return {
+      currency, sessions: s.sessions, energyWh: s.milliWh / 1000,
+      amount: formatDecimal(s.amount, digits), vatAmount: formatDecimal(s.vat, digits), netAmount: formatDecimal(s.amount - s.vat, digits),
+    };
+  }).sort((a, b) => (a.currency === siteCurrency ? -1 : b.currency === siteCurrency ? 1 : a.currency.localeCompare(b.currency)));
+}
+
+/**
+ * The treasurer's export of a month, streamed one user at a time: every
+ * closed accepted session with its price, a total per user, the site's
+ * totals last. Only one user's sessions are held at once, so a month of
+ * thousands costs little memory and little garbage collection.
+ */
+export async function monthExport(d: StatementDeps, accounts: Account[], period: string, format: 'csv' | 'json'): Promise<Readable> {
+  const { fromMs, toMs } = monthRange(period, d.timezone);
+  const from = new Date(fromMs).toISOString();
+  const to = new Date(toMs).toISOString();
+  const rows = await d.transactions.acceptedStartedBetween(from, to);
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const groups = new Map<number | null, Group>();
+  let open = 0;
+  for (const tx of rows) {
+    if (!tx.stoppedAt) {
+      open += 1;
+      continue;
+    }
+    let g = groups.get(tx.userId);
+    if (!g) {
+      const a = tx.userId === null ? undefined : byId.get(tx.userId);
+      g = { userId: tx.userId, username: a?.username ?? (tx.userId === null ? '(no account)' : `(deleted user ${tx.userId})`), name: a?.name ?? null, txs: [] };
+      groups.set(tx.userId, g);
+    }
+    g.txs.push(tx);
+  }
+  const ordered = [...groups.values()].sort((a, b) => (a.userId === null ? 1 : b.userId === null ? -1 : a.username.localeCompare(b.username)));
+
+  async function* parts(): AsyncGenerator<string> {
+    yield format === 'csv'
+      ? exportCsvParts.header()
+      : `{"period":${JSON.stringify(period)},"from":"${from}","to":"${to}","timezone":${JSON.stringify(d.timezone)},"openSessions":${open},"users":[`;
+    const groupTotals: Total[] = [];
+    for (const [i, g] of ordered.entries()) {
+      const sessions: StatementSession[] = [];
+      for (let k = 0; k < g.txs.length; k += CHUNK) {
+        const chunk = g.txs.slice(k, k + CHUNK);
+        const prices = await d.costs.priceAll(chunk);
+        for (const tx of chunk) sessions.push(toStatementSession(tx, prices.get(tx.id) ?? null));
+      }
+      const group: ExportGroup = { userId: g.userId, username: g.username, name: g.name, sessions, totals: totalsOf(sessions, d.currency) };
+      groupTotals.push(...group.totals);
+      yield format === 'csv' ? exportCsvParts.group(group, d.timezone) : `${i ? ',' : ''}${JSON.stringify(group)}`;
+    }
+    const totals = sumTotals(groupTotals, d.currency);
+    yield format === 'csv' ? exportCsvParts.totals(totals) : `],"totals":${JSON.stringify(totals)}}`;
+  }
+  return Readable.from(parts(), { objectMode: false });
+}
