@@ -4,7 +4,7 @@ import { hashPassword } from '../../passwords.js';
 import { OcppServer } from '../../ocpp/server.js';
 import { commandApiError } from '../../ocpp/send-error.js';
 import { INSTALLER_ONLY_COMMANDS, SECURITY_CONFIG_KEYS, commandRefusal } from '../../ocpp/command-roles.js';
-import { commandExamples } from '../../ocpp/v16/examples.js';
+import { EDITIONS } from '../../ocpp/editions.js';
 import { ROLES, STAFF, type RouteSpec } from '../../types.js';
 import { countRows, pageAnswer, pageQuery, type Page } from '../paging.js';
 import type { CoreRouteDeps } from './deps.js';
@@ -123,11 +123,16 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/commands', roles: STAFF, summary: 'OCPP 1.6 commands that can be sent, with an example payload',
-      handler: () => OcppServer.commands().map((action) => ({
-        action, profile: OcppServer.profile(action), example: commandExamples[action] ?? {},
-        roles: INSTALLER_ONLY_COMMANDS.has(action) ? ['admin', 'installer'] : ['admin', 'installer', 'technician'],
-      })),
+      method: 'GET', path: '/commands', roles: STAFF,
+      summary: 'Commands that can be sent, with an example payload: OCPP 1.6 ones, or those of ?protocol=ocpp2.0.1',
+      query: Type.Object({ protocol: Type.Optional(Type.Union(EDITIONS.map((e) => Type.Literal(e.protocol)))) }),
+      handler: ({ query }: { query: { protocol?: string } }) => {
+        const edition = EDITIONS.find((e) => e.protocol === (query.protocol ?? 'ocpp1.6'))!;
+        return Object.entries(edition.commands).map(([action, profile]) => ({
+          action, profile, example: edition.examples[action] ?? {},
+          roles: INSTALLER_ONLY_COMMANDS.has(action) ? ['admin', 'installer'] : ['admin', 'installer', 'technician'],
+        }));
+      },
     },
     {
       method: 'POST', path: '/chargers/{id}/commands/{action}', roles: ['installer', 'technician'],
