@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { eventually, sleep, type TestApp, useApp } from '../kit/index.js';
+import { createUser, eventually, sleep, type TestApp, useApp } from '../kit/index.js';
 import { boot201, sendTx, station } from './v201-kit.js';
 
 let t: TestApp;
@@ -145,5 +145,34 @@ describe('OCPP 2.0.1 on the shared endpoint', () => {
     expect(await finding).toMatchObject({ connectorId: 1, severity: expect.any(String) });
     expect(t.seen('connector.status').filter((e) => e.chargerId === 'ST-PLUG').pop())
       .toMatchObject({ status: 'Faulted', errorCode: 'OtherError', vendorErrorCode: 'E-42', info: 'RCD tripped' });
+  });
+
+  it('keeps the role rules for 2.0.1 commands and never shows a password a SetVariables carries', async () => {
+    t = await apps.start({ config: { plugins: { users: { localList: { enabled: false } } } } });
+    const cp = await station(t, 'ST-ROLE');
+    await boot201(cp);
+    const seen: unknown[] = [];
+    cp.handle('SetVariables', ({ params }) => {
+      seen.push(params);
+      return { setVariableResult: params.setVariableData.map((d: { component: unknown; variable: unknown }) => ({ attributeStatus: 'Accepted', component: d.component, variable: d.variable })) };
+    });
+    await createUser(t, 'tech', 'technician', 'tech-pass-1234');
+    const tech = await t.login('tech', 'tech-pass-1234');
+    const set = (component: string, variable: string, attributeValue: string, token?: string) => t.api('POST', '/chargers/ST-ROLE/commands/SetVariables', {
+      body: { setVariableData: [{ component: { name: component }, variable: { name: variable }, attributeValue }] }, ...(token ? { token } : {}),
+    });
+    const refused = await set('SecurityCtrlr', 'BasicAuthPassword', 'n3w-pa55word-xyz', tech);
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toBe('changing SecurityCtrlr.BasicAuthPassword is for installers and admins: it is a security setting of the charger');
+    expect((await set('AuthCtrlr', 'LocalPreAuthorize', 'true', tech)).status).toBe(403);
+    expect((await set('OCPPCommCtrlr', 'HeartbeatInterval', '120', tech)).status).toBe(200);
+    expect((await set('SecurityCtrlr', 'BasicAuthPassword', 'n3w-pa55word-xyz')).status).toBe(200);
+    expect(seen).toHaveLength(2);
+    // The charger got the password; the bus (every browser's event stream) and the audit log did not.
+    const sent = t.seen('command.sent').filter((e) => e.action === 'SetVariables').pop()!;
+    expect(JSON.stringify(sent.request)).not.toContain('n3w-pa55word-xyz');
+    expect(sent.request).toMatchObject({ setVariableData: [{ attributeValue: '[redacted]' }] });
+    const audit = await t.app.db('audit').where({ action: 'command.SetVariables' }).pluck('detail');
+    expect(audit.join()).not.toContain('n3w-pa55word-xyz');
   });
 });
