@@ -195,4 +195,29 @@ describe('an OCPP 2.0.1 charging station', () => {
     expect(stoppedB[0]!.transactionId).not.toBe(aTx);
     expect((await t.app.db('transactions').where({ id: aTx }).first()).stopped_at).toBeNull();
   });
+
+  it('opens a session that starts at plug-in when its card is presented, meter start from the first register reading', async () => {
+    t = await apps.start(withBilling());
+    const anna = await driver(t, 'anna');
+    const cp = await station(t, 'ST-PLUGIN');
+    await boot201(cp);
+    const at = (m: number) => new Date(Date.parse('2026-12-05T07:00:00.000Z') + m * 60_000).toISOString();
+    // Cable in: the transaction starts without a token and without a reading.
+    expect(await sendTx(cp, { eventType: 'Started', transactionId: 'p-1', seqNo: 0, timestamp: at(0), triggerReason: 'CablePluggedIn', evseId: 1, chargingState: 'EVConnected' })).toEqual({});
+    expect(t.seen('session.started')).toEqual([]);
+    const started = t.waitFor('session.started', (e) => e.chargerId === 'ST-PLUGIN');
+    const auth = await sendTx(cp, { eventType: 'Updated', transactionId: 'p-1', seqNo: 1, timestamp: at(1), triggerReason: 'Authorized', idTag: anna.idTag, readings: [{ at: at(1), wh: 40_000 }] });
+    expect(auth.idTokenInfo).toEqual({ status: 'Accepted' });
+    expect(await started).toMatchObject({ idTag: anna.idTag, userId: anna.id, startedAt: at(0), meterStartWh: 40_000, connectorId: 1 });
+    await sendTx(cp, { eventType: 'Updated', transactionId: 'p-1', seqNo: 2, timestamp: at(30), readings: [{ at: at(30), wh: 43_000 }] });
+    // Ended without a Transaction.End reading: the last reading closes it.
+    const stopped = t.waitFor('session.stopped', (e) => e.chargerId === 'ST-PLUGIN');
+    await sendTx(cp, { eventType: 'Ended', transactionId: 'p-1', seqNo: 3, timestamp: at(31), stoppedReason: 'ImmediateReset' });
+    expect(await stopped).toMatchObject({ meterStartWh: 40_000, meterStopWh: 43_000, energyWh: 3000, reason: 'HardReset', idTag: anna.idTag, userId: anna.id });
+    const tx = await t.app.db('transactions').where({ charger_id: 'ST-PLUGIN' }).first();
+    expect(tx).toMatchObject({ id_tag: anna.idTag, user_id: anna.id, start_status: 'Accepted', meter_start_wh: 40_000, energy_wh: 3000 });
+    // Its readings reached the bus with the session's id once the session was open.
+    const withTx = t.seen('meter.sampled').filter((e) => e.chargerId === 'ST-PLUGIN' && e.transactionId === tx.id).map((e) => e.energyImportWh);
+    expect(withTx).toEqual([40_000, 43_000]);
+  });
 });
