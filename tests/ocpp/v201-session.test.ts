@@ -100,7 +100,7 @@ describe('an OCPP 2.0.1 charging station', () => {
     const s = await started;
     expect(s).toMatchObject({ connectorId: 1, idTag: 'ANNA-201', userId: anna.id, meterStartWh: 1000, startedAt: start, idTagInfo: { status: 'Accepted' } });
     expect(t.seen('connector.status').filter((e) => e.chargerId === 'ST201').pop()).toMatchObject({ status: 'Charging', connectorId: 1 });
-    expect((await t.api('GET', '/chargers/ST201')).body.openTransactions).toMatchObject([{ id: s.transactionId, connectorId: 1, meterStartWh: 1000 }]);
+    expect((await t.api('GET', '/chargers/ST201')).body.openTransactions).toMatchObject([{ id: s.transactionId, connectorId: 1, meterStartWh: 1000, chargerTransactionId: 'tx-0001' }]);
     expect(await sendTx(cp, { eventType: 'Updated', transactionId: 'tx-0001', seqNo: 1, timestamp: samples[0]!.at, readings: [samples[0]!] })).toEqual({});
     await sendTx(cp, { eventType: 'Updated', transactionId: 'tx-0001', seqNo: 2, timestamp: samples[1]!.at, readings: [samples[1]!] });
     const stopped = t.waitFor('session.stopped', (e) => e.chargerId === 'ST201');

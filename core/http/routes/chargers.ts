@@ -28,7 +28,9 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
       handler: async ({ params }: { params: { id: string } }) => {
         const row = await mustExist(params.id);
         const base = (await d.chargers.get(params.id))!;
-        const open = await d.db('transactions').where({ charger_id: params.id }).whereNull('stopped_at').orderBy('id', 'desc');
+        // An OCPP 2.0.1 charger names its sessions with its own string (what RequestStopTransaction takes).
+        const open = await d.db('transactions as t').leftJoin('ocpp201_transactions as m', 'm.transaction_id', 't.id')
+          .where({ 't.charger_id': params.id }).whereNull('t.stopped_at').orderBy('t.id', 'desc').select('t.*', 'm.transaction_ref');
         return {
           ...base,
           serialNumber: row.serial_number ?? null, iccid: row.iccid ?? null, imsi: row.imsi ?? null,
@@ -39,6 +41,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
           openTransactions: open.map((t: Record<string, unknown>) => ({
             id: t.id, connectorId: t.connector_id, idTag: t.id_tag, userId: t.user_id ?? null,
             startedAt: t.started_at, meterStartWh: Number(t.meter_start_wh),
+            ...(t.transaction_ref != null ? { chargerTransactionId: t.transaction_ref } : {}),
           })),
         };
       },
