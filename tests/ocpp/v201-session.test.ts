@@ -220,4 +220,23 @@ describe('an OCPP 2.0.1 charging station', () => {
     const withTx = t.seen('meter.sampled').filter((e) => e.chargerId === 'ST-PLUGIN' && e.transactionId === tx.id).map((e) => e.energyImportWh);
     expect(withTx).toEqual([40_000, 43_000]);
   });
+
+  it('closes a session started before a restart of the appliance, and answers a resend of its start as before', async () => {
+    t = await apps.start();
+    let cp = await station(t, 'ST-RESTART');
+    await boot201(cp);
+    const t0 = '2026-12-06T18:00:00.000Z';
+    const first = await sendTx(cp, { eventType: 'Started', transactionId: 'r-1', seqNo: 0, timestamp: t0, idTag: 'CARD-R', evseId: 1, readings: [{ at: t0, wh: 10 }] });
+    const txId = t.seen('session.started')[0]!.transactionId;
+    await t.restart();
+    cp = await station(t, 'ST-RESTART');
+    await boot201(cp);
+    expect(await sendTx(cp, { eventType: 'Started', transactionId: 'r-1', seqNo: 0, timestamp: t0, idTag: 'CARD-R', evseId: 1, readings: [{ at: t0, wh: 10 }] })).toEqual(first);
+    // Seen events are kept across the restart: still the one start.
+    expect(t.seen('session.started')).toHaveLength(1);
+    const stopped = t.waitFor('session.stopped');
+    await sendTx(cp, { eventType: 'Ended', transactionId: 'r-1', seqNo: 1, timestamp: '2026-12-06T19:00:00.000Z', readings: [{ at: '2026-12-06T19:00:00.000Z', wh: 7010, context: 'Transaction.End' }] });
+    expect(await stopped).toMatchObject({ transactionId: txId, energyWh: 7000, reason: 'Local' });
+    expect(await t.app.db('transactions').count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
 });
