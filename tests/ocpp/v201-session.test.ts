@@ -239,4 +239,22 @@ describe('an OCPP 2.0.1 charging station', () => {
     expect(await stopped).toMatchObject({ transactionId: txId, energyWh: 7000, reason: 'Local' });
     expect(await t.app.db('transactions').count({ n: '*' })).toEqual([{ n: 1 }]);
   });
+
+  it('takes a transactionId started again after its session closed as a new session, leaving the closed one as billed', async () => {
+    t = await apps.start();
+    const cp = await station(t, 'ST-REUSE');
+    await boot201(cp);
+    const at = (h: number) => `2026-12-07T0${h}:00:00.000Z`;
+    await sendTx(cp, { eventType: 'Started', transactionId: '1', seqNo: 0, timestamp: at(1), idTag: 'CARD-1', evseId: 1, readings: [{ at: at(1), wh: 0 }] });
+    await sendTx(cp, { eventType: 'Ended', transactionId: '1', seqNo: 1, timestamp: at(2), readings: [{ at: at(2), wh: 5000 }] });
+    // After a factory reset it numbers transactions from 1 again, seqNo from 0.
+    await sendTx(cp, { eventType: 'Started', transactionId: '1', seqNo: 0, timestamp: at(5), idTag: 'CARD-2', evseId: 1, readings: [{ at: at(5), wh: 100 }] });
+    await sendTx(cp, { eventType: 'Updated', transactionId: '1', seqNo: 1, timestamp: at(6), readings: [{ at: at(6), wh: 2100 }] });
+    const [first, second] = t.seen('session.started');
+    expect(second).toMatchObject({ idTag: 'CARD-2', meterStartWh: 100, startedAt: at(5) });
+    expect(second!.transactionId).not.toBe(first!.transactionId);
+    expect(await t.app.db('transactions').where({ id: first!.transactionId }).first()).toMatchObject({ energy_wh: 5000, stopped_at: at(2) });
+    expect(await t.app.db('meter_values').where({ transaction_id: first!.transactionId }).pluck('value')).toEqual([0, 5000]);
+    expect(await t.app.db('meter_values').where({ transaction_id: second!.transactionId }).pluck('value')).toEqual([100, 2100]);
+  });
 });

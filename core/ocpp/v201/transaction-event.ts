@@ -7,7 +7,7 @@ import { toRows, type MeterValue } from '../v16/sampled-values.js';
 import { decideToken, type IdToken, type IdTokenInfo } from './id-token.js';
 import { as16, type MeterValue201 } from './meter-values.js';
 import { reportConnector } from './status-notification.js';
-import { earlierAnswer, neutralStopReason, noteGap } from './transaction-seq.js';
+import { earlierAnswer, neutralStopReason, noteGap, retireIfReused } from './transaction-seq.js';
 
 export interface TransactionEventReq {
   eventType: 'Started' | 'Updated' | 'Ended'; timestamp: string; triggerReason: string; seqNo: number;
@@ -56,10 +56,13 @@ const recordEvent = (trx: Knex.Transaction, s: Step, answer: Answer) => trx('ocp
  * resent event (same transactionId and seqNo) gets its first answer and
  * changes nothing; events queued offline carry their own timestamps and are
  * handled in the order sent. A transactionId this charger never started is
- * recorded and touches no session, whoever's it is.
+ * recorded and touches no session, whoever's it is; one started again after
+ * its session closed names a new session.
  */
 export const transactionEvent: Handler<TransactionEventReq, Answer> = async (ctx, cp, p) => {
   const ref = p.transactionInfo.transactionId;
+  // A charger sends in order: a Started after its session's Ended was answered cannot be a resend.
+  if (p.eventType === 'Started') await retireIfReused(ctx, cp.id, ref);
   const again = await earlierAnswer(ctx, cp.id, ref, p.seqNo);
   if (again) return again as Answer;
   const received = ctx.clock.iso();

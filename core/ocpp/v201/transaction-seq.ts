@@ -36,3 +36,20 @@ export function neutralStopReason(stoppedReason: string | undefined): string {
   if (!stoppedReason) return 'Local';
   return stoppedReason === 'ImmediateReset' ? 'HardReset' : stoppedReason;
 }
+
+/**
+ * A Started naming a transactionId whose session is closed is a new session (a charger that numbers its
+ * transactions again after a reset): the old mapping and its seqNos are kept under "<id>~<session>", so the
+ * new one neither finds the old answers nor adds readings to a session already billed.
+ */
+export async function retireIfReused(ctx: OcppContext, chargerId: string, ref: string): Promise<void> {
+  const old = await ctx.db('ocpp201_transactions as m').join('transactions as t', 't.id', 'm.transaction_id')
+    .where({ 'm.charger_id': chargerId, 'm.transaction_ref': ref }).whereNotNull('t.stopped_at').first('m.transaction_id') as { transaction_id: number } | undefined;
+  if (!old) return;
+  const kept = `${ref}~${old.transaction_id}`;
+  ctx.log.info(`charger ${chargerId} started transaction ${printable(ref, 36)} again after session ${old.transaction_id} under that id closed; a new session`);
+  await ctx.writer.write(async (trx) => {
+    await trx('ocpp201_transactions').where({ charger_id: chargerId, transaction_ref: ref }).update({ transaction_ref: kept });
+    await trx('ocpp201_transaction_events').where({ charger_id: chargerId, transaction_ref: ref }).update({ transaction_ref: kept });
+  });
+}
