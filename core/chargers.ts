@@ -4,7 +4,7 @@ import type { Clock } from './clock.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from './events.js';
 import type { AuditLog } from './audit.js';
 import { redactCommand } from './redact.js';
-import { OcppServer } from './ocpp/server.js';
+import type { OcppServer } from './ocpp/server.js';
 import { CardRefusedError, sendErrorOf } from './ocpp/send-error.js';
 import type { ChargerRecord, ChargerService, ChargerView, ConnectorState, SendOptions } from './services.js';
 import { errorMessage } from './errors.js';
@@ -63,6 +63,7 @@ const view = (r: ChargerRow, connectors: ConnectorRow[], ocpp: OcppServer): Char
   vendor: r.vendor ?? null,
   model: r.model ?? null,
   firmwareVersion: r.firmware_version ?? null,
+  protocol: ocpp.protocolOf(r.id) ?? r.protocol ?? null,
   lastSeenAt: ocpp.lastSeen(r.id) ?? r.last_seen_at ?? null,
   connectors: connectors.map((c) => {
     const { chargerId: _, ...state } = toConnectorState(c);
@@ -144,7 +145,7 @@ export class Chargers implements ChargerService {
     const at = this.#clock.iso();
     try {
       // A remote start is checked like a card at the reader, whoever asks: the charger would start a session for it otherwise.
-      if (action === 'RemoteStartTransaction') await this.#checkRemoteStart(chargerId, payload);
+      if (action === 'RemoteStartTransaction' || action === 'RequestStartTransaction') await this.#checkRemoteStart(chargerId, action, payload);
       const response = await this.#ocpp.send(chargerId, action, payload, opts.timeoutMs);
       const shown = { request: redactCommand(payload), response: redactCommand(response) };
       this.#bus.emit('command.sent', { chargerId, at, action, ...shown, actor: opts.actor });
@@ -160,11 +161,13 @@ export class Chargers implements ChargerService {
     }
   }
 
-  async #checkRemoteStart(chargerId: string, payload: unknown): Promise<void> {
-    // A payload OCPP refuses is answered field by field first (400), before any card lookup.
-    OcppServer.validateCommand('RemoteStartTransaction', payload);
-    const { idTag, connectorId } = payload as { idTag: string; connectorId?: number };
-    const answer = await this.#ocpp.authorize({ chargerId, connectorId: connectorId ?? null, idTag, context: 'RemoteStart' });
-    if (answer.status !== 'Accepted') throw new CardRefusedError(idTag, answer.status, chargerId);
+  async #checkRemoteStart(chargerId: string, action: string, payload: unknown): Promise<void> {
+    // A payload OCPP refuses (or an action of the other version) is answered first, before any card lookup.
+    await this.#ocpp.checkCommand(chargerId, action, payload);
+    // OCPP 1.6 names the card idTag; 2.0.1 an idToken on an EVSE.
+    const p = payload as { idTag?: string; connectorId?: number; idToken?: { idToken: string }; evseId?: number };
+    const idTag = p.idTag ?? p.idToken!.idToken;
+    const answer = await this.#ocpp.authorize({ chargerId, connectorId: p.connectorId ?? p.evseId ?? null, idTag, context: 'RemoteStart' });
+    if (answer.status !== 'Accepted') throw new CardRefusedError(idTag, answer.status, chargerId, action);
   }
 }

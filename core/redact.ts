@@ -42,8 +42,13 @@ function walk(value: unknown, depth: number): unknown {
   const out: Record<string, unknown> = {};
   // { key, value } pairs: ChangeConfiguration's request and GetConfiguration's configurationKey entries.
   const secretPair = typeof obj.key === 'string' && isSecretConfigKey(obj.key);
+  // OCPP 2.0.1 SetVariables/GetVariables entries: { component, variable: { name }, attributeValue }.
+  const variableName = (obj.variable as { name?: unknown } | undefined)?.name;
+  const secretVariable = typeof variableName === 'string' && isSecretConfigKey(variableName);
   for (const [k, v] of Object.entries(obj)) {
-    out[k] = (secretPair && k === 'value' && v !== undefined && v !== null && v !== '') || (k !== 'key' && isSecretConfigKey(k) && typeof v === 'string')
+    const secretValue = (secretPair && k === 'value') || (secretVariable && k === 'attributeValue');
+    // idToken is a 2.0.1 card id (1.6's idTag), shown like one: "token" in its name is no secret.
+    out[k] = (secretValue && v !== undefined && v !== null && v !== '') || (k !== 'key' && k !== 'idToken' && isSecretConfigKey(k) && typeof v === 'string')
       ? REDACTED
       : walk(v, depth + 1);
   }

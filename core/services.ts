@@ -18,6 +18,8 @@ export interface ChargerView {
   vendor: string | null;
   model: string | null;
   firmwareVersion: string | null;
+  /** The OCPP-J subprotocol it speaks ("ocpp1.6", "ocpp2.0.1"); null before it ever connected. */
+  protocol: string | null;
   lastSeenAt: string | null;
   connectors: Array<Omit<ConnectorState, 'chargerId'>>;
 }

@@ -207,4 +207,41 @@ export const coreMigrations: Migration[] = [
       });
     },
   },
+  {
+    id: '009-ocpp201-transactions',
+    async up(db: Knex) {
+      // OCPP 2.0.1 names a transaction with the charger's own string; sessions keep the core's integer id and
+      // this maps one to the other, per charger, so one charger's string can never reach another's session.
+      await db.schema.createTable('ocpp201_transactions', (t) => {
+        t.string('charger_id').notNullable();
+        t.string('transaction_ref').notNullable();
+        t.integer('transaction_id').notNullable().unique();
+        t.integer('evse_id').notNullable();
+        t.integer('evse_connector_id');
+        // false while no energy register was read yet: the first reading then becomes the meter start.
+        t.boolean('meter_start_known').notNullable().defaultTo(false);
+        // true once session.started went out (a transaction that starts at plug-in is authorized later).
+        t.boolean('session_started').notNullable().defaultTo(false);
+        t.string('stopped_reason');
+        t.primary(['charger_id', 'transaction_ref']);
+      });
+      // Each TransactionEvent by its seqNo: a resent one is answered from here, a gap is seen against the last.
+      await db.schema.createTable('ocpp201_transaction_events', (t) => {
+        t.increments('id');
+        t.string('charger_id').notNullable();
+        t.string('transaction_ref').notNullable();
+        t.integer('seq_no').notNullable();
+        t.string('event_type').notNullable();
+        t.string('trigger_reason').notNullable();
+        t.boolean('offline').notNullable().defaultTo(false);
+        t.string('charger_time').notNullable();
+        t.string('received_at').notNullable();
+        t.text('answer').notNullable();
+        t.unique(['charger_id', 'transaction_ref', 'seq_no'], { indexName: 'ocpp201_transaction_events_seq' });
+        t.index(['charger_id'], 'ocpp201_transaction_events_charger');
+      });
+      // A 2.0.1 connector is a connector of an EVSE; the neutral connector id is the EVSE id.
+      await db.schema.alterTable('connectors', (t) => t.integer('evse_connector_id'));
+    },
+  },
 ];

@@ -15,8 +15,8 @@ export interface Handshake {
   protocols: ReadonlySet<string>;
 }
 
-/** The OCPP-J subprotocols this server speaks. */
-export const SUBPROTOCOLS = ['ocpp1.6'] as const;
+/** The OCPP-J subprotocols this server speaks, preferred first (a charger offering both gets 1.6). */
+export const SUBPROTOCOLS = ['ocpp1.6', 'ocpp2.0.1'] as const;
 
 /** The last refused connection under a known charger's id, for its page. */
 export interface Refusal { at: string; reason: string; remoteAddress: string }

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS, type MetricsRegistry } from '../metrics.js';
-import { v16Commands, v16Handlers } from './v16/index.js';
+import { EDITIONS } from './editions.js';
 
-/** Label values are a bounded set: OCPP 1.6 actions and error codes (ocpp-rpc's spellings included); anything else is "other". */
-const ACTIONS = new Set([...Object.keys(v16Handlers), ...Object.keys(v16Commands)]);
+/** Label values are a bounded set: the actions of every OCPP version served and the error codes (ocpp-rpc's spellings included); anything else is "other". */
+const ACTIONS = new Set(EDITIONS.flatMap((e) => [...Object.keys(e.handlers), ...Object.keys(e.commands)]));
 const CODES = new Set([
   'NotImplemented', 'NotSupported', 'InternalError', 'ProtocolError', 'SecurityError', 'FormationViolation', 'FormatViolation',
   'PropertyConstraintViolation', 'OccurenceConstraintViolation', 'OccurrenceConstraintViolation', 'TypeConstraintViolation',

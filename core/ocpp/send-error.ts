@@ -1,7 +1,10 @@
 import { ApiError, type FieldProblem } from '../errors.js';
 
-/** Why a command to a charger failed: no socket, no reply in time, a CALLERROR, a payload OCPP refuses, or a card the site refuses (not sent). */
-export type SendErrorKind = 'offline' | 'timeout' | 'callerror' | 'invalid' | 'refused';
+/**
+ * Why a command to a charger failed: no socket, no reply in time, a CALLERROR, a payload OCPP refuses, a card the
+ * site refuses, or an action of another OCPP version than the charger speaks (the last two are never sent).
+ */
+export type SendErrorKind = 'offline' | 'timeout' | 'callerror' | 'invalid' | 'refused' | 'unsupported';
 
 // Each failure has its own class only so that `kind` narrows to its details (code, fields, idTag);
 // callers switch on `kind` from sendErrorOf() and never test the classes one by one.
@@ -35,13 +38,19 @@ export class ChargerCallError extends SendErrorBase {
 /** A RemoteStartTransaction names a card the site refuses here; nothing was sent. */
 export class CardRefusedError extends SendErrorBase {
   readonly kind = 'refused';
-  constructor(readonly idTag: string, readonly status: string, chargerId: string) {
-    super(`card ${idTag} is not accepted at ${chargerId} (${status}); RemoteStartTransaction was not sent`);
+  constructor(readonly idTag: string, readonly status: string, chargerId: string, action = 'RemoteStartTransaction') {
+    super(`card ${idTag} is not accepted at ${chargerId} (${status}); ${action} was not sent`);
   }
 }
 
+/** An action of another OCPP version than the one the charger speaks ("ReserveNow is an OCPP 1.6 command; CP1 speaks OCPP 2.0.1"). */
+export class CommandNotInProtocolError extends SendErrorBase {
+  readonly kind = 'unsupported';
+  constructor(readonly action: string, readonly protocol: string, message: string) { super(message); }
+}
+
 /** Everything the core's send() rejects with besides unexpected failures. */
-export type SendError = ChargerOfflineError | ChargerTimeoutError | CommandPayloadError | ChargerCallError | CardRefusedError;
+export type SendError = ChargerOfflineError | ChargerTimeoutError | CommandPayloadError | ChargerCallError | CardRefusedError | CommandNotInProtocolError;
 
 /** The error as a SendError when it is one, else null. */
 export function sendErrorOf(err: unknown): SendError | null {
@@ -58,6 +67,7 @@ export function commandApiError(err: unknown): never {
     case 'timeout': throw new ApiError(504, e.message);
     case 'callerror': throw new ApiError(502, `charger answered ${e.code}: ${e.message}`);
     case 'refused': throw ApiError.conflict(e.message);
+    case 'unsupported': throw ApiError.conflict(e.message);
     default: throw err;
   }
 }

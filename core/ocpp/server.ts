@@ -1,95 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { createRequire } from 'node:module';
 import ocppRpc from 'ocpp-rpc';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
 import { Admissions, SUBPROTOCOLS, type Refusal } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
-import { LIMITS, RateLimit, checkBounds, printable } from './limits.js';
+import { EDITIONS, editionOf } from './editions.js';
+import { LIMITS, RateLimit, printable } from './limits.js';
+import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandNotInProtocolError } from './send-error.js';
+import { overLong, v16Validator, type Cut } from './v16/validate.js';
+import { v201Validator } from './v201/validate.js';
 import type { OcppMetrics } from './metrics.js';
-import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandPayloadError } from './send-error.js';
-import { allowedWhilePending, v16Commands, v16Handlers } from './v16/index.js';
 
-interface Validator { subprotocol: string; validate(schemaId: string, params: unknown): boolean }
 // ocpp-rpc is CommonJS with spread exports that ESM named imports cannot see.
 const { RPCServer, createRPCError, TimeoutError, RPCError } = ocppRpc;
-const require = createRequire(import.meta.url);
-const validators = require('ocpp-rpc/lib/standard-validators.js') as Validator[];
-const standardV16 = validators.find((v) => v.subprotocol === 'ocpp1.6')!;
-
-/** A string field lenient mode cut to its OCPP 1.6 maximum. */
-interface Cut { field: string; maxLength: number; length: number }
-
-/**
- * Inbound requests whose only faults are strings over their maximum length, with a cut copy; read (once) by
- * #dispatch, which knows the charger and so whether it is lenient. Weak: a message refused earlier leaves nothing.
- */
-const overLong = new WeakMap<object, { params: Record<string, unknown>; cuts: Cut[] }>();
-
-/** "/meterValue/0/sampledValue/1/unit" as "meterValue[0].sampledValue[1].unit". */
-const fieldName = (pointer: string) => pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-  .reduce((out, p) => (/^\d+$/.test(p) ? `${out}[${p}]` : out ? `${out}.${p}` : p), '');
-
-/** A copy of params with each over-long string cut, or null when another fault remains or a card id is too long. */
-function cutOverLong(schemaId: string, params: object): { params: Record<string, unknown>; cuts: Cut[] } | null {
-  const copy = structuredClone(params) as Record<string, unknown>;
-  const cuts: Cut[] = [];
-  for (let i = 0; i < 50; i++) {
-    try {
-      standardV16.validate(schemaId, copy);
-      return { params: copy, cuts };
-    } catch (err) {
-      const e = (err as { details?: { errors?: Array<{ keyword: string; instancePath: string; params?: { limit?: number } }> } }).details?.errors?.[0];
-      if (!e || e.keyword !== 'maxLength' || typeof e.params?.limit !== 'number') return null;
-      const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-      // A cut card id could name another card: that is always refused.
-      if (/idTag$/i.test(path[path.length - 1] ?? '')) return null;
-      let node: unknown = copy;
-      for (const p of path.slice(0, -1)) node = (node as Record<string, unknown>)[p];
-      const key = path[path.length - 1]!;
-      const value = (node as Record<string, unknown>)[key] as string;
-      cuts.push({ field: fieldName(e.instancePath), maxLength: e.params.limit, length: value.length });
-      (node as Record<string, unknown>)[key] = value.slice(0, e.params.limit);
-    }
-  }
-  return null;
-}
-
-/**
- * The bundled OCPP 1.6 validator, except that a value outside an enumeration
- * or a string over its maximum length is answered PropertyConstraintViolation
- * ("a field contains an invalid value", OCPP-J 1.6 errata) instead of
- * FormationViolation, and an unknown action NotImplemented instead of
- * ProtocolError. A charger's request whose only faults are too-long strings
- * passes here and is decided in #dispatch (refused, or cut in lenient mode).
- */
-function v16Validate(schemaId: string, params: unknown, deferOverLong: boolean): boolean {
-  try {
-    return standardV16.validate(schemaId, params);
-  } catch (err) {
-    const details = (err as { details?: { errors?: Array<{ keyword: string; instancePath?: string; params?: { limit?: number } }> } }).details;
-    const first = details?.errors?.[0];
-    if (first?.keyword === 'maxLength') {
-      const cut = deferOverLong && schemaId.endsWith('.req') && params && typeof params === 'object' ? cutOverLong(schemaId, params) : null;
-      if (cut) {
-        overLong.set(params as object, cut);
-        return true;
-      }
-      throw createRPCError('PropertyConstraintViolation', `${fieldName(first.instancePath ?? '') || 'a field'} is longer than ${first.params?.limit ?? 'allowed'} characters`, details);
-    }
-    if (first?.keyword === 'enum') {
-      throw createRPCError('PropertyConstraintViolation', (err as Error).message, details);
-    }
-    // No schema means an action OCPP 1.6 does not define.
-    if ((err as { rpcErrorCode?: string }).rpcErrorCode === 'ProtocolError' && /^Schema '/.test((err as Error).message)) {
-      throw createRPCError('NotImplemented', `${schemaId.replace(/^urn:|\.(req|conf)$/g, '')} is not an OCPP 1.6 action`);
-    }
-    throw err;
-  }
-}
-
-/** What ocpp-rpc validates charger traffic with. */
-const v16Validator: Validator = { subprotocol: 'ocpp1.6', validate: (schemaId, params) => v16Validate(schemaId, params, true) };
 
 /** The parts of ocpp-rpc's server client used here (its bundled types do not resolve under NodeNext). */
 interface RpcServerClient {
@@ -144,7 +67,7 @@ export class OcppServer {
       protocols: [...SUBPROTOCOLS],
       strictMode: true,
       // Duck-typed: ocpp-rpc only calls .subprotocol and .validate() on it.
-      strictModeValidators: [v16Validator as never],
+      strictModeValidators: [v16Validator as never, v201Validator as never],
       callTimeoutMs: ctx.config.callTimeout,
       // A dead link (power cut at a router, a charger hung below OCPP) shows as no pong: ocpp-rpc then closes it.
       pingIntervalMs: ctx.config.pingInterval,
@@ -153,9 +76,10 @@ export class OcppServer {
       wssOptions: { maxPayload: LIMITS.maxFrameBytes },
     });
     this.#admissions = new Admissions({ ...ctx, isAlive: (id) => this.#isAlive(id) });
-    this.#rpc.auth((accept: (session: object, protocol: string) => void, reject: (code: number, reason: string) => void, handshake: HandshakeInfo) => {
+    this.#rpc.auth((accept: (session: object, protocol?: string) => void, reject: (code: number, reason: string) => void, handshake: HandshakeInfo) => {
       void this.#admissions.admit(handshake).then(
-        (result) => (result.ok ? accept({ approved: result.approved }, 'ocpp1.6') : reject(result.code, result.reason)),
+        // No protocol named: ocpp-rpc takes the first of SUBPROTOCOLS the charger offers.
+        (result) => (result.ok ? accept({ approved: result.approved }) : reject(result.code, result.reason)),
         (err: unknown) => {
           ctx.log.error('charger authentication failed', { error: String(err) });
           reject(500, 'internal error');
@@ -203,7 +127,8 @@ export class OcppServer {
     const remoteAddress = client.handshake.remoteAddress ?? '';
     log.info(`charger ${id} connected from ${remoteAddress}`);
     void this.#ctx.writer.write(async (trx) => {
-      await trx('charger_messages').insert({ charger_id: id, action: 'connected', payload: JSON.stringify({ remoteAddress }), received_at: at });
+      await trx('charger_messages').insert({ charger_id: id, action: 'connected', payload: JSON.stringify({ remoteAddress, protocol: session.protocol }), received_at: at });
+      await trx('chargers').where({ id }).update({ protocol: session.protocol });
     }).catch((err: unknown) => log.error('could not record connect', { error: String(err) }));
     bus.emit('charger.connected', { chargerId: id, at, remoteAddress, protocol: session.protocol });
 
@@ -262,9 +187,10 @@ export class OcppServer {
   }
 
   async #dispatch(cp: ChargerSession, action: string, params: unknown): Promise<unknown> {
-    const handler = v16Handlers[action];
+    const edition = editionOf(cp.protocol);
+    const handler = edition.handlers[action];
     if (!handler) throw createRPCError('NotImplemented', `${action} is not implemented`);
-    if (!cp.approved && !allowedWhilePending.has(action)) {
+    if (!cp.approved && !edition.allowedWhilePending.has(action)) {
       throw createRPCError('SecurityError', `charger ${cp.id} is not approved yet`);
     }
     cp.truncatedFields = [];
@@ -273,7 +199,7 @@ export class OcppServer {
       overLong.delete(params as object);
       params = await this.#overLong(cp, action, long);
     }
-    checkBounds(action, params);
+    edition.checkBounds(action, params);
     const at = this.#ctx.clock.iso();
     this.#lastSeen.set(cp.id, at);
     const ts = (params as { timestamp?: unknown }).timestamp;
@@ -399,37 +325,41 @@ export class OcppServer {
     });
   }
 
+  /** The subprotocol of a connected charger. */
+  protocolOf(chargerId: string): string | undefined {
+    return this.#sessions.get(chargerId)?.protocol;
+  }
+
+  /** Every command of every version the edge speaks (each charger takes its own version's). */
   static commands(): string[] {
-    return Object.keys(v16Commands);
+    return [...new Set(EDITIONS.flatMap((e) => Object.keys(e.commands)))];
   }
 
-  /** The OCPP 1.6 feature profile a command belongs to. */
-  static profile(action: string): string {
-    return v16Commands[action] ?? 'Core';
+  /** Checks a payload against one version's schema (1.6 by default); throws CommandPayloadError naming each bad field. */
+  static validateCommand(action: string, payload: unknown, protocol = 'ocpp1.6'): void {
+    editionOf(protocol).validateCommand(action, payload);
   }
 
-  /** Checks an outbound payload against the OCPP 1.6 schema; throws CommandPayloadError naming each bad field. */
-  static validateCommand(action: string, payload: unknown): void {
-    try {
-      // Operators' payloads are never cut: a too-long field is named in the 400.
-      v16Validate(`urn:${action}.req`, payload, false);
-    } catch (err) {
-      const errors = ((err as { details?: { errors?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }> } }).details?.errors) ?? [];
-      const fields = errors.map((e) => {
-        const base = e.instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
-        const missing = e.params?.missingProperty as string | undefined;
-        const extra = e.params?.additionalProperty as string | undefined;
-        const field = missing ? (base ? `${base}.${missing}` : missing) : extra ? (base ? `${base}.${extra}` : extra) : base || '(body)';
-        const allowed = e.params?.allowedValues as unknown[] | undefined;
-        return { field, message: allowed ? `must be one of ${allowed.join(', ')}` : extra ? 'is not a field of this request' : e.message ?? 'is invalid' };
-      });
-      throw new CommandPayloadError(`invalid ${action} request`, fields.length ? fields : [{ field: '(body)', message: (err as Error).message }]);
+  /**
+   * Checks a command for this charger's OCPP version (the connected socket's, else the one it last used)
+   * and its payload against that version's schema. Throws CommandNotInProtocolError or CommandPayloadError.
+   */
+  async checkCommand(chargerId: string, action: string, payload: unknown): Promise<void> {
+    const stored = this.#sessions.get(chargerId)?.protocol
+      ?? (await this.#ctx.db('chargers').where({ id: chargerId }).first('protocol') as { protocol?: string | null } | undefined)?.protocol;
+    const edition = editionOf(stored);
+    if (!(action in edition.commands)) {
+      const other = EDITIONS.find((e) => action in e.commands);
+      throw new CommandNotInProtocolError(action, edition.protocol, other
+        ? `${action} is an ${other.label} command; ${chargerId} speaks ${edition.label}`
+        : `${action} is not a command of ${edition.label}, which ${chargerId} speaks`);
     }
+    edition.validateCommand(action, payload);
   }
 
   /** Sends an OCPP call to a charger and returns its reply. */
   async send(chargerId: string, action: string, payload: unknown, timeoutMs?: number): Promise<unknown> {
-    OcppServer.validateCommand(action, payload);
+    await this.checkCommand(chargerId, action, payload);
     const client = this.#clients.get(chargerId);
     if (!client) throw new ChargerOfflineError(`charger ${chargerId} is offline`);
     try {

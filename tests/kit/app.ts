@@ -29,9 +29,11 @@ export interface ChargePointOptions {
   /** false lets the test send payloads that break the schema, to see the server's CALLERROR. */
   strict?: boolean;
   callTimeoutMs?: number;
+  /** The subprotocol it asks for (default ocpp1.6); boot() sends a 1.6 BootNotification either way. */
+  protocol?: 'ocpp1.6' | 'ocpp2.0.1';
 }
 
-/** A real OCPP 1.6J client over a real WebSocket. */
+/** A real OCPP-J client over a real WebSocket. */
 export type TestChargePoint = Omit<InstanceType<typeof RPCClient>, 'handle'> & {
   id: string;
   /** Answers a call from the server; return the reply (or a promise of it). */
@@ -165,7 +167,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
       const client = new RPCClient({
         endpoint: `ws://127.0.0.1:${app.port}/ocpp`,
         identity: id,
-        protocols: ['ocpp1.6'],
+        protocols: [o.protocol ?? 'ocpp1.6'],
         strictMode: o.strict ?? true,
         reconnect: false,
         callTimeoutMs: o.callTimeoutMs ?? 10_000,

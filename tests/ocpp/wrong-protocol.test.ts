@@ -8,10 +8,10 @@ const { RPCClient } = ocppRpc;
 let t: TestApp;
 const apps = useApp();
 
-/** A real OCPP 2.0.1 charge point: asks for ocpp2.0.1 only. */
-async function connect201(port: number, id: string): Promise<unknown> {
+/** A real OCPP 2.1 charge point: asks for ocpp2.1 only (this server speaks 1.6 and 2.0.1). */
+async function connect21(port: number, id: string): Promise<unknown> {
   const client = new RPCClient({
-    endpoint: `ws://127.0.0.1:${port}/ocpp`, identity: id, protocols: ['ocpp2.0.1'], reconnect: false,
+    endpoint: `ws://127.0.0.1:${port}/ocpp`, identity: id, protocols: ['ocpp2.1'], reconnect: false,
   } as ConstructorParameters<typeof RPCClient>[0]);
   try {
     await client.connect();
@@ -35,8 +35,8 @@ function upgrade(port: number, id: string, protocols: string[]): Promise<number>
 describe('a charger asking only for a subprotocol this server does not speak', () => {
   it('is refused at the upgrade and leaves no pending charger behind', async () => {
     t = await apps.start({ config: { ocpp: { unknownChargers: 'pending' } } });
-    expect(await connect201(t.port, 'GHOST1')).toBeInstanceOf(Error);
-    expect(await upgrade(t.port, 'GHOST2', ['ocpp1.5', 'ocpp2.0.1'])).toBe(400);
+    expect(await connect21(t.port, 'GHOST1')).toBeInstanceOf(Error);
+    expect(await upgrade(t.port, 'GHOST2', ['ocpp1.5', 'ocpp2.1'])).toBe(400);
     expect((await t.api('GET', '/chargers')).body).toEqual([]);
     expect(await t.app.db('chargers').count({ n: '*' })).toEqual([{ n: 0 }]);
     expect(t.seen('charger.registered')).toEqual([]);
@@ -47,16 +47,16 @@ describe('a charger asking only for a subprotocol this server does not speak', (
     t = await apps.start({ config: { log: { level: 'info' } } });
     const first = await t.chargePoint('KNOWN1');
     await first.boot();
-    // Its firmware was updated to one that speaks 2.0.1 only.
+    // Its firmware was updated to one that speaks 2.1 only.
     await first.close({ code: 1000 });
-    for (let i = 0; i < 3; i++) expect(await connect201(t.port, 'KNOWN1')).toBeInstanceOf(Error);
+    for (let i = 0; i < 3; i++) expect(await connect21(t.port, 'KNOWN1')).toBeInstanceOf(Error);
     expect(await upgrade(t.port, 'KNOWN1', ['ocpp1.5'])).toBe(400);
     const detail = await t.api('GET', '/chargers/KNOWN1');
-    expect(detail.body.lastRefusal).toMatchObject({ reason: 'wrong OCPP version: it offered "ocpp1.5", this server speaks ocpp1.6' });
+    expect(detail.body.lastRefusal).toMatchObject({ reason: 'wrong OCPP version: it offered "ocpp1.5", this server speaks ocpp1.6, ocpp2.0.1' });
     const lines = t.logs.filter((l) => l.includes('wrong OCPP version'));
-    // Once for ocpp2.0.1 (three tries), once more when what it offers changed.
+    // Once for ocpp2.1 (three tries), once more when what it offers changed.
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/refused charger KNOWN1 from \S+: wrong OCPP version: it offered "ocpp2\.0\.1", this server speaks ocpp1\.6$/);
+    expect(lines[0]).toMatch(/refused charger KNOWN1 from \S+: wrong OCPP version: it offered "ocpp2\.1", this server speaks ocpp1\.6, ocpp2\.0\.1$/);
     expect(t.seen('charger.rejected').filter((e) => e.chargerId === 'KNOWN1')).toHaveLength(2);
     // Speaking 1.6 again, it gets in as before.
     expect((await (await t.chargePoint('KNOWN1')).boot()).status).toBe('Accepted');

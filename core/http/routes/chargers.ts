@@ -4,7 +4,7 @@ import { hashPassword } from '../../passwords.js';
 import { OcppServer } from '../../ocpp/server.js';
 import { commandApiError } from '../../ocpp/send-error.js';
 import { INSTALLER_ONLY_COMMANDS, SECURITY_CONFIG_KEYS, commandRefusal } from '../../ocpp/command-roles.js';
-import { commandExamples } from '../../ocpp/v16/examples.js';
+import { EDITIONS } from '../../ocpp/editions.js';
 import { ROLES, STAFF, type RouteSpec } from '../../types.js';
 import { countRows, pageAnswer, pageQuery, type Page } from '../paging.js';
 import type { CoreRouteDeps } from './deps.js';
@@ -28,7 +28,9 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
       handler: async ({ params }: { params: { id: string } }) => {
         const row = await mustExist(params.id);
         const base = (await d.chargers.get(params.id))!;
-        const open = await d.db('transactions').where({ charger_id: params.id }).whereNull('stopped_at').orderBy('id', 'desc');
+        // An OCPP 2.0.1 charger names its sessions with its own string (what RequestStopTransaction takes).
+        const open = await d.db('transactions as t').leftJoin('ocpp201_transactions as m', 'm.transaction_id', 't.id')
+          .where({ 't.charger_id': params.id }).whereNull('t.stopped_at').orderBy('t.id', 'desc').select('t.*', 'm.transaction_ref');
         return {
           ...base,
           serialNumber: row.serial_number ?? null, iccid: row.iccid ?? null, imsi: row.imsi ?? null,
@@ -39,6 +41,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
           openTransactions: open.map((t: Record<string, unknown>) => ({
             id: t.id, connectorId: t.connector_id, idTag: t.id_tag, userId: t.user_id ?? null,
             startedAt: t.started_at, meterStartWh: Number(t.meter_start_wh),
+            ...(t.transaction_ref != null ? { chargerTransactionId: t.transaction_ref } : {}),
           })),
         };
       },
@@ -123,11 +126,16 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'GET', path: '/commands', roles: STAFF, summary: 'OCPP 1.6 commands that can be sent, with an example payload',
-      handler: () => OcppServer.commands().map((action) => ({
-        action, profile: OcppServer.profile(action), example: commandExamples[action] ?? {},
-        roles: INSTALLER_ONLY_COMMANDS.has(action) ? ['admin', 'installer'] : ['admin', 'installer', 'technician'],
-      })),
+      method: 'GET', path: '/commands', roles: STAFF,
+      summary: 'Commands that can be sent, with an example payload: OCPP 1.6 ones, or those of ?protocol=ocpp2.0.1',
+      query: Type.Object({ protocol: Type.Optional(Type.Union(EDITIONS.map((e) => Type.Literal(e.protocol)))) }),
+      handler: ({ query }: { query: { protocol?: string } }) => {
+        const edition = EDITIONS.find((e) => e.protocol === (query.protocol ?? 'ocpp1.6'))!;
+        return Object.entries(edition.commands).map(([action, profile]) => ({
+          action, profile, example: edition.examples[action] ?? {},
+          roles: INSTALLER_ONLY_COMMANDS.has(action) ? ['admin', 'installer'] : ['admin', 'installer', 'technician'],
+        }));
+      },
     },
     {
       method: 'POST', path: '/chargers/{id}/commands/{action}', roles: ['installer', 'technician'],

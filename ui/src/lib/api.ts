@@ -62,6 +62,8 @@ export interface OpenTransaction {
   userId: number | null;
   startedAt: string;
   meterStartWh: number;
+  /** An OCPP 2.0.1 charger's own name for the session (what RequestStopTransaction takes). */
+  chargerTransactionId?: string;
 }
 
 export interface Site {

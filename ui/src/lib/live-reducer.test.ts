@@ -4,7 +4,7 @@ import { applyEvent, emptyMarks, MAX_SAMPLES, mergeChargerList, mergeStoredSessi
 
 const empty = (): LiveData => ({ loaded: false, chargers: {}, sessions: {}, meters: {} });
 const charger = (id: string, over: Partial<Charger> = {}): Charger => ({
-  id, name: null, online: false, approved: true, vendor: 'ACME', model: 'X1', firmwareVersion: '1.0',
+  id, name: null, online: false, approved: true, vendor: 'ACME', model: 'X1', firmwareVersion: '1.0', protocol: 'ocpp1.6',
   lastSeenAt: '2026-03-01T09:00:00Z', connectors: [{ connectorId: 1, status: 'Available', errorCode: 'NoError' }], ...over,
 });
 const NOW = Date.parse('2026-03-01T10:00:00Z');

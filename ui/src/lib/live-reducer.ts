@@ -90,6 +90,7 @@ export function mergeCharger(s: LiveData, m: EventMarks, c: Charger, mark: numbe
     cur.vendor = cur.vendor ?? c.vendor;
     cur.model = cur.model ?? c.model;
     cur.firmwareVersion = cur.firmwareVersion ?? c.firmwareVersion;
+    cur.protocol = cur.protocol ?? c.protocol ?? null;
     for (const k of c.connectors ?? []) {
       if (!cur.connectors.some((x) => x.connectorId === k.connectorId)) setConnector(cur, k.connectorId, { ...k });
     }
@@ -103,6 +104,7 @@ export function mergeCharger(s: LiveData, m: EventMarks, c: Charger, mark: numbe
     vendor: c.vendor,
     model: c.model,
     firmwareVersion: c.firmwareVersion,
+    protocol: c.protocol ?? null,
     lastSeenAt: c.lastSeenAt,
     connectors: (c.connectors ?? []).map((k) => ({ ...k })),
   };
@@ -230,7 +232,7 @@ export function applyEvent(s: LiveData, m: EventMarks, name: string, payload: un
     if (!c) {
       s.chargers[cid] = {
         id: cid, name: null, online: true, approved: true, vendor: null, model: null,
-        firmwareVersion: null, lastSeenAt: null, connectors: [],
+        firmwareVersion: null, protocol: null, lastSeenAt: null, connectors: [],
       };
       c = s.chargers[cid]!;
       if (s.loaded) out.refetch = true;
@@ -243,6 +245,7 @@ export function applyEvent(s: LiveData, m: EventMarks, name: string, payload: un
       const c = ensureCharger(id!);
       c.online = true;
       c.lastSeenAt = p.at ?? c.lastSeenAt;
+      c.protocol = p.protocol ?? c.protocol;
       break;
     }
     case 'charger.disconnected': {

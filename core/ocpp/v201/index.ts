@@ -1,0 +1,51 @@
+import type { Handler } from '../context.js';
+import { heartbeat } from '../v16/heartbeat.js';
+import { firmwareStatusNotification, logStatusNotification, securityEventNotification } from '../v16/notifications.js';
+import { authorize } from './authorize.js';
+import { bootNotification } from './boot-notification.js';
+import { meterValues } from './meter-values.js';
+import { notifyEvent } from './notify-event.js';
+import { statusNotification } from './status-notification.js';
+import { transactionEvent } from './transaction-event.js';
+
+/**
+ * Charger-to-system actions of OCPP 2.0.1 served so far. Heartbeat and the
+ * firmware, log and security notifications have the same payloads as in 1.6
+ * (plus an optional requestId), so their 1.6 handlers serve both.
+ */
+export const v201Handlers: Record<string, Handler<never, unknown>> = {
+  Authorize: authorize,
+  BootNotification: bootNotification,
+  FirmwareStatusNotification: firmwareStatusNotification,
+  Heartbeat: heartbeat,
+  LogStatusNotification: logStatusNotification,
+  MeterValues: meterValues,
+  NotifyEvent: notifyEvent,
+  SecurityEventNotification: securityEventNotification,
+  StatusNotification: statusNotification,
+  TransactionEvent: transactionEvent,
+} as Record<string, Handler<never, unknown>>;
+
+/** Actions a 2.0.1 charger may send before an operator approved it. */
+export const v201AllowedWhilePending = new Set(['BootNotification', 'Heartbeat', 'StatusNotification', 'FirmwareStatusNotification', 'SecurityEventNotification', 'NotifyEvent']);
+
+/** System-to-charger actions of OCPP 2.0.1 the command API sends, by functional block. */
+export const v201Commands: Record<string, string> = {
+  RequestStartTransaction: 'Transactions', RequestStopTransaction: 'Transactions',
+  Reset: 'Provisioning', GetVariables: 'Provisioning', SetVariables: 'Provisioning', GetBaseReport: 'Provisioning',
+  UnlockConnector: 'Availability', ChangeAvailability: 'Availability',
+  TriggerMessage: 'RemoteControl',
+};
+
+/** A valid sample payload per 2.0.1 command, shown in the UI's command form. */
+export const v201CommandExamples: Record<string, unknown> = {
+  RequestStartTransaction: { idToken: { idToken: 'ABC123', type: 'ISO14443' }, remoteStartId: 1, evseId: 1 },
+  RequestStopTransaction: { transactionId: 'the charger\'s transactionId' },
+  Reset: { type: 'OnIdle' },
+  GetVariables: { getVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' } }] },
+  SetVariables: { setVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' }, attributeValue: '300' }] },
+  GetBaseReport: { requestId: 1, reportBase: 'ConfigurationInventory' },
+  UnlockConnector: { evseId: 1, connectorId: 1 },
+  ChangeAvailability: { operationalStatus: 'Operative', evse: { id: 1 } },
+  TriggerMessage: { requestedMessage: 'StatusNotification' },
+};
