@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import type { Account } from '../../core/accounts.js';
 import type { Transaction } from '../../core/transactions.js';
-import { minorDigits } from './currency.js';
-import { formatDecimal, parseDecimal } from './decimal.js';
+import { parseDecimal } from './decimal.js';
 import { exportCsvParts, type ExportGroup } from './render.js';
-import { toStatementSession, totalsOf, type StatementDeps, type StatementSession, type Total } from './statements.js';
+import { addTo, formatTotals, toStatementSession, totalsOf, type StatementDeps, type StatementSession, type Total, type TotalSum } from './statements.js';
 import { monthRange } from './time.js';
 
 // Priced this many sessions at a time: a month of a busy site is thousands, and what is written can go.
@@ -14,23 +13,11 @@ interface Group { userId: number | null; username: string; name: string | null; 
 
 /** Sums per-user totals into the site's, exactly (each is a sum of amounts already in minor units). */
 function sumTotals(all: Total[], siteCurrency: string): Total[] {
-  const by = new Map<string, { sessions: number; milliWh: number; amount: bigint; vat: bigint }>();
+  const by = new Map<string, TotalSum>();
   for (const t of all) {
-    const s = by.get(t.currency) ?? { sessions: 0, milliWh: 0, amount: 0n, vat: 0n };
-    s.sessions += t.sessions;
-    s.milliWh += Math.round(t.energyWh * 1000);
-    s.amount += parseDecimal(t.amount);
-    s.vat += parseDecimal(t.vatAmount);
-    by.set(t.currency, s);
+    addTo(by, t.currency, { sessions: t.sessions, energyMilliWh: Math.round(t.energyWh * 1000), amount: parseDecimal(t.amount), vat: parseDecimal(t.vatAmount) });
   }
-  if (!by.size) return totalsOf([], siteCurrency);
-  return [...by].map(([currency, s]) => {
-    const digits = minorDigits(currency);
-    return {
-      currency, sessions: s.sessions, energyWh: s.milliWh / 1000,
-      amount: formatDecimal(s.amount, digits), vatAmount: formatDecimal(s.vat, digits), netAmount: formatDecimal(s.amount - s.vat, digits),
-    };
-  }).sort((a, b) => (a.currency === siteCurrency ? -1 : b.currency === siteCurrency ? 1 : a.currency.localeCompare(b.currency)));
+  return formatTotals(by, siteCurrency);
 }
 
 /**

@@ -71,18 +71,11 @@ export function toStatementSession(tx: Transaction, p: PricedSession | null): St
   };
 }
 
-/** Sums sessions per currency, exactly (decimal strings in, decimal strings out). */
-export function totalsOf(sessions: StatementSession[], siteCurrency: string): Total[] {
-  const by = new Map<string, { sessions: number; energyMilliWh: number; amount: bigint; vat: bigint }>();
-  for (const s of sessions) {
-    const currency = s.cost?.currency ?? siteCurrency;
-    const t = by.get(currency) ?? { sessions: 0, energyMilliWh: 0, amount: 0n, vat: 0n };
-    t.sessions++;
-    t.energyMilliWh += Math.round((s.energyWh ?? 0) * 1000);
-    if (s.cost) t.amount += parseDecimal(s.cost.amount);
-    if (s.vatAmount) t.vat += parseDecimal(s.vatAmount);
-    by.set(currency, t);
-  }
+/** Running sums of one currency: energy in mWh and money in micro units, so that adding is exact. */
+export interface TotalSum { sessions: number; energyMilliWh: number; amount: bigint; vat: bigint }
+
+/** Sums per currency as totals, the site's currency first (a site normally has one). */
+export function formatTotals(by: Map<string, TotalSum>, siteCurrency: string): Total[] {
   if (!by.size) by.set(siteCurrency, { sessions: 0, energyMilliWh: 0, amount: 0n, vat: 0n });
   return [...by].map(([currency, t]) => {
     const digits = minorDigits(currency);
@@ -91,6 +84,28 @@ export function totalsOf(sessions: StatementSession[], siteCurrency: string): To
       amount: formatDecimal(t.amount, digits), vatAmount: formatDecimal(t.vat, digits), netAmount: formatDecimal(t.amount - t.vat, digits),
     };
   }).sort((a, b) => (a.currency === siteCurrency ? -1 : b.currency === siteCurrency ? 1 : a.currency.localeCompare(b.currency)));
+}
+
+/** Adds one entry to the sums of its currency. */
+export function addTo(by: Map<string, TotalSum>, currency: string, add: TotalSum): void {
+  const t = by.get(currency) ?? { sessions: 0, energyMilliWh: 0, amount: 0n, vat: 0n };
+  t.sessions += add.sessions;
+  t.energyMilliWh += add.energyMilliWh;
+  t.amount += add.amount;
+  t.vat += add.vat;
+  by.set(currency, t);
+}
+
+/** Sums sessions per currency, exactly (decimal strings in, decimal strings out). */
+export function totalsOf(sessions: StatementSession[], siteCurrency: string): Total[] {
+  const by = new Map<string, TotalSum>();
+  for (const s of sessions) {
+    addTo(by, s.cost?.currency ?? siteCurrency, {
+      sessions: 1, energyMilliWh: Math.round((s.energyWh ?? 0) * 1000),
+      amount: s.cost ? parseDecimal(s.cost.amount) : 0n, vat: s.vatAmount ? parseDecimal(s.vatAmount) : 0n,
+    });
+  }
+  return formatTotals(by, siteCurrency);
 }
 
 /**
