@@ -199,11 +199,12 @@ describe.skipIf(skipBrowser('web UI'))('web UI in Chromium', () => {
     await poll(() => page.getByTestId('blueprint-hello').innerText()).toMatch(/hello from Test Site/);
     await page.getByRole('link', { name: 'Plugins' }).click();
     await page.locator('[data-plugin="blueprint"]').getByText('running').waitFor();
-    // Its settings, laid out by its config schema.
-    await page.locator('[data-plugin="blueprint"]').getByText('Settings').click();
-    await expect.poll(() => page.locator('[data-plugin="blueprint"]').getByLabel(/^Greeting/).inputValue()).toBe('hello');
-    await page.locator('[data-plugin="blueprint"]').getByText('default', { exact: true }).waitFor();
     await page.screenshot({ path: join(shots, 'desktop-plugins.png') });
+    // Its settings open on the Settings page, laid out by its config schema, the default as the placeholder.
+    await page.locator('[data-settings="blueprint"]').click();
+    await page.getByRole('heading', { name: 'Blueprint', exact: true }).waitFor();
+    await expect.poll(() => page.getByLabel(/^Greeting/).getAttribute('placeholder')).toBe('default: hello');
+    await page.getByRole('link', { name: 'Plugins' }).click();
     // The admin's backup button there downloads the database.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download backup' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^chargekeeper-backup-.*\.sqlite$/);
