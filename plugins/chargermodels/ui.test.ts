@@ -1,9 +1,12 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, eventually, skipBrowser, type TestApp, useApp, useBrowser } from '../../tests/kit/index.js';
 
 const SLOW = 60_000;
+const shots = join(import.meta.dirname, 'screenshots');
 const site = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 describe.skipIf(skipBrowser('chargermodels'))('charger models page in Chromium', () => {
@@ -54,6 +57,8 @@ describe.skipIf(skipBrowser('chargermodels'))('charger models page in Chromium',
     await eventually(() => calls.length === 6);
     expect(calls.slice(3)).toEqual(calls.slice(0, 3));
     await page.getByTestId('chargermodels-catalogue').getByRole('cell', { name: /KEBA KeContact P30/ }).waitFor();
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, 'chargermodels.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, SLOW);
 });
