@@ -133,5 +133,12 @@ describe('installer console: the site config from the API', () => {
     expect((await t.api('PUT', '/settings/sections/plugins.blueprint', { token: tech, body: { value: { greeting: 'x' } } })).status).toBe(403);
     expect((await t.api('PUT', '/settings/sections/plugins.nope', { body: { value: {} } })).status).toBe(404);
     expect((await t.api('PUT', '/settings/sections/..%2Fetc', { body: { value: {} } })).status).toBe(400);
+    // A value nested far past any config is refused before it is walked, naming the field.
+    let deep: unknown = 'x';
+    for (let i = 0; i < 1000; i++) deep = [deep];
+    const nested = await t.api('PUT', '/settings/sections/plugins.blueprint', { body: { value: deep } });
+    expect(nested.status).toBe(400);
+    expect(nested.body.errors[0]).toMatchObject({ field: 'value', message: 'expected at most 24 levels of nesting' });
+    expect((await t.api('POST', '/settings/import', { body: { format: 'chargekeeper-site', deep } })).status).toBe(400);
   });
 });

@@ -17,6 +17,23 @@ const Section = Type.Object({ section: Type.String({ minLength: 1, maxLength: 80
 const VersionId = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const BaseVersion = Type.Optional(Type.Integer({ minimum: 1, description: 'The version the change was made on; a newer one on disk answers 409.' }));
 
+// A site file is a few levels deep and a few hundred keys; a value far past that is refused before it is walked.
+const MAX_DEPTH = 24;
+const MAX_NODES = 20_000;
+
+/** Refuses a value nested too deep or too large, naming the field. */
+function bounded(value: unknown, field = 'value'): unknown {
+  let nodes = 0;
+  const walk = (v: unknown, depth: number): void => {
+    nodes += 1;
+    if (nodes > MAX_NODES) throw ApiError.badRequest([{ field, message: `expected at most ${MAX_NODES} values in one section` }]);
+    if (depth > MAX_DEPTH) throw ApiError.badRequest([{ field, message: `expected at most ${MAX_DEPTH} levels of nesting` }]);
+    if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x, depth + 1);
+  };
+  walk(value, 0);
+  return value;
+}
+
 /** The installer's console: the site config's sections as forms, their check, apply, history and rollback. */
 export function settingsRoutes(d: SettingsRouteDeps): RouteSpec[] {
   const { settings } = d;
@@ -36,14 +53,14 @@ export function settingsRoutes(d: SettingsRouteDeps): RouteSpec[] {
       method: 'POST', path: '/settings/check', roles: ['installer'],
       summary: 'Checks a section as startup would and shows the change to the file; nothing is written',
       body: Type.Object({ section: Section.properties.section, value: Type.Unknown({ description: 'The new section; null removes it (disables a plugin).' }) }),
-      handler: ({ payload }) => settings.check(payload.section, payload.value ?? null),
+      handler: ({ payload }) => settings.check(payload.section, bounded(payload.value ?? null)),
     },
     {
       method: 'PUT', path: '/settings/sections/{section}', roles: ['installer'],
       summary: 'Writes a section to the site file, keeps the version, and applies it (plugins at once, core at the next restart)',
       params: Section,
       body: Type.Object({ value: Type.Unknown({ description: 'The new section; null removes it (disables a plugin).' }), baseVersion: BaseVersion }),
-      handler: ({ params, payload, principal }) => settings.apply(params.section, payload.value ?? null, principal!.username, payload.baseVersion),
+      handler: ({ params, payload, principal }) => settings.apply(params.section, bounded(payload.value ?? null), principal!.username, payload.baseVersion),
     },
     {
       method: 'GET', path: '/settings/versions', roles: ['installer'], summary: 'Applied versions of the site config, newest first',
@@ -84,7 +101,7 @@ export function settingsRoutes(d: SettingsRouteDeps): RouteSpec[] {
       // The file is checked against its own schema in importSite, with the field named.
       body: Type.Unknown(),
       handler: async ({ payload, principal }) => {
-        const report = await importSite(d.transfer, payload, principal!.username);
+        const report = await importSite(d.transfer, bounded(payload, 'body'), principal!.username);
         await d.transfer.audit(principal!.username, 'settings.imported', {
           sections: report.config.imported, accounts: report.accounts.added,
           parts: Object.fromEntries(Object.entries(report.parts).map(([k, r]) => [k, r.added])),
