@@ -40,14 +40,16 @@ export function createHistory(db: Knex, clock: Clock, log: Logger) {
     /** Reads the last 6 hours back after a restart. */
     async load(): Promise<void> {
       const rows = await db<PointRow>('loadbalancing_points').where('at', '>=', clock.nowMs() - HISTORY_MS).orderBy('at');
-      for (const r of rows) {
+      for (const row of rows) {
+        // PostgreSQL's driver gives a bigint as a string.
+        const r = { ...row, at: Number(row.at) };
         if (r.series.startsWith(CIRCUIT)) {
           push(circuits, r.series.slice(CIRCUIT.length), { at: r.at, limit: r.limit_a ?? 0, allocated: r.allocated_a ?? 0, measured: r.measured_a });
         } else if (r.series.startsWith(CONNECTOR)) {
           push(connectors, r.series.slice(CONNECTOR.length), { at: r.at, limit: r.limit_a, measured: r.measured_a });
         }
       }
-      lastPointAt = rows.at(-1)?.at ?? 0;
+      lastPointAt = Number(rows.at(-1)?.at ?? 0);
     },
 
     /** Whether a new point is due (one every 30 s). */

@@ -15,7 +15,8 @@ export const migrations: Migration[] = [
       });
       // The load chart, kept across restarts: a row per circuit and charging connector every 30 s, for 6 hours.
       await db.schema.createTable('loadbalancing_points', (t) => {
-        t.integer('at').notNullable();
+        // Milliseconds since 1970: past 32 bits (a 64-bit integer in SQLite, bigint in PostgreSQL).
+        t.bigInteger('at').notNullable();
         t.string('series').notNullable();
         t.float('limit_a');
         t.float('allocated_a');
