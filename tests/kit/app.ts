@@ -97,6 +97,36 @@ export function writeConfig(dir: string, config: Record<string, unknown>): strin
   return file;
 }
 
+// CHARGEKEEPER_TEST_STORAGE=postgres runs each test app on a database of the machine's PostgreSQL instead of SQLite.
+const PG_SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+const databaseOf = async (dataDir: string) => `ck_s_${(await import('node:crypto')).createHash('sha1').update(dataDir).digest('hex').slice(0, 16)}`;
+
+async function postgresAdmin(fn: (c: import('pg').Client) => Promise<unknown>): Promise<void> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ ...PG_SERVER, database: 'postgres' });
+  await client.connect();
+  try {
+    await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A database for one data dir (the same across a restart), made when missing. */
+async function postgresFor(dataDir: string): Promise<Record<string, unknown>> {
+  const database = await databaseOf(dataDir);
+  await postgresAdmin(async (c) => {
+    const found = await c.query('select 1 from pg_database where datname = $1', [database]);
+    if (!found.rowCount) await c.query(`create database ${database}`);
+  });
+  return { ...PG_SERVER, database };
+}
+
+async function dropPostgres(dataDir: string): Promise<void> {
+  const database = await databaseOf(dataDir);
+  await postgresAdmin((c) => c.query(`drop database if exists ${database} with (force)`));
+}
+
 /** Boots the real appliance on a free loopback port with a temp SQLite file. */
 export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'chargekeeper-test-'));
@@ -110,7 +140,11 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   let tokenCache: string | null = null;
   let stopped = false;
 
+  const usesPostgres = process.env.CHARGEKEEPER_TEST_STORAGE === 'postgres' && !(config.storage as { client?: string } | undefined)?.client;
   const launch = async () => {
+    if (usesPostgres && (config.storage as { client?: string } | undefined)?.client !== 'postgres') {
+      config = { ...config, storage: { ...(config.storage as object), client: 'postgres', connection: await postgresFor(dataDir) } };
+    }
     const file = writeConfig(dataDir, config);
     app = await boot({ ...siteParts, plugins: { ...siteParts.plugins, ...opts.extraPlugins } }, {
       env: { CHARGEKEEPER_CONFIG: file, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_ADMIN_PASSWORD: ADMIN_PASSWORD, ...opts.env },
@@ -130,7 +164,10 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   try {
     await launch();
   } catch (err) {
-    if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    if (ownsDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (usesPostgres) await dropPostgres(dataDir).catch(() => undefined);
+    }
     throw err;
   }
 
@@ -209,7 +246,10 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
       stopped = true;
       await closeClients();
       await app.stop();
-      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        if (usesPostgres) await dropPostgres(dataDir);
+      }
     },
   };
   const closeClients = async () => {

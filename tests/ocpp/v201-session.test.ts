@@ -3,6 +3,9 @@ import { costOf, createTariff, driver, runSession, withBilling } from '../../plu
 import { createTag, eventually, type TestApp, useApp } from '../kit/index.js';
 import { boot201, sendTx, station } from './v201-kit.js';
 
+/** How many rows a query finds (PostgreSQL counts as a string). */
+const rows = async (q: { count(c: { n: string }): PromiseLike<Array<Record<string, unknown>>> }) => Number((await q.count({ n: '*' }))[0]?.n);
+
 let t: TestApp;
 const apps = useApp();
 
@@ -156,7 +159,7 @@ describe('an OCPP 2.0.1 charging station', () => {
     const txId = t.seen('session.started').find((e) => e.chargerId === 'ST-OFF')!.transactionId;
     const tx = await t.app.db('transactions').where({ id: txId }).first();
     expect(tx).toMatchObject({ charger_id: 'ST-OFF', connector_id: 2, started_at: t0, stopped_at: at(60), meter_start_wh: 500, meter_stop_wh: 6500, energy_wh: 6000, stop_reason: 'Local' });
-    expect(await t.app.db('transactions').where({ charger_id: 'ST-OFF' }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(await rows(t.app.db('transactions').where({ charger_id: 'ST-OFF' }))).toBe(1);
     expect(await t.app.db('meter_values').where({ transaction_id: txId }).pluck('value')).toEqual([500, 2000, 5000, 6500]);
     expect(t.seen('session.stopped').filter((e) => e.chargerId === 'ST-OFF')).toHaveLength(1);
     const gaps = await t.app.db('charger_messages').where({ charger_id: 'ST-OFF', action: 'TransactionEvent.seqGap' }).pluck('payload');
@@ -184,8 +187,7 @@ describe('an OCPP 2.0.1 charging station', () => {
     expect(row).toMatchObject({ charger_id: 'ST-A', stopped_at: null, meter_stop_wh: null });
     expect(await t.app.db('meter_values').where({ transaction_id: aTx }).pluck('value')).toEqual([100]);
     expect(t.seen('session.stopped')).toEqual([]);
-    const unknown = await t.app.db('charger_messages').where({ charger_id: 'ST-B', action: 'TransactionEvent.unknown' }).count({ n: '*' });
-    expect(unknown).toEqual([{ n: 4 }]);
+    expect(await rows(t.app.db('charger_messages').where({ charger_id: 'ST-B', action: 'TransactionEvent.unknown' }))).toBe(4);
     // The same string started by B is B's own session, and ending it leaves A's open.
     await sendTx(b, { eventType: 'Started', transactionId: 'TX-SHARED', seqNo: 3, timestamp: '2026-12-04T09:30:00.000Z', idTag: 'CARD-B', evseId: 1 });
     await sendTx(b, { eventType: 'Ended', transactionId: 'TX-SHARED', seqNo: 4, timestamp: '2026-12-04T09:40:00.000Z' });
@@ -237,7 +239,7 @@ describe('an OCPP 2.0.1 charging station', () => {
     const stopped = t.waitFor('session.stopped');
     await sendTx(cp, { eventType: 'Ended', transactionId: 'r-1', seqNo: 1, timestamp: '2026-12-06T19:00:00.000Z', readings: [{ at: '2026-12-06T19:00:00.000Z', wh: 7010, context: 'Transaction.End' }] });
     expect(await stopped).toMatchObject({ transactionId: txId, energyWh: 7000, reason: 'Local' });
-    expect(await t.app.db('transactions').count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(await rows(t.app.db('transactions'))).toBe(1);
   });
 
   it('takes a transactionId started again after its session closed as a new session, leaving the closed one as billed', async () => {
