@@ -8,6 +8,7 @@ import type { ConfigProblem } from '../schema.js';
 import type { Logger, RouteSpec } from '../types.js';
 import { lineDiff, type DiffLine } from './diff.js';
 import type { ConfigVersion, ConfigVersions } from './versions.js';
+import type { Document } from 'yaml';
 import { keepSecrets, maskedText, parseSite, sectionOf, withSection } from './yaml-edit.js';
 
 export type SectionKind = 'core' | 'plugin' | 'adapter';
@@ -92,7 +93,8 @@ export class SiteSettings {
   }
 
   #coreOf(text: string): string {
-    return JSON.stringify(CORE_SECTIONS.map((s) => sectionOf(text, [s]) ?? null));
+    const doc = parseSite(text);
+    return JSON.stringify(CORE_SECTIONS.map((s) => sectionOf(doc, [s]) ?? null));
   }
 
   /** Whether this process may change the file (a read-only mount, as in the Docker example with :ro, may not). */
@@ -154,7 +156,7 @@ export class SiteSettings {
     return this.#serial(async () => {
       const incoming = parseSite(text);
       if (incoming.errors.length) throw ApiError.badRequest([{ field: 'config', message: incoming.errors[0]!.message.split('\n')[0]! }]);
-      const { paths, unknown } = this.#importable(text);
+      const { paths, unknown } = this.#importable(incoming);
       let current = this.text();
       const imported: string[] = [];
       const secretsToSet: string[] = [];
@@ -165,7 +167,7 @@ export class SiteSettings {
         skipped = [];
         for (const path of pending) {
           const name = path.join('.');
-          const { value, masked } = withoutMasked(keepSecrets(sectionOf(text, path), sectionOf(current, path)), name);
+          const { value, masked } = withoutMasked(keepSecrets(sectionOf(incoming, path), sectionOf(current, path)), name);
           const candidate = withSection(current, path, value);
           const mine = this.#d.check(candidate).problems.filter((p) => p.path === name || p.path.startsWith(`${name}.`) || p.path.startsWith(`${name}[`));
           if (mine.length) {
@@ -188,7 +190,7 @@ export class SiteSettings {
   }
 
   /** The sections of another site's file this one can take. */
-  #importable(text: string): { paths: string[][]; unknown: Array<{ section: string; problems: string[] }> } {
+  #importable(text: Document): { paths: string[][]; unknown: Array<{ section: string; problems: string[] }> } {
     const paths: string[][] = [];
     const unknown: Array<{ section: string; problems: string[] }> = [];
     for (const name of CORE_SECTIONS) if (!BOX_SECTIONS.includes(name) && sectionOf(text, [name]) !== undefined) paths.push([name]);
@@ -218,7 +220,7 @@ export class SiteSettings {
   }
 
   sections(): SettingsSection[] {
-    const text = this.text();
+    const text = parseSite(this.text());
     const { host, parts } = this.#d;
     const coreSchema = CoreConfigSchema.properties;
     const out: SettingsSection[] = CORE_SECTIONS.map((name) => ({
@@ -257,14 +259,16 @@ export class SiteSettings {
 
   check(section: string, value: unknown): ChangeCheck {
     const { path, before, after } = this.#proposed(section, value);
-    return this.#checkText(path, before, after);
+    const { enabled: _enabled, ...checked } = this.#checkText(path, before, after);
+    return checked;
   }
 
-  #checkText(path: string[] | null, before: string, after: string): ChangeCheck {
-    const { problems } = this.#d.check(after);
+  /** The check of a new file, with the plugin sections it enables (what reconfigure takes). */
+  #checkText(path: string[] | null, before: string, after: string): ChangeCheck & { enabled: EnabledSection[] } {
+    const { problems, enabled } = this.#d.check(after);
     const diff = lineDiff(maskedText(before), maskedText(after));
     const core = path ? path.length === 1 && (CORE_SECTIONS as readonly string[]).includes(path[0]!) : this.#coreOf(before) !== this.#coreOf(after);
-    return { problems, diff, applies: before === after ? 'none' : core ? 'restart' : 'live' };
+    return { problems, diff, applies: before === after ? 'none' : core ? 'restart' : 'live', enabled };
   }
 
   async apply(section: string, value: unknown, actor: string, baseVersion?: number) {
@@ -306,8 +310,7 @@ export class SiteSettings {
     await this.#d.audit.record(actor, 'settings.applied', path ? path.join('.') : null, { version, summary, changedLines: changed });
     this.#d.log.info(`site config version ${version} applied by ${actor}: ${summary}`);
     // Plugins take the new file now; core sections wait for a restart (restartPending).
-    const { enabled } = this.#d.check(after);
-    const { started, removed } = await this.#d.host.reconfigure(enabled, this.#d.remount);
+    const { started, removed } = await this.#d.host.reconfigure(checked.enabled, this.#d.remount);
     return { version, applies: checked.applies, started, removed, diff: checked.diff, restartPending: this.restartPending() };
   }
 }

@@ -56,8 +56,9 @@ export function withSection(text: string, path: SectionPath, value: unknown): st
 }
 
 /** A section as written in the file (${NAME} kept as written), undefined when absent. */
-export function sectionOf(text: string, path: SectionPath): unknown {
-  const doc = parseSite(text);
+export function sectionOf(file: string | Document, path: SectionPath): unknown {
+  // A parsed document is reused by callers reading many sections of one file.
+  const doc = typeof file === 'string' ? parseSite(file) : file;
   if (!doc.hasIn(path)) return undefined;
   const value: unknown = doc.getIn(path);
   const js: unknown = value && typeof value === 'object' && 'toJSON' in value ? (value as { toJSON(): unknown }).toJSON() : value;

@@ -6,18 +6,26 @@ export interface RawCharger {
   /** Resolves with the server's reply to the call with this message id. */
   reply(messageId: string, timeoutMs?: number): Promise<unknown[]>;
   call(messageId: string, action: string, payload: unknown): Promise<unknown[]>;
+  /** Resolves with the next frame the server sends, whatever its id (for replies to frames that have none); use it or reply(), not both. */
+  next(): Promise<unknown[]>;
   closed: Promise<{ code: number; reason: string }>;
 }
 
-export async function rawCharger(port: number, id: string, opts: ClientOptions & { password?: string } = {}): Promise<RawCharger> {
+export async function rawCharger(port: number, id: string, opts: ClientOptions & { password?: string; protocol?: string } = {}): Promise<RawCharger> {
   const headers: Record<string, string> = {};
   if (opts.password) headers.authorization = `Basic ${Buffer.from(`${id}:${opts.password}`).toString('base64')}`;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ocpp/${id}`, ['ocpp1.6'], { headers, ...opts });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ocpp/${id}`, [opts.protocol ?? 'ocpp1.6'], { headers, ...opts });
   const replies = new Map<string, unknown[]>();
   const waiters = new Map<string, (m: unknown[]) => void>();
+  const inbox: unknown[][] = [];
+  const nextWaiters: Array<(m: unknown[]) => void> = [];
   ws.on('message', (data) => {
     let msg: unknown;
     try { msg = JSON.parse(String(data)); } catch { return; }
+    if (Array.isArray(msg)) {
+      const w = nextWaiters.shift();
+      if (w) w(msg); else inbox.push(msg);
+    }
     if (!Array.isArray(msg) || (msg[0] !== 3 && msg[0] !== 4)) return;
     const mid = String(msg[1]);
     const w = waiters.get(mid);
@@ -33,6 +41,10 @@ export async function rawCharger(port: number, id: string, opts: ClientOptions &
   });
   return {
     ws, reply, closed,
+    next: () => new Promise((resolve) => {
+      const m = inbox.shift();
+      if (m) resolve(m); else nextWaiters.push(resolve);
+    }),
     call: (messageId, action, payload) => {
       ws.send(JSON.stringify([2, messageId, action, payload]));
       return reply(messageId);

@@ -1,29 +1,10 @@
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { type TestApp, useApp } from '../kit/index.js';
+import { rawCharger, type TestApp, useApp } from '../kit/index.js';
 
 let t: TestApp;
 const apps = useApp();
 
-/** A raw WebSocket charger, to send frames no OCPP library would. */
-async function rawCharger(t: TestApp, id: string): Promise<{ ws: WebSocket; next(): Promise<unknown[]> }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${t.port}/ocpp/${id}`, ['ocpp1.6']);
-  const inbox: unknown[][] = [];
-  const waiters: Array<(m: unknown[]) => void> = [];
-  ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as unknown[];
-    const w = waiters.shift();
-    if (w) w(msg); else inbox.push(msg);
-  });
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  return {
-    ws,
-    next: () => new Promise((resolve) => {
-      const m = inbox.shift();
-      if (m) resolve(m); else waiters.push(resolve);
-    }),
-  };
-}
 
 describe('bad OCPP input', () => {
   it('answers a schema-invalid payload with the right CALLERROR and keeps the charger connected', async () => {
@@ -47,7 +28,7 @@ describe('bad OCPP input', () => {
 
   it('answers a malformed frame with an RPC framework CALLERROR and keeps the socket open', async () => {
     t = await apps.start();
-    const raw = await rawCharger(t, 'RAW1');
+    const raw = await rawCharger(t.port, 'RAW1');
     raw.ws.send('this is not json');
     const err1 = await raw.next();
     expect(err1[0]).toBe(4);

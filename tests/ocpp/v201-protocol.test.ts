@@ -1,24 +1,11 @@
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { createUser, eventually, sleep, type TestApp, useApp } from '../kit/index.js';
+import { createUser, eventually, rawCharger, sleep, type TestApp, useApp } from '../kit/index.js';
 import { boot201, sendTx, station } from './v201-kit.js';
 
 let t: TestApp;
 const apps = useApp();
 
-/** A raw WebSocket asking for ocpp2.0.1, to send frames no OCPP library would. */
-async function raw201(port: number, id: string): Promise<{ ws: WebSocket; next(): Promise<unknown[]> }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ocpp/${id}`, ['ocpp2.0.1']);
-  const inbox: unknown[][] = [];
-  const waiters: Array<(m: unknown[]) => void> = [];
-  ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as unknown[];
-    const w = waiters.shift();
-    if (w) w(msg); else inbox.push(msg);
-  });
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  return { ws, next: () => new Promise((resolve) => { const m = inbox.shift(); if (m) resolve(m); else waiters.push(resolve); }) };
-}
 
 /** The HTTP status of an upgrade with this id offering these subprotocols, and the one the server chose. */
 function upgrade(port: number, id: string, protocols: string[]): Promise<{ status: number; protocol?: string }> {
@@ -55,7 +42,7 @@ describe('OCPP 2.0.1 on the shared endpoint', () => {
     expect(await cp.call('Heartbeat', {})).toHaveProperty('currentTime');
     expect((await t.api('GET', '/chargers')).body.find((c: { id: string }) => c.id === 'ST-BAD').online).toBe(true);
 
-    const raw = await raw201(t.port, 'ST-RAW');
+    const raw = await rawCharger(t.port, 'ST-RAW', { protocol: 'ocpp2.0.1' });
     raw.ws.send('not json at all');
     const err = await raw.next();
     expect(err[0]).toBe(4);
