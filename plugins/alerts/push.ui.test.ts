@@ -180,7 +180,23 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
      */
     const workerErrors = () => worker.evaluate(() => ((self as unknown as Partial<WorkerScope>).errorsSeen ?? []))
       .then((list) => list.filter((m) => !/script constructed ExtendableEvent/.test(m)));
-    const deliver = (data: string) => cdp.send('ServiceWorker.deliverPushMessage', { origin: t.url, registrationId, data });
+    /**
+     * Delivers a push as the browser's push service would, until a notification it shows is there.
+     * Chromium drops a push that reaches a worker still starting on a busy machine, without a word;
+     * delivering again is harmless because a notification replaces the one with its tag.
+     */
+    const deliver = async (data: string, shows: (n: Shown) => boolean) => {
+      const until = Date.now() + 20_000;
+      for (;;) {
+        await cdp.send('ServiceWorker.deliverPushMessage', { origin: t.url, registrationId, data });
+        const seen = Date.now() + 2_500;
+        while (Date.now() < seen) {
+          if ((await notifications()).some(shows)) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        if (Date.now() > until) throw new Error(`the worker showed no notification for ${data.slice(0, 40)}`);
+      }
+    };
 
     beforeAll(async () => {
       // The alert's charger is real, so a tap that opens its page finds it.
@@ -201,6 +217,8 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
       });
       await cdp.send('ServiceWorker.enable');
       await eventually(() => registrationId !== '', 10_000);
+      // A push reaches only an activated worker; under load activation trails the registration.
+      await eventually(() => page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state === 'activated'), 20_000);
       await worker.evaluate(() => {
         const sw = self as unknown as WorkerScope;
         sw.errorsSeen = [];
@@ -227,7 +245,7 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
       expect(payload.ackUrl).toContain('/api/alerts/ack/');
 
       // The same bytes, now as a push event the browser itself delivers to the worker.
-      await deliver(JSON.stringify(payload));
+      await deliver(JSON.stringify(payload), (n) => n.tag === payload.tag);
       await expect.poll(async () => (await notifications()).find((n) => n.tag === payload.tag), { timeout: 10_000 }).toMatchObject({
         title: payload.title, body: payload.body, actions: [{ action: 'ack', title: 'Acknowledge' }],
         data: { ackUrl: payload.ackUrl, alertId: payload.alert.id },
@@ -269,7 +287,7 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
 
     it('takes a tap on the notification to the page it is about, in the open window', async () => {
       pages.push(page);
-      await deliver(JSON.stringify({ ...payload, tag: 'tap-me' }));
+      await deliver(JSON.stringify({ ...payload, tag: 'tap-me' }), (n) => n.tag === 'tap-me');
       await expect.poll(async () => (await notifications()).some((n) => n.tag === 'tap-me'), { timeout: 10_000 }).toBe(true);
       await worker.evaluate(async () => {
         const sw = self as unknown as WorkerScope;
@@ -287,10 +305,10 @@ describe.skipIf(skipBrowser('web push UI'))('web push in Chromium: the bell, the
 
     it('shows a driver notice without an Acknowledge button, and something generic for a payload it cannot read', async () => {
       pages.push(page);
-      await deliver(JSON.stringify({ title: 'Charging finished', body: 'CP2 is done: 12.4 kWh', tag: 'driver-session-finished', url: '/#/p/drive', notice: 'driver', kind: 'session-finished' }));
+      await deliver(JSON.stringify({ title: 'Charging finished', body: 'CP2 is done: 12.4 kWh', tag: 'driver-session-finished', url: '/#/p/drive', notice: 'driver', kind: 'session-finished' }), (n) => n.tag === 'driver-session-finished');
       await expect.poll(async () => (await notifications()).find((n) => n.tag === 'driver-session-finished'), { timeout: 10_000 })
         .toMatchObject({ title: 'Charging finished', body: 'CP2 is done: 12.4 kWh', actions: [], data: { url: '/#/p/drive', ackUrl: null } });
-      await deliver('this is not JSON');
+      await deliver('this is not JSON', (n) => n.title === 'ChargeKeeper');
       await expect.poll(async () => (await notifications()).find((n) => n.title === 'ChargeKeeper'), { timeout: 10_000 })
         .toMatchObject({ body: 'Something needs your attention. Open the app to see it.', actions: [] });
       expect(problems).toEqual([]);
