@@ -53,6 +53,8 @@ export interface App {
   ocpp: OcppServer;
   http: HttpServer;
   log: Logger;
+  /** What plugins get as ctx.core: tests and the composition root use the same seams. */
+  core: CoreServices;
   stop(): Promise<void>;
 }
 
@@ -197,6 +199,6 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
     return stopping;
   };
   return {
-    config, url: `${scheme}://127.0.0.1:${port}`, port, bus, clock, db, writer, host, ocpp, http, log, stop,
+    config, url: `${scheme}://127.0.0.1:${port}`, port, bus, clock, db, writer, host, ocpp, http, log, core: services, stop,
   };
 }

@@ -8,6 +8,7 @@ import type { OcppServer } from './ocpp/server.js';
 import { CardRefusedError, sendErrorOf } from './ocpp/send-error.js';
 import type { ChargerRecord, ChargerService, ChargerView, ConnectorState, SendOptions } from './services.js';
 import { errorMessage } from './errors.js';
+import { type ChargerCommands, createCommands, type Protocol } from './ocpp/commands/index.js';
 
 /** A row of the core's `chargers` table. SQLite returns `approved` as 0/1. */
 export interface ChargerRow {
@@ -78,8 +79,13 @@ export class Chargers implements ChargerService {
   #bus: Bus;
   #audit: AuditLog;
   #clock: Clock;
+  readonly commands: ChargerCommands;
 
   constructor(db: Knex, ocpp: OcppServer, bus: Bus, audit: AuditLog, clock: Clock) {
+    this.commands = createCommands({
+      protocolOf: async (id) => await ocpp.protocolFor(id) as Protocol,
+      send: (id, action, payload, opts) => this.send(id, action, payload, opts),
+    });
     this.#clock = clock;
     this.#db = db;
     this.#ocpp = ocpp;

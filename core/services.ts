@@ -1,4 +1,5 @@
 import type { Accounts } from './accounts.js';
+import type { ChargerCommands } from './ocpp/commands/index.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
 import type { GroupWriter } from './db/writer.js';
@@ -66,6 +67,11 @@ export interface ChargerService {
    * a SendError (core/ocpp/send-error.ts: sendErrorOf(err)?.kind says why).
    */
   send(chargerId: string, action: string, payload: unknown, opts: SendOptions): Promise<unknown>;
+  /**
+   * The same calls by what they do (reset, remote start, ...), in the version the charger speaks:
+   * plugins use these, so that none of them names an OCPP version. Rejects like send().
+   */
+  readonly commands: ChargerCommands;
   /** What a charger would answer this idTag now (authorize, then restrict, else ocpp.freeVend); e.g. before a remote start. */
   authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer>;
 }

@@ -330,6 +330,13 @@ export class OcppServer {
     return this.#sessions.get(chargerId)?.protocol;
   }
 
+  /** The version a charger speaks: its connected socket's, else the one it last used, else 1.6. */
+  async protocolFor(chargerId: string): Promise<string> {
+    const stored = this.#sessions.get(chargerId)?.protocol
+      ?? (await this.#ctx.db('chargers').where({ id: chargerId }).first('protocol') as { protocol?: string | null } | undefined)?.protocol;
+    return editionOf(stored).protocol;
+  }
+
   /** Every command of every version the edge speaks (each charger takes its own version's). */
   static commands(): string[] {
     return [...new Set(EDITIONS.flatMap((e) => Object.keys(e.commands)))];
@@ -345,9 +352,7 @@ export class OcppServer {
    * and its payload against that version's schema. Throws CommandNotInProtocolError or CommandPayloadError.
    */
   async checkCommand(chargerId: string, action: string, payload: unknown): Promise<void> {
-    const stored = this.#sessions.get(chargerId)?.protocol
-      ?? (await this.#ctx.db('chargers').where({ id: chargerId }).first('protocol') as { protocol?: string | null } | undefined)?.protocol;
-    const edition = editionOf(stored);
+    const edition = editionOf(await this.protocolFor(chargerId));
     if (!(action in edition.commands)) {
       const other = EDITIONS.find((e) => action in e.commands);
       throw new CommandNotInProtocolError(action, edition.protocol, other

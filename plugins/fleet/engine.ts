@@ -143,9 +143,8 @@ export function createEngine(d: EngineDeps) {
       return;
     }
     try {
-      const reply = await core.chargers.send(t.charger_id, 'Reset', { type: 'Soft' }, { actor: ACTOR });
-      const status = String((reply as { status?: unknown }).status);
-      if (status !== 'Accepted') return fail(t, `the charger answered Reset ${status}`);
+      const reset = await core.chargers.commands.reset(t.charger_id, {}, { actor: ACTOR });
+      if (!reset.accepted) return fail(t, `the charger answered Reset ${reset.status}`);
       await setTarget(t, {
         state: 'rebooting', note: 'Reset sent; waiting for its boot', waiting_since: null,
         deadline_at: new Date(clock.nowMs() + d.config().installTimeout).toISOString(),
