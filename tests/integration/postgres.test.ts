@@ -1,37 +1,19 @@
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootedCharger, createTag, createUser, useApp } from '../kit/index.js';
+import { PG_SERVER, dropDatabase, postgresAdmin, postgresSkipped, uniqueDatabase } from '../kit/postgres.js';
 
-// The machine's PostgreSQL (trust auth on loopback); each run makes its own database so runs never collide.
-const SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' };
-const database = `ck_test_${process.pid}_${Date.now().toString(36)}`;
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...SERVER, database: 'postgres', connectionTimeoutMillis: 2000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const reachable = await admin(async () => true).catch(() => false);
-// In CI PostgreSQL is part of the machine: its absence fails the test instead of skipping it.
-const skip = !reachable && process.env.CI !== 'true';
-if (skip) console.warn('\n!! PostgreSQL tests SKIPPED: nothing answers on 127.0.0.1:5432\n');
+const SERVER = PG_SERVER;
+const database = uniqueDatabase('ck_test');
+const skip = await postgresSkipped();
 
 describe.skipIf(skip)('the appliance on PostgreSQL', () => {
   const apps = useApp();
   afterAll(async () => {
-    await admin(async (c) => {
-      await c.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [database]);
-      await c.query(`drop database if exists ${database}`);
-    });
+    await dropDatabase(database);
   });
 
   it('migrates every plugin, bills a session, and keeps it across a restart', async () => {
-    await admin((c) => c.query(`create database ${database}`));
+    await postgresAdmin((c) => c.query(`create database ${database}`));
     const t = await apps.start({
       config: {
         storage: { client: 'postgres', connection: { ...SERVER, database } },

@@ -9,6 +9,7 @@ import { boot, type App } from '../../core/boot.js';
 import type { RegistryEntry } from '../../core/host.js';
 import { Clock } from '../../core/clock.js';
 import type { EventMap, EventName } from '../../core/events.js';
+import { dropDatabase, PG_SERVER, postgresAdmin } from './postgres.js';
 
 const { RPCClient } = ocppRpc;
 
@@ -98,19 +99,7 @@ export function writeConfig(dir: string, config: Record<string, unknown>): strin
 }
 
 // CHARGEKEEPER_TEST_STORAGE=postgres runs each test app on a database of the machine's PostgreSQL instead of SQLite.
-const PG_SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 const databaseOf = async (dataDir: string) => `ck_s_${(await import('node:crypto')).createHash('sha1').update(dataDir).digest('hex').slice(0, 16)}`;
-
-async function postgresAdmin(fn: (c: import('pg').Client) => Promise<unknown>): Promise<void> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ ...PG_SERVER, database: 'postgres' });
-  await client.connect();
-  try {
-    await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A database for one data dir (the same across a restart), made when missing. */
 async function postgresFor(dataDir: string): Promise<Record<string, unknown>> {
@@ -123,8 +112,7 @@ async function postgresFor(dataDir: string): Promise<Record<string, unknown>> {
 }
 
 async function dropPostgres(dataDir: string): Promise<void> {
-  const database = await databaseOf(dataDir);
-  await postgresAdmin((c) => c.query(`drop database if exists ${database} with (force)`));
+  await dropDatabase(await databaseOf(dataDir));
 }
 
 /** Boots the real appliance on a free loopback port with a temp SQLite file. */
