@@ -8,7 +8,7 @@ import type { Accounts } from '../accounts.js';
 import type { CoreConfig } from '../config.js';
 import { ApiError, errorMessage } from '../errors.js';
 import type { Logger, Principal, RouteSpec } from '../types.js';
-import { checkPart } from './validate.js';
+import { checkPart, nulProblems } from './validate.js';
 import { buildOpenApi } from './openapi.js';
 
 export interface HttpDeps {
@@ -158,8 +158,10 @@ export class HttpServer {
         }
         const state = this.#deps.ownerState(owner);
         if (state !== 'running') throw new ApiError(503, `plugin ${owner} is ${state}`);
-        const params = checkPart(spec.params, request.params, 'params');
         const { token: _t, ticket: _k, ...query } = request.query as Record<string, unknown>;
+        const nul = [...nulProblems(request.params, 'params'), ...nulProblems(query, 'query'), ...(spec.rawPayload ? [] : nulProblems(request.payload, 'body'))];
+        if (nul.length) throw ApiError.badRequest(nul);
+        const params = checkPart(spec.params, request.params, 'params');
         const q = checkPart(spec.query, query, 'query');
         const payload = spec.rawPayload ? request.payload : checkPart(spec.body, request.payload ?? (spec.body ? {} : undefined), 'body');
         return await spec.handler({ params, query: q, payload, principal, token, raw: request }, h);

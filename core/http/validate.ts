@@ -14,6 +14,22 @@ const deferred = new WeakSet<TSchema>();
 const schemaProblems = (schema: TSchema, value: unknown, part: string): FieldProblem[] =>
   problems(schema, value).map((p) => ({ field: p.path === '(root)' ? part : p.path, message: p.message }));
 
+/** Fields holding a NUL character: no text column stores one (PostgreSQL refuses it), so it is a 400. */
+export function nulProblems(value: unknown, field: string, found: FieldProblem[] = []): FieldProblem[] {
+  if (found.length >= 20) return found;
+  if (typeof value === 'string') {
+    if (value.includes('\0')) found.push({ field, message: 'contains a NUL character' });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => nulProblems(v, `${field}[${i}]`, found));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\0')) found.push({ field, message: 'has a key with a NUL character' });
+      else nulProblems(v, field === 'body' || field === 'query' || field === 'params' ? k : `${field}.${k}`, found);
+    }
+  }
+  return found;
+}
+
 /**
  * Checks one part of a request against its TypeBox schema and returns the
  * decoded value. Query and path strings are converted first ("5" → 5).

@@ -103,6 +103,38 @@ export class RateLimit {
   }
 }
 
+const INT32_MAX = 2 ** 31 - 1;
+// Numbers stored in integer columns: ids, sequence numbers, list versions. A schema's "integer"
+// allows 1e308; PostgreSQL refuses it, SQLite stores it as a float that matches nothing.
+const STORED_AS_INTEGER = /(^id|Id|^seqNo|^listVersion|^versionNumber)$/;
+
+/**
+ * Makes a charger's payload safe to store, in place: a NUL character (which PostgreSQL text cannot
+ * hold) becomes U+FFFD, and an id outside the 32-bit range is refused with the field named.
+ * `checkIds: false` for replies to our own calls, whose ids we only compare.
+ */
+export function scrubPayload(value: unknown, checkIds = true, path = ''): unknown {
+  if (typeof value === 'string') return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = scrubPayload(value[i], checkIds, `${path}[${i}]`);
+    return value;
+  }
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const key of Object.keys(o)) {
+      const v = o[key];
+      if (typeof v === 'number') {
+        if (checkIds && STORED_AS_INTEGER.test(key) && Math.abs(v) > INT32_MAX) {
+          throw createRPCError('PropertyConstraintViolation', `${path ? `${path}.` : ''}${key} is outside the 32-bit range`);
+        }
+      } else if (v !== null && typeof v !== 'boolean') {
+        o[key] = scrubPayload(v, checkIds, path ? `${path}.${key}` : key);
+      }
+    }
+  }
+  return value;
+}
+
 /** Printable form of text a peer chose, for log lines: control characters escaped, length cut. */
 export function printable(text: unknown, max = 64): string {
   const s = String(text ?? '');

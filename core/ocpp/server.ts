@@ -5,7 +5,7 @@ import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
 import { Admissions, SUBPROTOCOLS, type Refusal } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
 import { EDITIONS, editionOf } from './editions.js';
-import { LIMITS, RateLimit, printable } from './limits.js';
+import { LIMITS, RateLimit, printable, scrubPayload } from './limits.js';
 import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandNotInProtocolError } from './send-error.js';
 import { overLong, v16Validator, type Cut } from './v16/validate.js';
 import { v201Validator } from './v201/validate.js';
@@ -199,6 +199,7 @@ export class OcppServer {
       overLong.delete(params as object);
       params = await this.#overLong(cp, action, long);
     }
+    scrubPayload(params);
     edition.checkBounds(action, params);
     const at = this.#ctx.clock.iso();
     this.#lastSeen.set(cp.id, at);
@@ -368,7 +369,7 @@ export class OcppServer {
     const client = this.#clients.get(chargerId);
     if (!client) throw new ChargerOfflineError(`charger ${chargerId} is offline`);
     try {
-      return await client.call(action, payload, { callTimeoutMs: timeoutMs ?? this.#ctx.config.callTimeout });
+      return scrubPayload(await client.call(action, payload, { callTimeoutMs: timeoutMs ?? this.#ctx.config.callTimeout }), false);
     } catch (err) {
       if (err instanceof TimeoutError) throw new ChargerTimeoutError(`charger ${chargerId} did not answer ${action} in time`);
       if (err instanceof RPCError) throw new ChargerCallError(err.rpcErrorCode, err.message);

@@ -40,12 +40,15 @@ export function createEngine(rt: Runtime) {
   const emitAlert = (r: AlertRow, event: 'alert.raised' | 'alert.updated' | 'alert.resolved') => ctx.emit(event, toAlert(r));
 
   async function create(p: Problem, severity: Severity, hold: boolean): Promise<AlertRow> {
-    const now = clock.iso();
+    // One reading of the clock: a notice that does not wait has notify_from equal to raised_at, which is how
+    // escalation and outage folding tell it from a delayed one (a millisecond between two readings made it "delayed").
+    const nowMs = clock.nowMs();
+    const now = new Date(nowMs).toISOString();
     const muted = await mutedUntil(db, p.chargerId, now);
     // Shown at once; only the notice may wait: a charger that falls right after another one waits the outage
     // window (it may be the same outage), and the outage's own notice waits it to count the chargers it gathers.
     const wait = hold || p.kind === 'power-outage' ? cfg.outage.within : 0;
-    const holdUntil = new Date(clock.nowMs() + wait).toISOString();
+    const holdUntil = new Date(nowMs + wait).toISOString();
     const notifyFrom = muted && muted > holdUntil ? muted : holdUntil;
     const id = await insertId(db, 'alerts_alerts', {
       problem_key: p.key, kind: p.kind, severity, charger_id: p.chargerId, connector_id: p.connectorId,

@@ -69,11 +69,11 @@ export default definePlugin({
     const engine = createEngine(rt);
     const delivery = createDelivery(rt);
 
-    // Handlers only queue their work (rt.serial) and return at once: a raise and a clear of one problem are
-    // then applied in the order they were emitted, even while an earlier one is still being written.
+    // Work goes through one queue (rt.serial), so a raise and a clear of one problem are applied in the order they
+    // were emitted. The handler returns the queued work, so bus.idle() means the alerts are written too.
     const when = <K extends EventName>(event: K, fn: (e: EventMap[K]) => Promise<void> | undefined) => {
       ctx.on(event, (e) => {
-        void fn(e)?.catch((err: unknown) => {
+        return fn(e)?.catch((err: unknown) => {
           const error = errorMessage(err);
           ctx.log.error(`alerts/${event} failed: ${error}`);
           if (event !== 'plugin.failed') ctx.emit('plugin.failed', { plugin: 'alerts', hook: event, error, at: ctx.core.clock.iso() });

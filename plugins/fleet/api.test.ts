@@ -49,7 +49,7 @@ describe('fleet API input and roles', () => {
       expect(fields(res), JSON.stringify(res.body).slice(0, 300)).toEqual(want);
     }
     // Nothing was stored, and the bad values are not written to the log.
-    expect(await t.app.db('fleet_campaigns').count({ n: '*' }).first()).toEqual({ n: 0 });
+    expect(Number((await t.app.db('fleet_campaigns').count({ n: '*' }).first())?.n)).toBe(0);
     expect(t.logs.join('\n')).not.toContain('javascript:alert');
 
     // Uploads: empty, too large, not octet-stream.
