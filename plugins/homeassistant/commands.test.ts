@@ -93,7 +93,7 @@ describe('homeassistant buttons', () => {
     await mq.until('ha/button/chargekeeper_HB-VIEW/c1_unlock/config', (m) => m.json !== null);
     await mq.publish('ck/HB-VIEW/1/cmd/unlock', 'PRESS');
     const entries = await audited(t, 1);
-    expect(entries).toEqual([expect.objectContaining({ action: 'command.UnlockConnector', target: 'HB-VIEW', detail: { refused: 'role viewer may not send commands', role: 'viewer' } })]);
+    expect(entries).toEqual([expect.objectContaining({ action: 'command.unlock', target: 'HB-VIEW', detail: { refused: 'role viewer may not send commands', role: 'viewer' } })]);
     await sleep(200);
     expect(calls).toEqual([]);
   });
@@ -130,7 +130,7 @@ describe('homeassistant buttons', () => {
     await mq.until('ha/button/chargekeeper_HB-IDLE/c1_stop/config', (m) => m.json !== null);
     await mq.publish('ck/HB-IDLE/1/cmd/stop', 'PRESS');
     const entries = await audited(t, 1);
-    expect(entries[0]).toMatchObject({ action: 'command.RemoteStopTransaction', detail: { refused: 'no session is running on connector 1' } });
+    expect(entries[0]).toMatchObject({ action: 'command.stop', detail: { refused: 'no session is running on connector 1' } });
     expect(calls).toEqual([]);
   });
 
