@@ -85,6 +85,11 @@ export class Chargers implements ChargerService {
     this.commands = createCommands({
       protocolOf: async (id) => await ocpp.protocolFor(id) as Protocol,
       send: (id, action, payload, opts) => this.send(id, action, payload, opts),
+      openSession: async (id, sessionId) => {
+        const row = await db('transactions as t').leftJoin('ocpp201_transactions as m', 'm.transaction_id', 't.id')
+          .where({ 't.id': sessionId, 't.charger_id': id }).whereNull('t.stopped_at').first('m.transaction_ref') as { transaction_ref: string | null } | undefined;
+        return row ? { chargerTransactionId: row.transaction_ref ?? null } : null;
+      },
     });
     this.#clock = clock;
     this.#db = db;

@@ -151,6 +151,11 @@ export interface EventMap {
   /** state tells how it ended: used (its driver started charging), expired (a no-show) or cancelled. */
   'reservation.ended': ReservationEvent;
   /**
+   * A charger dropped a reservation it held: its time was up (expired) or the charger removed it (removed).
+   * reservationId is the charger's word: a listener acts only on a reservation it made at this chargerId.
+   */
+  'reservation.status': ChargerRef & { reservationId: number; status: 'expired' | 'removed' };
+  /**
    * loadbalancing plugin: a charger it cannot steer (no Smart Charging, refuses or ignores its limit), a circuit
    * meter it no longer trusts, or a circuit whose connectors at their failsafe exceed its fuse; problem null = it is fine again.
    */

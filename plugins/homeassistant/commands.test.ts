@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/config.js';
 import { eventually, sleep, startApp, type TestApp, type TestChargePoint, useApp, usePeers } from '../../tests/kit/index.js';
+import { boot201, sendTx, station } from '../../tests/ocpp/v201-kit.js';
 import { MIN_INTERVAL_MS } from './commands.js';
 import { bootedCharger, haConfig, startHaBroker, watch, type Watcher } from './test-kit.js';
 
@@ -73,6 +74,35 @@ describe('homeassistant buttons', () => {
     expect(entries[0]!.detail).toMatchObject({ response: { status: 'Accepted' } });
   });
 
+  it('sends the buttons to an OCPP 2.0.1 station in its own version', async () => {
+    const { t, mq } = await setup({ enabled: true, idTag: 'HA-CARD' });
+    const cp = await station(t, 'HB-201');
+    await boot201(cp);
+    await cp.call('StatusNotification', { timestamp: new Date().toISOString(), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
+    const calls: Array<{ method: string; params: Record<string, unknown> }> = [];
+    for (const method of ['RequestStartTransaction', 'RequestStopTransaction', 'UnlockConnector']) {
+      cp.handle(method, ({ params }) => { calls.push({ method, params }); return { status: method === 'UnlockConnector' ? 'Unlocked' : 'Accepted' }; });
+    }
+    await mq.until('ha/button/chargekeeper_HB-201/c1_stop/config', (m) => m.json !== null);
+    await sendTx(cp, { eventType: 'Started', transactionId: 'ha-tx-1', seqNo: 0, timestamp: new Date().toISOString(), idTag: 'CARD-1', evseId: 1 });
+    await t.app.bus.idle();
+
+    await mq.publish('ck/HB-201/1/cmd/stop', 'PRESS');
+    await eventually(() => calls.length === 1);
+    await sleep(MIN_INTERVAL_MS + 100);
+    await mq.publish('ck/HB-201/1/cmd/unlock', 'PRESS');
+    await eventually(() => calls.length === 2);
+    await sleep(MIN_INTERVAL_MS + 100);
+    await mq.publish('ck/HB-201/1/cmd/start', 'PRESS');
+    await eventually(() => calls.length === 3);
+    expect(calls).toEqual([
+      { method: 'RequestStopTransaction', params: { transactionId: 'ha-tx-1' } },
+      { method: 'UnlockConnector', params: { evseId: 1, connectorId: 1 } },
+      { method: 'RequestStartTransaction', params: { idToken: { idToken: 'HA-CARD', type: 'ISO14443' }, remoteStartId: expect.any(Number), evseId: 1 } },
+    ]);
+    expect((await audited(t, 3)).map((e) => e.action).reverse()).toEqual(['command.RequestStopTransaction', 'command.UnlockConnector', 'command.RequestStartTransaction']);
+  });
+
   it('announces no buttons and ignores presses when commands are off', async () => {
     const { t, mq } = await setup({});
     const { cp, calls } = await obedient(t, 'HB-OFF');
@@ -93,7 +123,7 @@ describe('homeassistant buttons', () => {
     await mq.until('ha/button/chargekeeper_HB-VIEW/c1_unlock/config', (m) => m.json !== null);
     await mq.publish('ck/HB-VIEW/1/cmd/unlock', 'PRESS');
     const entries = await audited(t, 1);
-    expect(entries).toEqual([expect.objectContaining({ action: 'command.UnlockConnector', target: 'HB-VIEW', detail: { refused: 'role viewer may not send commands', role: 'viewer' } })]);
+    expect(entries).toEqual([expect.objectContaining({ action: 'command.unlock', target: 'HB-VIEW', detail: { refused: 'role viewer may not send commands', role: 'viewer' } })]);
     await sleep(200);
     expect(calls).toEqual([]);
   });
@@ -130,7 +160,7 @@ describe('homeassistant buttons', () => {
     await mq.until('ha/button/chargekeeper_HB-IDLE/c1_stop/config', (m) => m.json !== null);
     await mq.publish('ck/HB-IDLE/1/cmd/stop', 'PRESS');
     const entries = await audited(t, 1);
-    expect(entries[0]).toMatchObject({ action: 'command.RemoteStopTransaction', detail: { refused: 'no session is running on connector 1' } });
+    expect(entries[0]).toMatchObject({ action: 'command.stop', detail: { refused: 'no session is running on connector 1' } });
     expect(calls).toEqual([]);
   });
 

@@ -1,6 +1,5 @@
 import type { CoreServices } from '../../core/services.js';
 import { errorMessage } from '../../core/errors.js';
-import { commandRefusal } from '../../core/ocpp/command-roles.js';
 import type { Logger, Role } from '../../core/types.js';
 import type { Model } from './state.js';
 import { parseCommand, type Button } from './topics.js';
@@ -14,13 +13,9 @@ export const MIN_INTERVAL_MS = 2_000;
 /** Roles that may send the everyday commands from the API (POST /api/chargers/{id}/commands/{action}). */
 const COMMANDERS: readonly Role[] = ['admin', 'installer', 'technician'];
 
-const ACTION: Record<Button, string> = {
-  start: 'RemoteStartTransaction', stop: 'RemoteStopTransaction', unlock: 'UnlockConnector', reset: 'Reset',
-};
-
 /**
- * Button presses from Home Assistant, sent to the chargers through the core's
- * command path with the configured role, audited as actor "homeassistant".
+ * Button presses from Home Assistant, sent to the chargers as the core's neutral commands (each charger gets its
+ * own OCPP version's) with the configured role, audited as actor "homeassistant".
  */
 export function createCommands(o: {
   core: CoreServices; model: Model; log: Logger; topicPrefix: string;
@@ -29,20 +24,27 @@ export function createCommands(o: {
   const last = new Map<string, number>();
   let dropped = 0;
 
-  const refuse = async (chargerId: string, action: string, reason: string) => {
-    o.log.warn(`refused ${action} from Home Assistant: ${reason}`);
-    await o.core.audit.record(ACTOR, `command.${action}`, chargerId, { refused: reason, role: o.role });
+  // Refusals are audited under the button's name: no command went out, so there is no OCPP action to name.
+  const refuse = async (chargerId: string, button: Button, reason: string) => {
+    o.log.warn(`refused ${button} from Home Assistant: ${reason}`);
+    await o.core.audit.record(ACTOR, `command.${button}`, chargerId, { refused: reason, role: o.role });
   };
 
-  const payloadOf = async (chargerId: string, connectorId: number, button: Button): Promise<unknown | string> => {
+  // The press as a call of the core's command, or why there is none to make.
+  const commandOf = async (chargerId: string, connectorId: number, button: Button): Promise<(() => Promise<unknown>) | string> => {
+    const { commands } = o.core.chargers;
+    const opts = { actor: ACTOR, timeoutMs: o.timeoutMs };
     switch (button) {
-      case 'start': return o.idTag ? { connectorId, idTag: o.idTag } : 'no commands.idTag is configured for starts';
+      case 'start': {
+        const idTag = o.idTag;
+        return idTag ? () => commands.remoteStart(chargerId, { connectorId, idTag }, opts) : 'no commands.idTag is configured for starts';
+      }
       case 'stop': {
         const tx = await o.core.transactions.openOn(chargerId, connectorId);
-        return tx ? { transactionId: tx.id } : `no session is running on connector ${connectorId}`;
+        return tx ? () => commands.remoteStop(chargerId, { sessionId: tx.id }, opts) : `no session is running on connector ${connectorId}`;
       }
-      case 'unlock': return { connectorId };
-      case 'reset': return { type: 'Soft' };
+      case 'unlock': return () => commands.unlock(chargerId, { connectorId }, opts);
+      case 'reset': return () => commands.reset(chargerId, {}, opts);
     }
   };
 
@@ -61,18 +63,16 @@ export function createCommands(o: {
         return;
       }
       last.set(m.id, now);
-      const action = ACTION[cmd.button];
-      if (!COMMANDERS.includes(o.role)) return refuse(m.id, action, `role ${o.role} may not send commands`);
-      const payloadOrWhy = await payloadOf(m.id, cmd.connectorId, cmd.button);
-      if (typeof payloadOrWhy === 'string') return refuse(m.id, action, payloadOrWhy);
-      const byRole = commandRefusal(o.role, action, payloadOrWhy);
-      if (byRole) return refuse(m.id, action, byRole);
+      const { button } = cmd;
+      if (!COMMANDERS.includes(o.role)) return refuse(m.id, button, `role ${o.role} may not send commands`);
+      const commandOrWhy = await commandOf(m.id, cmd.connectorId, button);
+      if (typeof commandOrWhy === 'string') return refuse(m.id, button, commandOrWhy);
       try {
         // The core audits it (actor homeassistant) with the charger's answer or the error.
-        await o.core.chargers.send(m.id, action, payloadOrWhy, { actor: ACTOR, timeoutMs: o.timeoutMs });
-        o.log.info(`${action} from Home Assistant sent to ${m.slug}`);
+        await commandOrWhy();
+        o.log.info(`${button} from Home Assistant sent to ${m.slug}`);
       } catch (err) {
-        o.log.warn(`${action} from Home Assistant to ${m.slug} failed: ${errorMessage(err).slice(0, 200)}`);
+        o.log.warn(`${button} from Home Assistant to ${m.slug} failed: ${errorMessage(err).slice(0, 200)}`);
       }
     },
     /** Presses dropped by the rate limit since start. */

@@ -7,7 +7,7 @@ export const ReservationsConfigSchema = Strict({
   queueHold: Duration({ default: '5m', description: 'How long a waitlist offer holds a freed connector for the driver at the head of the line, at least 30s.' }),
   // So a forgotten place does not hold a connector hours later.
   queueMaxWait: Duration({ default: '12h', description: 'A driver still waiting after this long leaves the line and is told, at least 10m.' }),
-  enforceLocally: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [], description: 'Charger ids whose reservations the appliance enforces itself, without sending ReserveNow.' }),
+  enforceLocally: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [], description: 'Charger ids whose reservations the appliance enforces itself, without sending them to the charger.' }),
   connectorZero: Type.Boolean({ default: false, description: 'Allow reserving connector 0 ("any connector of this charger"); the charger must support it (ReserveConnectorZeroSupported).' }),
   maxQueue: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Drivers waiting in line at once, site-wide; more are refused.' }),
 });

@@ -42,14 +42,16 @@ export interface RunningSession {
 // Connector states in which a remote start can begin a session.
 const STARTABLE = new Set(['Available', 'Preparing', 'Reserved']);
 
-const fail = (err: unknown, chargerId: string, action: string): never => {
+const fail = (err: unknown, chargerId: string, what: string): never => {
   const e = sendErrorOf(err);
   switch (e?.kind) {
     case 'offline': throw ApiError.conflict(`charger ${chargerId} is offline`);
-    case 'timeout': throw new ApiError(504, `charger ${chargerId} did not answer ${action} in time`);
-    case 'callerror': throw new ApiError(502, `charger ${chargerId} answered ${action} with ${e.code}`);
+    case 'timeout': throw new ApiError(504, `charger ${chargerId} did not answer the ${what} in time`);
+    case 'callerror': throw new ApiError(502, `charger ${chargerId} answered the ${what} with ${e.code}`);
     // The card changed (blocked, expired) between the check above and the send.
     case 'refused': throw ApiError.conflict(e.message);
+    // The session ended (or the charger has no name for it) between the check above and the send.
+    case 'invalid': throw ApiError.conflict(e.message);
     default: throw err;
   }
 };
@@ -113,7 +115,7 @@ export function driveRoutes(d: DriveDeps): RouteSpec[] {
     },
     {
       method: 'POST', path: '/reservations/start', roles: ACTORS,
-      summary: 'Start charging remotely (RemoteStartTransaction) with one of the caller\'s cards, once the charger would accept it',
+      summary: 'Start charging remotely with one of the caller\'s cards, once the charger would accept it',
       body: Type.Object({
         chargerId: Type.String({ minLength: 1, maxLength: 64 }),
         connectorId: Type.Integer({ minimum: 1, maximum: 99 }),
@@ -143,30 +145,30 @@ export function driveRoutes(d: DriveDeps): RouteSpec[] {
             ? `connector ${connectorId} of ${chargerId} is held for another driver until ${held.until}`
             : `card ${card.idTag} is not accepted at ${chargerId} now (${answer.status})`);
         }
-        let reply: { status?: string };
+        let reply: { accepted: boolean; status: string };
         try {
-          reply = (await core.chargers.send(chargerId, 'RemoteStartTransaction', { connectorId, idTag: card.idTag }, { actor: principal!.username })) as { status?: string };
+          reply = await core.chargers.commands.remoteStart(chargerId, { connectorId, idTag: card.idTag }, { actor: principal!.username });
         } catch (err) {
-          return fail(err, chargerId, 'RemoteStartTransaction');
+          return fail(err, chargerId, 'remote start');
         }
-        if (reply.status !== 'Accepted') throw ApiError.conflict(`charger ${chargerId} refused to start (${reply.status ?? 'no status'})`);
+        if (!reply.accepted) throw ApiError.conflict(`charger ${chargerId} refused to start (${reply.status})`);
         return { status: 'Accepted', chargerId, connectorId, idTag: card.idTag };
       },
     },
     {
       method: 'POST', path: '/reservations/stop', roles: ACTORS,
-      summary: 'Stop a running session remotely (RemoteStopTransaction); drivers only their own',
+      summary: 'Stop a running session remotely; drivers only their own',
       body: Type.Object({ transactionId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
       handler: async ({ payload, principal }) => {
         const tx = await ownOpenTx(payload.transactionId, principal!);
         const chargerId = tx.chargerId;
-        let reply: { status?: string };
+        let reply: { accepted: boolean; status: string };
         try {
-          reply = (await core.chargers.send(chargerId, 'RemoteStopTransaction', { transactionId: payload.transactionId }, { actor: principal!.username })) as { status?: string };
+          reply = await core.chargers.commands.remoteStop(chargerId, { sessionId: tx.id }, { actor: principal!.username });
         } catch (err) {
-          return fail(err, chargerId, 'RemoteStopTransaction');
+          return fail(err, chargerId, 'remote stop');
         }
-        if (reply.status !== 'Accepted') throw ApiError.conflict(`charger ${chargerId} refused to stop (${reply.status ?? 'no status'})`);
+        if (!reply.accepted) throw ApiError.conflict(`charger ${chargerId} refused to stop (${reply.status})`);
         return { status: 'Accepted', transactionId: payload.transactionId };
       },
     },

@@ -22,7 +22,7 @@ export default definePlugin({
   manifest: {
     name: 'reservations',
     version: '1.0.0',
-    summary: 'Reservations (ReserveNow or enforced locally), a waitlist for busy sites, and the drivers\' mobile page',
+    summary: 'Reservations (held by the charger or enforced locally), a waitlist for busy sites, and the drivers\' mobile page',
     needs: ['users'],
     wants: ['billing'],
     config: ReservationsConfigSchema,
@@ -49,6 +49,7 @@ export default definePlugin({
       await service.started(e);
       await waitlist.started(e);
     });
+    ctx.on('reservation.status', (e) => service.droppedByCharger(e));
     ctx.on('connector.status', async (e) => {
       if (e.status === 'Available') await waitlist.dispatch(e.chargerId);
     });
@@ -69,7 +70,7 @@ export default definePlugin({
       // Pending or Rejected: the charger is not registered yet; its accepted boot comes later.
       if (e.status !== 'Accepted' || restored.has(e.chargerId)) return;
       restored.add(e.chargerId);
-      // The core writes the Accepted reply in the turn that emitted this event; ReserveNow must reach the charger after it.
+      // The core writes the Accepted reply in the turn that emitted this event; the reservations must reach the charger after it.
       await nextTurn();
       await service.restore(e.chargerId);
     });

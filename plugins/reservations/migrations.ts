@@ -4,7 +4,7 @@ export const migrations: Migration[] = [
   {
     id: '001-reservations',
     async up(db) {
-      // The id is the OCPP reservationId sent in ReserveNow.
+      // The id is the OCPP reservationId the charger is sent.
       await db.schema.createTable('reservations_reservations', (t) => {
         t.increments('id');
         t.string('charger_id').notNullable();
@@ -13,7 +13,7 @@ export const migrations: Migration[] = [
         t.string('parent_id_tag');
         t.integer('user_id');
         t.string('state').notNullable();
-        // 'charger': the charger accepted ReserveNow; 'local': the appliance refuses other cards itself.
+        // 'charger': the charger accepted the reservation; 'local': the appliance refuses other cards itself.
         t.string('enforcement').notNullable();
         t.string('created_at').notNullable();
         t.string('expires_at').notNullable();

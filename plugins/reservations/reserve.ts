@@ -33,11 +33,11 @@ export interface ReserveDeps {
 // CALLERROR codes that mean "this charger has no Reservation profile".
 const NO_PROFILE = new Set(['NotSupported', 'NotImplemented']);
 
-// Actor of the ReserveNow sent again after a boot, and of the cancel when it is refused.
+// Actor of the reservation sent again after a boot, and of the cancel when it is refused.
 const RESTORER = 'plugin:reservations';
 
-// What became of a ReserveNow: who holds the connector now, or why no one does.
-type ReserveNowOutcome =
+// What became of a reservation sent to the charger: who holds the connector now, or why no one does.
+type ReserveOutcome =
   | { holder: 'charger' | 'local' }
   | { refused: ApiError; offline: boolean };
 
@@ -132,12 +132,12 @@ export class ReservationService {
     return wanted;
   }
 
-  // Sends ReserveNow for a new reservation; refused, it is forgotten and the caller told why.
+  // Sends a new reservation to the charger; refused, it is forgotten and the caller told why.
   async #reserveAtCharger(r: Reservation, actor: string): Promise<void> {
     const { store } = this.#d;
-    let out: ReserveNowOutcome;
+    let out: ReserveOutcome;
     try {
-      out = await this.#reserveNow(r, actor);
+      out = await this.#sendReservation(r, actor);
     } catch (err) {
       await store.discard(r.id);
       throw err;
@@ -149,35 +149,35 @@ export class ReservationService {
     if (out.holder === 'local') await store.setEnforcement(r.id, 'local');
   }
 
-  // Sends ReserveNow and sorts the answer; a charger without the Reservation profile leaves the enforcing to the appliance.
-  async #reserveNow(r: Reservation, actor: string): Promise<ReserveNowOutcome> {
-    const payload = {
-      connectorId: r.connectorId, expiryDate: r.expiresAt, idTag: r.idTag, reservationId: r.id,
+  // Sends the reservation and sorts the answer; a charger that does not take reservations leaves the enforcing to the appliance.
+  async #sendReservation(r: Reservation, actor: string): Promise<ReserveOutcome> {
+    const input = {
+      reservationId: r.id, connectorId: r.connectorId, idTag: r.idTag, expiresAt: r.expiresAt,
       ...(r.parentIdTag ? { parentIdTag: r.parentIdTag } : {}),
     };
     let status: string;
     try {
-      status = ((await this.#d.ctx.core.chargers.send(r.chargerId, 'ReserveNow', payload, { actor })) as { status: string }).status;
+      status = (await this.#d.ctx.core.chargers.commands.reserve(r.chargerId, input, { actor })).status;
     } catch (err) {
       const e = sendErrorOf(err);
       switch (e?.kind) {
         case 'callerror':
           if (NO_PROFILE.has(e.code)) return { holder: 'local' };
-          return { refused: new ApiError(502, `charger ${r.chargerId} answered ReserveNow with ${e.code}: ${e.message}`), offline: false };
+          return { refused: new ApiError(502, `charger ${r.chargerId} answered the reservation with ${e.code}: ${e.message}`), offline: false };
         case 'offline': return { refused: ApiError.conflict(`charger ${r.chargerId} is offline`), offline: true };
-        case 'timeout': return { refused: new ApiError(504, `charger ${r.chargerId} did not answer ReserveNow in time`), offline: false };
+        case 'timeout': return { refused: new ApiError(504, `charger ${r.chargerId} did not answer the reservation in time`), offline: false };
         case 'invalid': return { refused: ApiError.badRequest(e.fields), offline: false };
         default: throw err;
       }
     }
     if (status === 'Accepted') return { holder: 'charger' };
-    // OCPP 1.6: Rejected = "not configured to accept reservations".
+    // Rejected = "not configured to accept reservations".
     if (status === 'Rejected') return { holder: 'local' };
     return { refused: ApiError.conflict(`charger ${r.chargerId} refused the reservation: connector ${r.connectorId} is ${status}`), offline: false };
   }
 
   /**
-   * A charger booted: sends ReserveNow again for the reservations it held,
+   * A charger booted: sends the reservations it held again,
    * since a restarted charger forgets them in practice. Its answer counts as
    * for a new reservation, except that a refused one ends (cancelled, with
    * the reason) instead of being forgotten; while the charger is offline the
@@ -191,12 +191,12 @@ export class ReservationService {
         // Read again: a driver may have used or cancelled it while an earlier one was being sent.
         const r = await store.get(id);
         if (!r || r.state !== 'active' || r.enforcement !== 'charger' || Date.parse(r.expiresAt) <= ctx.core.clock.nowMs()) continue;
-        // Listed in enforceLocally since it was made (site config changed): never send it ReserveNow again.
+        // Listed in enforceLocally since it was made (site config changed): never send it to the charger again.
         if (local) {
           await store.setEnforcement(id, 'local');
           continue;
         }
-        const out = await this.#reserveNow(r, RESTORER);
+        const out = await this.#sendReservation(r, RESTORER);
         if ('holder' in out) {
           if (out.holder === 'local') {
             await store.setEnforcement(id, 'local');
@@ -241,11 +241,11 @@ export class ReservationService {
     let chargerAnswer: string | null = null;
     if (r.enforcement === 'charger') {
       try {
-        chargerAnswer = ((await ctx.core.chargers.send(r.chargerId, 'CancelReservation', { reservationId: r.id }, { actor: principal.username })) as { status: string }).status;
+        chargerAnswer = (await ctx.core.chargers.commands.cancelReservation(r.chargerId, { reservationId: r.id }, { actor: principal.username })).status;
       } catch (err) {
         // The charger drops the reservation at its expiry anyway; the appliance stops enforcing it now.
         chargerAnswer = sendErrorOf(err)?.kind === 'offline' ? 'offline' : 'error';
-        ctx.log.warn(`CancelReservation ${r.id} at ${r.chargerId} failed: ${errorMessage(err)}`);
+        ctx.log.warn(`cancelling reservation ${r.id} at ${r.chargerId} failed: ${errorMessage(err)}`);
       }
     }
     await ctx.core.audit.record(principal.username, 'reservation.cancel', `reservation:${id}`, { chargerId: r.chargerId, connectorId: r.connectorId, chargerAnswer });
@@ -268,6 +268,24 @@ export class ReservationService {
       this.#emit('reservation.ended', used);
       this.#d.ctx.log.info(`reservation ${used.id} used by transaction ${e.transactionId}`);
     }
+  }
+
+  /**
+   * The charger dropped a reservation it held: its time was up there (it ends expired, as when its time is up
+   * here) or it removed it (it ends cancelled); nothing is sent back. Only an active reservation this very charger holds.
+   */
+  async droppedByCharger(e: EventMap['reservation.status']): Promise<void> {
+    const { store, ctx } = this.#d;
+    const r = await store.get(e.reservationId);
+    // A charger names its reservations by number: one made at another charger (or held by the appliance) is not its to end.
+    if (!r || r.chargerId !== e.chargerId || r.enforcement !== 'charger' || r.state !== 'active') return;
+    // Removed is not a no-show (the driver may never have had the chance): it ends cancelled, by the charger.
+    const ended = e.status === 'expired'
+      ? await store.end(r.id, 'expired', { reason: `its time was up at ${r.chargerId}` })
+      : await store.end(r.id, 'cancelled', { cancelledBy: `charger:${r.chargerId}`, reason: `${r.chargerId} removed it` });
+    if (!ended) return;
+    ctx.log.info(`reservation ${r.id} at ${r.chargerId}/${r.connectorId} for ${r.idTag} ended ${ended.state}: ${ended.endReason}`);
+    this.#emit('reservation.ended', ended);
   }
 
   /** Ends reservations whose time is up: each is a no-show. */

@@ -51,7 +51,7 @@ export function reservationRoutes(d: RouteDeps): RouteSpec[] {
     },
     withChecks<ReserveInput>({
       method: 'POST', path: '/reservations', roles: ACTORS,
-      summary: 'Reserve a connector (ReserveNow, or enforced by the appliance for chargers without the Reservation profile); drivers use their own cards; every bad field is named in one 400',
+      summary: 'Reserve a connector (held by the charger, or enforced by the appliance for chargers that take no reservations); drivers use their own cards; every bad field is named in one 400',
       body: Type.Object({
         chargerId: ChargerId,
         connectorId: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
@@ -100,7 +100,7 @@ export function reservationRoutes(d: RouteDeps): RouteSpec[] {
       },
     },
     {
-      method: 'DELETE', path: '/reservations/{id}', roles: ACTORS, summary: 'Cancel an active reservation (CancelReservation to the charger); answers it with state cancelled',
+      method: 'DELETE', path: '/reservations/{id}', roles: ACTORS, summary: 'Cancel an active reservation (the charger is told); answers it with state cancelled',
       params: IdParam,
       handler: ({ params, principal }) => d.service.cancel(params.id, principal!),
     },

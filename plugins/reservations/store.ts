@@ -18,7 +18,7 @@ export interface Reservation {
   state: ReservationState;
   /** Cards in this group may use the reservation too. */
   parentIdTag: string | null;
-  /** 'charger': the charger holds it (ReserveNow accepted); 'local': the appliance refuses other cards. */
+  /** 'charger': the charger holds it (it accepted the reservation); 'local': the appliance refuses other cards. */
   enforcement: 'charger' | 'local';
   createdAt: string;
   createdBy: string;

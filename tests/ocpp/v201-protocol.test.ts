@@ -73,9 +73,9 @@ describe('OCPP 2.0.1 on the shared endpoint', () => {
     cp.handle('RequestStopTransaction', ({ params }) => { got.push(params); return { status: 'Accepted' }; });
     cp.handle('Reset', () => ({ status: 'Accepted' }));
 
-    const reserve = await t.api('POST', '/chargers/ST-CMD/commands/ReserveNow', { body: { connectorId: 1, expiryDate: '2030-01-01T00:00:00Z', idTag: 'A', reservationId: 1 } });
-    expect(reserve.status).toBe(409);
-    expect(reserve.body.message).toBe('ReserveNow is an OCPP 1.6 command; ST-CMD speaks OCPP 2.0.1');
+    const start16 = await t.api('POST', '/chargers/ST-CMD/commands/RemoteStartTransaction', { body: { connectorId: 1, idTag: 'A' } });
+    expect(start16.status).toBe(409);
+    expect(start16.body.message).toBe('RemoteStartTransaction is an OCPP 1.6 command; ST-CMD speaks OCPP 2.0.1');
     const reverse = await t.api('POST', '/chargers/CP16-CMD/commands/RequestStopTransaction', { body: { transactionId: 'x' } });
     expect(reverse.status).toBe(409);
     expect(reverse.body.message).toBe('RequestStopTransaction is an OCPP 2.0.1 command; CP16-CMD speaks OCPP 1.6');
@@ -100,7 +100,7 @@ describe('OCPP 2.0.1 on the shared endpoint', () => {
     expect(start.body.message).toMatch(/card NOONE is not accepted at ST-CMD \(Invalid\); RequestStartTransaction was not sent/);
 
     const list = (await t.api('GET', '/commands?protocol=ocpp2.0.1')).body as Array<{ action: string; example: unknown }>;
-    expect(list.map((c) => c.action).sort()).toEqual(['ChangeAvailability', 'GetBaseReport', 'GetVariables', 'RequestStartTransaction', 'RequestStopTransaction', 'Reset', 'SetVariables', 'TriggerMessage', 'UnlockConnector']);
+    expect(list.map((c) => c.action).sort()).toEqual(['CancelReservation', 'ChangeAvailability', 'GetBaseReport', 'GetVariables', 'RequestStartTransaction', 'RequestStopTransaction', 'ReserveNow', 'Reset', 'SetVariables', 'TriggerMessage', 'UnlockConnector']);
     const { OcppServer } = await import('../../core/ocpp/server.js');
     for (const c of list) expect(() => OcppServer.validateCommand(c.action, c.example, 'ocpp2.0.1')).not.toThrow();
   });

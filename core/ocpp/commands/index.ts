@@ -1,18 +1,21 @@
 import type { CommandRunner } from './neutral.js';
 import { provisioningCommands } from './provisioning.js';
+import { sessionCommands, type SessionLookup } from './sessions.js';
 
 export type { CommandAnswer, CommandRunner, NeutralCommand, Protocol } from './neutral.js';
+export type { SessionLookup, UnlockAnswer } from './sessions.js';
 
 /**
  * Commands by what they do, not by OCPP version: each picks the action and payload of the
  * version the charger speaks and reads its reply back. Plugins use these instead of send(),
  * so that nothing in a plugin names a version. One family per file; add new families below.
  */
-export function createCommands(runner: CommandRunner) {
+export function createCommands(runner: CommandRunner & SessionLookup) {
   return {
     // provisioning: reset, availability
     ...provisioningCommands(runner),
     // sessions: remote start/stop, unlock, reservations
+    ...sessionCommands(runner),
 
     // smart charging: charging profiles, composite schedules
 

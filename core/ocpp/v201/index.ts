@@ -5,6 +5,7 @@ import { authorize } from './authorize.js';
 import { bootNotification } from './boot-notification.js';
 import { meterValues } from './meter-values.js';
 import { notifyEvent } from './notify-event.js';
+import { reservationStatusUpdate } from './reservation-status.js';
 import { statusNotification } from './status-notification.js';
 import { transactionEvent } from './transaction-event.js';
 
@@ -21,6 +22,7 @@ export const v201Handlers: Record<string, Handler<never, unknown>> = {
   LogStatusNotification: logStatusNotification,
   MeterValues: meterValues,
   NotifyEvent: notifyEvent,
+  ReservationStatusUpdate: reservationStatusUpdate,
   SecurityEventNotification: securityEventNotification,
   StatusNotification: statusNotification,
   TransactionEvent: transactionEvent,
@@ -35,6 +37,7 @@ export const v201Commands: Record<string, string> = {
   Reset: 'Provisioning', GetVariables: 'Provisioning', SetVariables: 'Provisioning', GetBaseReport: 'Provisioning',
   UnlockConnector: 'Availability', ChangeAvailability: 'Availability',
   TriggerMessage: 'RemoteControl',
+  ReserveNow: 'Reservation', CancelReservation: 'Reservation',
 };
 
 /** A valid sample payload per 2.0.1 command, shown in the UI's command form. */
@@ -48,4 +51,6 @@ export const v201CommandExamples: Record<string, unknown> = {
   UnlockConnector: { evseId: 1, connectorId: 1 },
   ChangeAvailability: { operationalStatus: 'Operative', evse: { id: 1 } },
   TriggerMessage: { requestedMessage: 'StatusNotification' },
+  ReserveNow: { id: 1, expiryDateTime: '2030-01-01T12:00:00Z', idToken: { idToken: 'ABC123', type: 'ISO14443' }, evseId: 1 },
+  CancelReservation: { reservationId: 1 },
 };

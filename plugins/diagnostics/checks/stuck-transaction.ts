@@ -54,7 +54,7 @@ export default defineCheck({
         since: new Date(s.lastValueMs).toISOString(),
         problem: `Session ${txId} on connector ${s.connectorId} of ${s.chargerId} (started ${s.startedAt}) has sent no meter values for over ${minutes(cx.config.stuckTransactionAfter)}.`,
         cause: 'the charger lost track of the session (it rebooted or lost power without sending StopTransaction), or periodic meter values are switched off (MeterValueSampleInterval = 0)',
-        action: 'Check whether a car is still plugged in; if not, stop the session remotely (RemoteStopTransaction) or reset the charger. Run diagnostics on the charger to see its MeterValueSampleInterval and set it to 60–300 s.',
+        action: 'Check whether a car is still plugged in; if not, stop the session remotely (Stop on the charger page) or reset the charger. Run diagnostics on the charger to see its MeterValueSampleInterval and set it to 60–300 s.',
         detail: { transactionId: txId, lastMeterValueAt: new Date(s.lastValueMs).toISOString() },
       });
     }

@@ -1,6 +1,9 @@
 // One OCPP command round-trip to a charger, with its progress and outcome as reactive state.
 import { api, ApiError } from '../../lib/api.ts';
 
+/** The routes of POST /api/chargers/{id}/actions/{action}. */
+export type ChargerAction = 'reset' | 'unlock' | 'start' | 'stop';
+
 export class CommandRun {
   busy = $state(false);
   /** The action being (or last) sent. */
@@ -11,18 +14,30 @@ export class CommandRun {
   response = $state<unknown>(undefined);
   error = $state<unknown>(null);
 
-  async send(chargerId: string, action: string, payload: unknown): Promise<unknown> {
-    this.busy = true;
-    this.action = action;
-    this.startedAt = Date.now();
-    this.response = undefined;
-    this.error = null;
-    try {
+  /** A raw OCPP call by action name (the expert form); its reply is the charger's payload. */
+  send(chargerId: string, action: string, payload: unknown): Promise<unknown> {
+    return this.#run(action, async () => {
       const res = await api.post<{ response: unknown }>(
         `/api/chargers/${encodeURIComponent(chargerId)}/commands/${encodeURIComponent(action)}`,
         payload ?? {},
       );
-      this.response = res?.response ?? null;
+      return res?.response ?? null;
+    });
+  }
+
+  /** An everyday action by what it does; the server picks the OCPP version's command. Its reply is { status, ... }. */
+  act(chargerId: string, action: ChargerAction, body: Record<string, unknown>, label: string): Promise<unknown> {
+    return this.#run(label, async () => (await api.post<unknown>(`/api/chargers/${encodeURIComponent(chargerId)}/actions/${action}`, body)) ?? null);
+  }
+
+  async #run(label: string, call: () => Promise<unknown>): Promise<unknown> {
+    this.busy = true;
+    this.action = label;
+    this.startedAt = Date.now();
+    this.response = undefined;
+    this.error = null;
+    try {
+      this.response = await call();
       return this.response;
     } catch (e) {
       this.error = e;
