@@ -35,6 +35,7 @@ export const v201Commands: Record<string, string> = {
   Reset: 'Provisioning', GetVariables: 'Provisioning', SetVariables: 'Provisioning', GetBaseReport: 'Provisioning',
   UnlockConnector: 'Availability', ChangeAvailability: 'Availability',
   TriggerMessage: 'RemoteControl',
+  UpdateFirmware: 'FirmwareManagement', GetLog: 'Diagnostics', DataTransfer: 'DataTransfer',
 };
 
 /** A valid sample payload per 2.0.1 command, shown in the UI's command form. */
@@ -48,4 +49,7 @@ export const v201CommandExamples: Record<string, unknown> = {
   UnlockConnector: { evseId: 1, connectorId: 1 },
   ChangeAvailability: { operationalStatus: 'Operative', evse: { id: 1 } },
   TriggerMessage: { requestedMessage: 'StatusNotification' },
+  UpdateFirmware: { requestId: 1, firmware: { location: 'http://example.org/firmware.bin', retrieveDateTime: '2030-01-01T00:00:00Z' } },
+  GetLog: { logType: 'DiagnosticsLog', requestId: 1, log: { remoteLocation: 'http://chargekeeper.local:8080/api/diagnostics/upload' } },
+  DataTransfer: { vendorId: 'com.example', messageId: 'hello', data: '' },
 };
