@@ -161,11 +161,12 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
           await files.settle(id, { state: 'failed', error: errorMessage(err) });
           callError(err);
         }
+        const { requestId } = response;
         const file = !response.accepted
-          ? await files.settle(id, { state: 'failed', error: `the charger answered ${response.status}` })
+          ? await files.settle(id, { state: 'failed', error: `the charger answered ${response.status}`, requestId })
           : response.fileName
-            ? await files.settle(id, { fileName: response.fileName })
-            : await files.settle(id, { state: 'none', error: 'the charger has no diagnostics information to upload' });
+            ? await files.settle(id, { fileName: response.fileName, requestId })
+            : await files.settle(id, { state: 'none', error: 'the charger has no diagnostics information to upload', requestId });
         return { file, response };
       },
     },

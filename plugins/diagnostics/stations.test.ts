@@ -60,6 +60,10 @@ describe('diagnostics of OCPP 2.0.1 stations', () => {
     expect(t.seen('diagnostics.status').map((e) => [e.status, e.reported, e.requestId]))
       .toEqual([['Uploading', 'Uploading', asked[0]!.requestId], ['Uploaded', 'Uploaded', asked[0]!.requestId]]);
     expect(await active(t, 'firmware-failed')).toEqual([]);
+    // A late notification of another upload leaves this one as it is.
+    await cs.call('LogStatusNotification', { status: 'Uploading', requestId: asked[0]!.requestId - 1 });
+    await t.app.bus.idle();
+    expect((await t.api<DiagnosticsFile[]>('GET', '/diagnostics/files?chargerId=CS1')).body[0]).toMatchObject({ state: 'uploaded', chargerStatus: 'Uploaded' });
   });
 
   it('flags a 2.0.1 station whose upload failed, marks its file failed, and says when it refused the request', async () => {
