@@ -33,7 +33,7 @@ const configSchema = Strict({
       cert: Type.String({ minLength: 1, description: 'PEM certificate file for explicit FTPS (AUTH TLS).' }),
       key: Type.String({ minLength: 1, description: 'PEM private key file.' }),
     }, { description: 'Offer FTPS (explicit, AUTH TLS); leave out for plain FTP.' })),
-  }, { default: {}, description: 'FTP/FTPS upload location for diagnostics logs (one-time user and password per request).' }),
+  }, { default: {}, description: 'FTP/FTPS upload location for GetDiagnostics (one-time user and password per request).' }),
   checks: Strict(
     Object.fromEntries(Object.values(checks).map((c) => [c.id, Type.Optional(Strict({
       enabled: Type.Boolean({ default: true, description: 'Run this check; false turns it off.' }),
