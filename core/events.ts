@@ -124,8 +124,23 @@ export interface EventMap {
   };
   /** Lenient mode stored a charger's over-long string cut to its OCPP maximum (ocpp.lenient). */
   'field.truncated': ChargerRef & { action: string; field: string; maxLength: number; length: number };
-  'firmware.status': ChargerRef & { status: string };
-  'diagnostics.status': ChargerRef & { status: string };
+  /**
+   * A firmware update's progress, in the words of OCPP 2.0.1 and the 1.6 security whitepaper (1.6's own are a subset):
+   * Downloading, Downloaded, Installing, Installed, DownloadFailed, InstallationFailed, InvalidSignature, SignatureVerified, ...
+   */
+  'firmware.status': ChargerRef & {
+    status: string;
+    /** The id of the update it reports on (2.0.1, signed 1.6 updates); null when the charger gave none. */
+    requestId: number | null;
+  };
+  /** A log upload's progress; status is one of Idle, Uploading, Uploaded, UploadFailed, Cancelled, whatever the version. */
+  'diagnostics.status': ChargerRef & {
+    status: 'Idle' | 'Uploading' | 'Uploaded' | 'UploadFailed' | 'Cancelled';
+    /** As the charger said it: 1.6 "UploadFailed", 2.0.1 "UploadFailure", "PermissionDenied", ... */
+    reported: string;
+    /** The id of the log request it reports on (2.0.1 GetLog); null when the charger gave none. */
+    requestId: number | null;
+  };
   'datatransfer.received': ChargerRef & { vendorId: string; messageId: string | null; data: string | null };
   'command.sent': ChargerRef & {
     action: string; request: unknown; response?: unknown;

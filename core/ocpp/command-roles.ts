@@ -7,7 +7,7 @@ import type { Role } from '../types.js';
  * (reset, unlock, availability, diagnostics, triggers, reading configuration).
  */
 export const INSTALLER_ONLY_COMMANDS: ReadonlySet<string> = new Set([
-  'UpdateFirmware', 'SendLocalList', 'SetChargingProfile', 'ClearChargingProfile', 'DataTransfer',
+  'UpdateFirmware', 'SignedUpdateFirmware', 'SendLocalList', 'SetChargingProfile', 'ClearChargingProfile', 'DataTransfer',
 ]);
 
 /**

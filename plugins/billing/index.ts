@@ -67,7 +67,7 @@ export default definePlugin({
 
     const push = ctx.config.priceDataTransfer;
     if (push) {
-      // Shows the price on chargers that display DataTransfer text; others answer UnknownVendorId, which is fine.
+      // Shows the price on chargers that display vendor data text; others answer UnknownVendorId, which is fine.
       ctx.on('token.presented', async (e) => {
         if (e.context !== 'Authorize' || e.idTagInfo.status !== 'Accepted') return;
         const tag = await users()?.findTag(e.idTag).catch(() => null);
@@ -77,9 +77,10 @@ export default definePlugin({
         });
         if (!best) return;
         const text = priceText(best.tariff.def, pricesAt(best.tariff.def, ctx.core.clock.nowMs(), ctx.core.site.timezone));
-        await ctx.core.chargers.send(e.chargerId, 'DataTransfer', {
+        // JSON text, as the chargers that show it read it, whatever their version.
+        await ctx.core.chargers.commands.dataTransfer(e.chargerId, {
           vendorId: push.vendorId, messageId: push.messageId, data: JSON.stringify({ idTag: e.idTag, text }),
-        }, { actor: 'plugin:billing', timeoutMs: 10_000 }).catch((err: unknown) => ctx.log.debug(`price DataTransfer to ${e.chargerId} failed: ${String(err)}`));
+        }, { actor: 'plugin:billing', timeoutMs: 10_000 }).catch((err: unknown) => ctx.log.debug(`price text to ${e.chargerId} failed: ${String(err)}`));
       });
     }
 

@@ -26,6 +26,7 @@ export interface FileRow {
   /** Null in rows from before FTP uploads: http. */
   via: 'http' | 'ftp' | null;
   contacted_at: string | null;
+  request_id: number | null;
 }
 
 /** A diagnostics log asked of a charger, and the file it uploaded. */
@@ -123,8 +124,9 @@ export class DiagnosticsFiles {
     return { id, location: `${baseUrl.replace(/\/+$/, '')}/api/diagnostics/upload/${token}` };
   }
 
-  async settle(id: number, patch: { state?: DiagnosticsFile['state']; fileName?: string | null; error?: string | null }): Promise<DiagnosticsFile> {
+  async settle(id: number, patch: { state?: DiagnosticsFile['state']; fileName?: string | null; error?: string | null; requestId?: number | null }): Promise<DiagnosticsFile> {
     const changes: Partial<FileRow> = {};
+    if (patch.requestId != null) changes.request_id = patch.requestId;
     if (patch.state) changes.state = patch.state;
     if (patch.fileName !== undefined) changes.file_name = patch.fileName;
     if (patch.error !== undefined) changes.error = patch.error;
@@ -180,10 +182,11 @@ export class DiagnosticsFiles {
   }
 
   /** A DiagnosticsStatusNotification updates the charger's latest request. */
-  async onStatus(chargerId: string, status: string): Promise<void> {
+  async onStatus(chargerId: string, status: string, requestId: number | null = null): Promise<void> {
     const row = await this.#db<FileRow>('diagnostics_files').where({ charger_id: chargerId }).whereIn('state', ['requested', 'uploaded', 'failed'])
       .orderBy('id', 'desc').first();
     if (!row) return;
+    if (requestId !== null && row.request_id != null && Number(row.request_id) !== requestId) return;
     const changes: Partial<FileRow> = { charger_status: status };
     if (status === 'UploadFailed' && row.state === 'requested') Object.assign(changes, { state: 'failed', error: this.#failed(row) });
     await this.#db<FileRow>('diagnostics_files').where({ id: row.id }).update(changes);

@@ -70,7 +70,7 @@ export default definePlugin({
       },
       files, log: ctx.log, publicHost: new URL(ctx.config.uploadBaseUrl ?? ctx.core.publicUrl).hostname,
     }) : null;
-    ctx.on('diagnostics.status', (e) => files.onStatus(e.chargerId, e.status));
+    ctx.on('diagnostics.status', (e) => files.onStatus(e.chargerId, e.status, e.requestId));
 
     for (const spec of routes({ ctx, store, prober, files, checks, ftp })) ctx.route(spec);
     ctx.page({ path: 'diagnostics', title: 'Diagnostics', component: 'DiagnosticsPage', roles: STAFF, icon: '⚕' });

@@ -103,4 +103,18 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    id: '007-files-request-id',
+    async up(db) {
+      // The id the charger's upload notifications name, where its version has one: a late notification of another upload is not this one's.
+      await db.schema.alterTable('diagnostics_files', (t) => {
+        t.integer('request_id');
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('diagnostics_files', (t) => {
+        t.dropColumn('request_id');
+      });
+    },
+  },
 ];

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { countRows, type Page } from '../../core/http/paging.js';
 import { sendErrorOf, type SendErrorKind } from '../../core/ocpp/send-error.js';
+import type { RecordedCommand as Recorded } from '../../core/ocpp/commands/maintenance.js';
 import type { CoreServices } from '../../core/services.js';
 import type { Logger } from '../../core/types.js';
 import { errorMessage } from '../../core/errors.js';
@@ -74,7 +75,7 @@ interface ProberDeps {
   onResult(result: ProbeResult): Promise<void>;
 }
 
-/** Runs maintenance probes: TriggerMessage StatusNotification and Heartbeat, then GetConfiguration of key settings. */
+/** Runs maintenance probes: a status notification and a heartbeat asked for, then the key settings read. */
 export class Prober {
   #d: ProberDeps;
   #running = new Map<string, Promise<ProbeResult>>();
@@ -128,13 +129,13 @@ export class Prober {
     }
   }
 
-  async #call(chargerId: string, action: string, request: unknown): Promise<ProbeStep> {
+  /** One probe call, recorded with what the charger was sent (its version's action and payload) and how it answered. */
+  async #call<In, Out>(chargerId: string, command: Recorded<In, Out>, input: In, refused: (answer: Out) => boolean): Promise<ProbeStep & { answer?: Out }> {
+    const { action, request } = await command.wire(chargerId, input);
     const started = Date.now();
     try {
-      const response = await this.#d.core.chargers.send(chargerId, action, request, { actor: 'plugin:diagnostics', timeoutMs: this.#d.timeoutMs() });
-      const status = (response as { status?: string } | null)?.status;
-      const refused = status !== undefined && status !== 'Accepted';
-      return { action, request, outcome: refused ? 'rejected' : 'answered', response, durationMs: Date.now() - started };
+      const answer = await command(chargerId, input, { actor: 'plugin:diagnostics', timeoutMs: this.#d.timeoutMs() });
+      return { action, request, outcome: refused(answer) ? 'rejected' : 'answered', response: answer, answer, durationMs: Date.now() - started };
     } catch (err) {
       const error = errorMessage(err);
       const kind = sendErrorOf(err)?.kind;
@@ -145,33 +146,35 @@ export class Prober {
 
   async #probe(chargerId: string, trigger: string): Promise<ProbeResult> {
     const { core, db } = this.#d;
+    const { commands } = core.chargers;
     const startedAt = core.clock.iso();
-    const plan: Array<[string, unknown]> = [
-      ['TriggerMessage', { requestedMessage: 'StatusNotification' }],
-      ['TriggerMessage', { requestedMessage: 'Heartbeat' }],
-      ['GetConfiguration', { key: this.#d.keys() }],
-    ];
     const steps: ProbeStep[] = [];
-    for (const [action, request] of plan) {
+    // A charger that did not answer one call will not answer the next either: do not wait for each.
+    const next = async <In, Out>(command: Recorded<In, Out>, input: In, refused: (answer: Out) => boolean) => {
       const stop = steps.find((s) => s.outcome === 'timeout' || s.outcome === 'offline');
-      // A charger that did not answer one call will not answer the next either: do not wait for each.
-      if (stop) steps.push({ action, request, outcome: 'skipped', error: `skipped after ${stop.outcome}`, durationMs: 0 });
-      else steps.push(await this.#call(chargerId, action, request));
-    }
-    const configuration: Record<string, string | null> = {};
-    let unknownKeys: string[] = [];
-    const conf = steps[2]?.outcome === 'answered'
-      ? steps[2].response as { configurationKey?: Array<{ key: string; value?: string }>; unknownKey?: string[] }
-      : undefined;
-    for (const k of conf?.configurationKey ?? []) configuration[k.key] = k.value ?? null;
-    unknownKeys = conf?.unknownKey ?? [];
+      if (stop) {
+        const { action, request } = await command.wire(chargerId, input);
+        steps.push({ action, request, outcome: 'skipped', error: `skipped after ${stop.outcome}`, durationMs: 0 });
+        return undefined;
+      }
+      const { answer, ...step } = await this.#call(chargerId, command, input, refused);
+      steps.push(step);
+      return step.outcome === 'answered' ? answer : undefined;
+    };
+    const notTaken = (a: { accepted: boolean }) => !a.accepted;
+    await next(commands.trigger, { message: 'status' }, notTaken);
+    await next(commands.trigger, { message: 'heartbeat' }, notTaken);
+    const settings = await next(commands.readSettings, { keys: this.#d.keys() }, () => false);
+    const configuration: Record<string, string | null> = { ...settings?.values };
+    const unknownKeys = settings?.unknown ?? [];
     const outcomes = steps.map((s) => s.outcome);
     const outcome: ProbeResult['outcome'] = outcomes.includes('offline') ? 'offline'
       : outcomes.every((o) => o === 'timeout' || o === 'skipped') ? 'unresponsive'
         : outcomes.every((o) => o === 'answered') ? 'ok' : 'partial';
     const notes = [...configNotes(configuration)];
     for (const s of steps) {
-      if (s.outcome === 'rejected') notes.push(`The charger refused ${s.action}${s.action === 'TriggerMessage' ? ` ${(s.request as { requestedMessage: string }).requestedMessage}` : ''}${s.error ? ` (${s.error})` : ''}.`);
+      const asked = (s.request as { requestedMessage?: unknown } | null)?.requestedMessage;
+      if (s.outcome === 'rejected') notes.push(`The charger refused ${s.action}${typeof asked === 'string' ? ` ${asked}` : ''}${s.error ? ` (${s.error})` : ''}.`);
       if (s.outcome === 'timeout') notes.push(`The charger did not answer ${s.action} within ${Math.round(this.#d.timeoutMs() / 100) / 10} s.`);
     }
     const finishedAt = core.clock.iso();

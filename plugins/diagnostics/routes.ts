@@ -3,6 +3,7 @@ import type { ResponseToolkit } from '@hapi/hapi';
 import { ApiError, errorMessage } from '../../core/errors.js';
 import { pageAnswer, pageQuery } from '../../core/http/paging.js';
 import { commandApiError, sendErrorOf } from '../../core/ocpp/send-error.js';
+import type { GetLogAnswer } from '../../core/ocpp/commands/maintenance.js';
 import type { PluginContext } from '../../core/plugin.js';
 import { STAFF, type Role, type RouteRequest, type RouteSpec } from '../../core/types.js';
 import type { AnyCheck } from './check.js';
@@ -132,7 +133,7 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
     },
     {
       method: 'POST', path: '/diagnostics/chargers/{id}/collect', roles: OPERATE,
-      summary: 'Ask a charger to upload its diagnostics log (GetDiagnostics) to a one-time link on this appliance',
+      summary: 'Ask a charger to upload its diagnostics log to a one-time link on this appliance; answers the file and the charger\'s reply { accepted, status, fileName, requestId }',
       params: ChargerParam,
       body: Type.Object({
         retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
@@ -146,21 +147,26 @@ export function routes({ ctx, store, prober, files, checks, ftp }: RouteDeps): R
         for (const k of ['startTime', 'stopTime'] as const) {
           if (payload[k] !== undefined && Number.isNaN(Date.parse(payload[k]))) throw ApiError.badRequest([{ field: k, message: 'expected an ISO 8601 time' }]);
         }
-        const { via, ...request } = payload;
+        const { via, startTime, stopTime, ...retry } = payload;
         if (via === 'ftp' && !ftp) throw ApiError.badRequest([{ field: 'via', message: 'the FTP upload server is off (set diagnostics.ftp.enabled)' }]);
         const { id, location } = via === 'ftp'
           ? await files.requestFtp(params.id, principal!.username, ftp!.baseUrl())
           : await files.request(params.id, principal!.username, ctx.config.uploadBaseUrl ?? ctx.core.publicUrl);
-        let response: { fileName?: string };
+        let response: GetLogAnswer;
         try {
-          response = await ctx.core.chargers.send(params.id, 'GetDiagnostics', { location, ...request }, { actor: principal!.username }) as { fileName?: string };
+          response = await ctx.core.chargers.commands.getLog(params.id, {
+            kind: 'diagnostics', location, ...retry, ...(startTime !== undefined ? { from: startTime } : {}), ...(stopTime !== undefined ? { to: stopTime } : {}),
+          }, { actor: principal!.username });
         } catch (err) {
           await files.settle(id, { state: 'failed', error: errorMessage(err) });
           callError(err);
         }
-        const file = response.fileName
-          ? await files.settle(id, { fileName: response.fileName })
-          : await files.settle(id, { state: 'none', error: 'the charger has no diagnostics information to upload' });
+        const { requestId } = response;
+        const file = !response.accepted
+          ? await files.settle(id, { state: 'failed', error: `the charger answered ${response.status}`, requestId })
+          : response.fileName
+            ? await files.settle(id, { fileName: response.fileName, requestId })
+            : await files.settle(id, { state: 'none', error: 'the charger has no diagnostics information to upload', requestId });
         return { file, response };
       },
     },

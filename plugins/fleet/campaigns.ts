@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Knex } from 'knex';
 import { ApiError, type FieldProblem } from '../../core/errors.js';
@@ -29,6 +30,14 @@ export const CampaignBody = Strict({
     url: Type.Optional(Type.String({ minLength: 8, maxLength: 512, pattern: '^(https?|ftp)://[^\\s]+$', 'x-expected': 'an http://, https:// or ftp:// URL', description: 'Or a URL the chargers download from themselves' })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
     retryInterval: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400, description: 's between the charger\'s download retries' })),
+    signature: Type.Optional(Type.String({
+      minLength: 4, maxLength: 800, pattern: '^[A-Za-z0-9+/]+={0,2}$', 'x-expected': 'the base64 signature of the firmware file',
+      description: 'Signed firmware: the file\'s signature (base64), checked by the chargers; needs signingCertificate',
+    })),
+    signingCertificate: Type.Optional(Type.String({
+      minLength: 50, maxLength: 5500, pattern: '^-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s]+-----END CERTIFICATE-----\\s*$',
+      'x-expected': 'one PEM X.509 certificate', description: 'Signed firmware: the PEM certificate the file was signed with; needs signature',
+    })),
   })),
   configuration: Type.Optional(Strict({
     key: Type.String({ minLength: 1, maxLength: 50, pattern: '^[A-Za-z0-9_.:-]+$', 'x-expected': 'an OCPP configuration key like MeterValueSampleInterval' }),
@@ -37,6 +46,20 @@ export const CampaignBody = Strict({
   })),
 });
 export type CampaignInput = Static<typeof CampaignBody>;
+
+/** A signed update needs both parts, and a certificate that parses (the schema bounds its size and shape). */
+function signatureProblems(fw: NonNullable<CampaignInput['firmware']>): FieldProblem[] {
+  if ((fw.signature === undefined) !== (fw.signingCertificate === undefined)) {
+    return [{ field: fw.signature === undefined ? 'firmware.signature' : 'firmware.signingCertificate', message: 'a signed update needs both signature and signingCertificate' }];
+  }
+  if (fw.signingCertificate === undefined) return [];
+  try {
+    new X509Certificate(fw.signingCertificate);
+    return [];
+  } catch {
+    return [{ field: 'firmware.signingCertificate', message: 'is not a readable X.509 certificate' }];
+  }
+}
 
 interface Deps { db: Knex; core: CoreServices; store: FleetStore; engine: Engine; groups: () => Record<string, string[]> }
 
@@ -52,6 +75,7 @@ export function createCampaigns(d: Deps) {
       if (!fw) found.push({ field: 'firmware', message: 'is required for a firmware campaign ({ fileId } or { url })' });
       else if ((fw.fileId === undefined) === (fw.url === undefined)) found.push({ field: 'firmware', message: 'give exactly one of fileId and url' });
       else if (typeof fw.fileId === 'number' && !(await d.store.file(fw.fileId))) found.push({ field: 'firmware.fileId', message: `no firmware file ${fw.fileId}` });
+      if (fw) found.push(...signatureProblems(fw));
       if (b.configuration !== undefined) found.push({ field: 'configuration', message: 'is for configuration campaigns only' });
     }
     if (b.kind === 'configuration') {
@@ -87,7 +111,8 @@ export function createCampaigns(d: Deps) {
         const [row] = await trx('fleet_campaigns').insert({
           kind: b.kind, name, state: 'running', selection: JSON.stringify(b.selection), wave_size: b.waveSize,
           file_id: b.firmware?.fileId ?? null, firmware_url: b.firmware?.url ?? null, retries: b.firmware?.retries ?? null,
-          retry_interval_s: b.firmware?.retryInterval ?? null, config_key: b.configuration?.key ?? null,
+          retry_interval_s: b.firmware?.retryInterval ?? null, signature: b.firmware?.signature ?? null,
+          signing_certificate: b.firmware?.signingCertificate ?? null, config_key: b.configuration?.key ?? null,
           config_value: b.configuration?.value ?? null, reboot: b.configuration?.reboot ?? false, created_by: by, created_at: at,
         }).returning('id');
         const campaignId = Number(typeof row === 'object' && row !== null ? (row as { id: unknown }).id : row);

@@ -7,7 +7,7 @@ import type { FleetConfig } from './config.js';
 import type { FirmwareFiles } from './files.js';
 import { FINAL, IN_FLIGHT, type CampaignRow, type FleetStore, type TargetRow } from './store.js';
 
-/** FirmwareStatusNotification statuses that end an update as failed (1.6 and the signed-firmware ones). */
+/** Firmware statuses that end an update as failed (including the signed-firmware ones). */
 export const FIRMWARE_FAILED: ReadonlySet<string> = new Set(['DownloadFailed', 'InstallationFailed', 'InstallVerificationFailed', 'InvalidSignature', 'SignatureError']);
 /** A charger just connected may not have attached its handlers or booted yet: calls wait this long. */
 const CONNECT_GRACE_MS = 1000;
@@ -98,15 +98,18 @@ export function createEngine(d: EngineDeps) {
     }
     // Written before the call: a charger that starts downloading at once must find its link valid.
     await setTarget(t, {
-      ...patch, state: 'updating', old_version: charger?.firmwareVersion ?? null, firmware_status: null, new_version: null,
+      ...patch, state: 'updating', old_version: charger?.firmwareVersion ?? null, firmware_status: null, new_version: null, request_id: null,
       sent_at: nowIso(), deadline_at: new Date(clock.nowMs() + installMs).toISOString(), waiting_since: null, error: null,
       note: 'UpdateFirmware sent; waiting for the download',
     });
-    const payload: Record<string, unknown> = { location, retrieveDate: nowIso() };
-    if (c.retries != null) payload.retries = c.retries;
-    if (c.retry_interval_s != null) payload.retryInterval = c.retry_interval_s;
+    const signed = c.signature && c.signing_certificate ? { signature: c.signature, signingCertificate: c.signing_certificate } : {};
     try {
-      await core.chargers.send(t.charger_id, 'UpdateFirmware', payload, { actor: ACTOR });
+      const answer = await core.chargers.commands.updateFirmware(t.charger_id, {
+        location, retrieveAt: nowIso(), ...(c.retries != null ? { retries: c.retries } : {}),
+        ...(c.retry_interval_s != null ? { retryInterval: c.retry_interval_s } : {}), ...signed,
+      }, { actor: ACTOR });
+      if (!answer.accepted) return fail(t, `the charger answered the firmware update ${answer.status}`);
+      if (answer.requestId !== null) await setTarget(t, { request_id: answer.requestId });
     } catch (err) {
       const why = callFailure('UpdateFirmware', err);
       if (why === 'offline') await setTarget(t, { state: 'pending', token_hash: null, sent_at: null, deadline_at: null, note: null });
@@ -209,10 +212,14 @@ export function createEngine(d: EngineDeps) {
     }
   }
 
-  /** A FirmwareStatusNotification moves only the open firmware entry of the charger that sent it. */
-  const firmwareStatus = (chargerId: string, status: string) => serial(async () => {
+  /**
+   * A firmware status moves only the open firmware entry of the charger that sent it, and not when it names
+   * another update than the one this campaign asked for (a late notification of an earlier one).
+   */
+  const firmwareStatus = (chargerId: string, status: string, requestId: number | null) => serial(async () => {
     for (const t of await store.openTargetsOf(chargerId)) {
       if (t.kind !== 'firmware' || t.state !== 'updating') continue;
+      if (requestId !== null && t.request_id != null && Number(t.request_id) !== requestId) continue;
       if (FIRMWARE_FAILED.has(status)) await setTarget(t, { firmware_status: status, state: 'failed', error: `the charger reported ${status}`, note: null });
       else if (status === 'Installed') await setTarget(t, { firmware_status: status, note: 'installed; waiting for its boot with the new version' });
       else await setTarget(t, { firmware_status: status, note: null });

@@ -25,7 +25,7 @@ export default definePlugin({
     const campaigns = createCampaigns({ db: ctx.db, core: ctx.core, store, engine, groups });
 
     // Awaited: a failure is attributed to fleet/<event>, and one charger's events are taken in the order it sent them.
-    ctx.on('firmware.status', (e) => engine.firmwareStatus(e.chargerId, e.status));
+    ctx.on('firmware.status', (e) => engine.firmwareStatus(e.chargerId, e.status, e.requestId));
     ctx.on('charger.booted', async (e) => { if (e.status === 'Accepted') await engine.booted(e.chargerId, e.firmwareVersion); });
     ctx.on('charger.connected', (e) => engine.connected(e.chargerId));
     // A reboot waiting for a session to end goes once it has.

@@ -60,4 +60,18 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    id: '002-signed-firmware',
+    async up(db) {
+      // A signed update's signature and certificate, sent with it to the chargers that verify them.
+      await db.schema.alterTable('fleet_campaigns', (t) => {
+        t.text('signature').nullable();
+        t.text('signing_certificate').nullable();
+      });
+      // The id the charger's firmware notifications name, where it names one: notifications of another update are not this one's.
+      await db.schema.alterTable('fleet_targets', (t) => {
+        t.integer('request_id').nullable();
+      });
+    },
+  },
 ];

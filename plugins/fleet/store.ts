@@ -27,6 +27,7 @@ export interface Selection {
 export interface CampaignRow {
   id: number; kind: CampaignKind; name: string; state: CampaignState; selection: string; wave_size: number;
   file_id: number | null; firmware_url: string | null; retries: number | null; retry_interval_s: number | null;
+  signature: string | null; signing_certificate: string | null;
   config_key: string | null; config_value: string | null; reboot: number | boolean;
   created_by: string; created_at: string; finished_at: string | null; stop_reason: string | null;
 }
@@ -36,6 +37,7 @@ export interface TargetRow {
   firmware_status: string | null; answer: string | null; old_version: string | null; new_version: string | null;
   error: string | null; note: string | null; waiting_since: string | null; sent_at: string | null; deadline_at: string | null;
   finished_at: string | null; token_hash: string | null; link_expires_at: string | null; downloads: number;
+  request_id: number | null;
 }
 
 export interface FileRow {
@@ -69,7 +71,11 @@ export interface TargetView {
 export interface CampaignView {
   id: number; kind: CampaignKind; name: string; state: CampaignState; selection: Selection; waveSize: number;
   /** Firmware: the uploaded file, or the URL chargers download from (credentials redacted). */
-  firmware: { file: FirmwareFile | null; url: string | null; retries: number | null; retryInterval: number | null } | null;
+  firmware: {
+    file: FirmwareFile | null; url: string | null; retries: number | null; retryInterval: number | null;
+    /** Whether the update carries a signature and signing certificate for the chargers to verify. */
+    signed: boolean;
+  } | null;
   configuration: { key: string; value: string; reboot: boolean } | null;
   createdBy: string; createdAt: string; finishedAt: string | null;
   /** Why it stopped or was cancelled. */
@@ -149,7 +155,7 @@ export class FleetStore {
       id: Number(c.id), kind: c.kind, name: c.name, state: c.state, selection: JSON.parse(c.selection) as Selection, waveSize: Number(c.wave_size),
       firmware: c.kind === 'firmware' ? {
         file: file ? fileView(file) : null, url: c.firmware_url ? redactUrl(c.firmware_url) : null,
-        retries: c.retries ?? null, retryInterval: c.retry_interval_s ?? null,
+        retries: c.retries ?? null, retryInterval: c.retry_interval_s ?? null, signed: Boolean(c.signature && c.signing_certificate),
       } : null,
       configuration: c.kind === 'configuration' ? { key: c.config_key ?? '', value: c.config_value ?? '', reboot: Boolean(c.reboot) } : null,
       createdBy: c.created_by, createdAt: c.created_at, finishedAt: c.finished_at ?? null, stopReason: c.stop_reason ?? null,

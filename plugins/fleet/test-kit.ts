@@ -23,7 +23,12 @@ export interface SimOptions {
   configAnswer?: (key: string, value: string) => string;
   /** Hold the update after Installing until release() is called (to stop the app mid-install). */
   holdInstall?: boolean;
+  /** Speak OCPP 2.0.1: its boot, UpdateFirmware and notifications (with the requestId) in that version. */
+  v201?: boolean;
 }
+
+/** What a signed update carried (1.6 SignedUpdateFirmware, 2.0.1 UpdateFirmware with a signature). */
+export interface SignedRequest { requestId: number; signature?: string; signingCertificate?: string }
 
 /**
  * A charger that updates itself like real ones do: it answers UpdateFirmware, downloads the file over HTTP from the
@@ -41,6 +46,8 @@ export async function simCharger(t: TestApp, id: string, o: SimOptions = {}) {
     locations: [] as string[],
     downloads: [] as Array<{ status: number; size: number; sha256: string }>,
     statuses: [] as string[],
+    /** The requestId and signature parts of each request that had a requestId. */
+    requests: [] as SignedRequest[],
     configuration: {} as Record<string, string>,
     resets: 0,
     /** How many times it booted. */
@@ -53,11 +60,17 @@ export async function simCharger(t: TestApp, id: string, o: SimOptions = {}) {
     reconnect: () => connect(),
     async boot() {
       sim.boots += 1;
+      if (o.v201) {
+        return sim.cp.call('BootNotification', {
+          reason: 'FirmwareUpdate', chargingStation: { vendorName: o.vendor ?? 'TestVendor', model: o.model ?? 'TestModel', firmwareVersion: version },
+        }) as Promise<{ status: string; interval: number; currentTime: string }>;
+      }
       return sim.cp.boot({ firmwareVersion: version, chargePointVendor: o.vendor ?? 'TestVendor', chargePointModel: o.model ?? 'TestModel' });
     },
-    async status(status: string) {
+    /** A firmware status; signed 1.6 updates report by SignedFirmwareStatusNotification, with the requestId as 2.0.1 does. */
+    async status(status: string, requestId?: number, signed16 = false) {
       sim.statuses.push(status);
-      await sim.cp.call('FirmwareStatusNotification', { status });
+      await sim.cp.call(signed16 ? 'SignedFirmwareStatusNotification' : 'FirmwareStatusNotification', { status, ...(requestId !== undefined ? { requestId } : {}) });
     },
     /** The charger restarts: a new socket, a BootNotification. */
     async restart() {
@@ -77,8 +90,9 @@ export async function simCharger(t: TestApp, id: string, o: SimOptions = {}) {
     },
   };
 
-  async function update(location: string) {
-    await sim.status('Downloading');
+  async function update(location: string, requestId?: number, signed16 = false) {
+    const status = (s: string) => sim.status(s, requestId, signed16);
+    await status('Downloading');
     let ok = false;
     try {
       const res = await fetch(location);
@@ -88,22 +102,35 @@ export async function simCharger(t: TestApp, id: string, o: SimOptions = {}) {
     } catch {
       sim.downloads.push({ status: 0, size: 0, sha256: '' });
     }
-    if (!ok || o.fail === 'DownloadFailed') return sim.status('DownloadFailed');
-    await sim.status('Downloaded');
-    await sim.status('Installing');
+    if (!ok || o.fail === 'DownloadFailed') return status('DownloadFailed');
+    await status('Downloaded');
+    if (requestId !== undefined && sim.requests.at(-1)?.signature) await status('SignatureVerified');
+    await status('Installing');
     if (o.holdInstall) await held;
-    if (o.fail === 'InstallationFailed') return sim.status('InstallationFailed');
-    await sim.status('Installed');
+    if (o.fail === 'InstallationFailed') return status('InstallationFailed');
+    await status('Installed');
     version = o.newVersion ?? '2.0.0';
     await sim.restart();
   }
 
+  type Signed = { requestId: number; firmware: { location: string; signature?: string; signingCertificate?: string } };
+  const takeSigned = (p: Signed, signed16: boolean) => {
+    const { location, signature, signingCertificate } = p.firmware;
+    sim.locations.push(location);
+    sim.requests.push({ requestId: p.requestId, ...(signature ? { signature } : {}), ...(signingCertificate ? { signingCertificate } : {}) });
+    setTimeout(() => void update(location, p.requestId, signed16).catch(() => undefined), 10);
+    return { status: 'Accepted' };
+  };
+
   function attach(cp: TestChargePoint) {
-    cp.handle('UpdateFirmware', ({ params }: { params: { location: string } }) => {
-      sim.locations.push(params.location);
-      setTimeout(() => void update(params.location).catch(() => undefined), 10);
+    cp.handle('UpdateFirmware', ({ params }: { params: { location: string } | Signed }) => {
+      if (o.v201) return takeSigned(params as Signed, false);
+      const { location } = params as { location: string };
+      sim.locations.push(location);
+      setTimeout(() => void update(location).catch(() => undefined), 10);
       return {};
     });
+    cp.handle('SignedUpdateFirmware', ({ params }: { params: Signed }) => takeSigned(params, true));
     cp.handle('ChangeConfiguration', ({ params }: { params: { key: string; value: string } }) => {
       const status = o.configAnswer?.(params.key, params.value) ?? 'Accepted';
       if (status === 'Accepted' || status === 'RebootRequired') sim.configuration[params.key] = params.value;
@@ -117,7 +144,7 @@ export async function simCharger(t: TestApp, id: string, o: SimOptions = {}) {
   }
 
   async function connect() {
-    sim.cp = await t.chargePoint(id);
+    sim.cp = await t.chargePoint(id, o.v201 ? { protocol: 'ocpp2.0.1', strict: true } : {});
     attach(sim.cp);
   }
 

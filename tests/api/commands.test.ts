@@ -66,7 +66,8 @@ describe('remote commands through the API', () => {
     const res = await t.api('GET', '/commands');
     const profiles = new Set(res.body.map((c: { profile: string }) => c.profile));
     expect(profiles).toEqual(new Set(['Core', 'FirmwareManagement', 'LocalAuthListManagement', 'Reservation', 'RemoteTrigger', 'SmartCharging']));
-    expect(res.body).toHaveLength(19);
+    // 19, and the security whitepaper's SignedUpdateFirmware and GetLog.
+    expect(res.body).toHaveLength(21);
     const { OcppServer } = await import('../../core/ocpp/server.js');
     for (const c of res.body as Array<{ action: string; example: unknown }>) expect(() => OcppServer.validateCommand(c.action, c.example)).not.toThrow();
   });

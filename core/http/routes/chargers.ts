@@ -119,7 +119,7 @@ export function chargerRoutes(d: CoreRouteDeps): RouteSpec[] {
           d.bus.emit('charger.approved', { chargerId: params.id, at: d.clock.iso() });
           // Ask a connected charger to boot again now rather than at its next retry.
           if (d.ocpp.isOnline(params.id)) {
-            void d.chargers.send(params.id, 'TriggerMessage', { requestedMessage: 'BootNotification' }, { actor: 'plugin:core', timeoutMs: 10_000 }).catch(() => undefined);
+            void d.chargers.commands.trigger(params.id, { message: 'boot' }, { actor: 'plugin:core', timeoutMs: 10_000 }).catch(() => undefined);
           }
         }
         return d.chargers.get(params.id);

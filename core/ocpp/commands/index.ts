@@ -1,4 +1,5 @@
 import type { CommandRunner } from './neutral.js';
+import { maintenanceCommands } from './maintenance.js';
 import { provisioningCommands } from './provisioning.js';
 import { sessionCommands, type SessionLookup } from './sessions.js';
 
@@ -22,6 +23,7 @@ export function createCommands(runner: CommandRunner & SessionLookup) {
     // authorisation: local list, auth cache
 
     // configuration, data transfer, firmware, logs
+    ...maintenanceCommands(runner),
 
   };
 }

@@ -25,4 +25,9 @@ export const commandExamples: Record<string, unknown> = {
   },
   ClearChargingProfile: { id: 1 },
   GetCompositeSchedule: { connectorId: 1, duration: 3600 },
+  SignedUpdateFirmware: {
+    requestId: 1,
+    firmware: { location: 'http://example.org/firmware.bin', retrieveDateTime: '2030-01-01T00:00:00Z', signingCertificate: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----', signature: 'c2lnbmF0dXJl' },
+  },
+  GetLog: { logType: 'SecurityLog', requestId: 1, log: { remoteLocation: 'http://chargekeeper.local:8080/api/diagnostics/upload' } },
 };

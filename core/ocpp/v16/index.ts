@@ -41,4 +41,6 @@ export const v16Commands: Record<string, string> = {
   ReserveNow: 'Reservation', CancelReservation: 'Reservation',
   TriggerMessage: 'RemoteTrigger',
   SetChargingProfile: 'SmartCharging', ClearChargingProfile: 'SmartCharging', GetCompositeSchedule: 'SmartCharging',
+  // The security whitepaper's signed firmware update and log upload (the 1.6 schemas include them).
+  SignedUpdateFirmware: 'FirmwareManagement', GetLog: 'FirmwareManagement',
 };

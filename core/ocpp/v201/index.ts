@@ -38,6 +38,7 @@ export const v201Commands: Record<string, string> = {
   UnlockConnector: 'Availability', ChangeAvailability: 'Availability',
   TriggerMessage: 'RemoteControl',
   ReserveNow: 'Reservation', CancelReservation: 'Reservation',
+  UpdateFirmware: 'FirmwareManagement', GetLog: 'Diagnostics', DataTransfer: 'DataTransfer',
 };
 
 /** A valid sample payload per 2.0.1 command, shown in the UI's command form. */
@@ -53,4 +54,7 @@ export const v201CommandExamples: Record<string, unknown> = {
   TriggerMessage: { requestedMessage: 'StatusNotification' },
   ReserveNow: { id: 1, expiryDateTime: '2030-01-01T12:00:00Z', idToken: { idToken: 'ABC123', type: 'ISO14443' }, evseId: 1 },
   CancelReservation: { reservationId: 1 },
+  UpdateFirmware: { requestId: 1, firmware: { location: 'http://example.org/firmware.bin', retrieveDateTime: '2030-01-01T00:00:00Z' } },
+  GetLog: { logType: 'DiagnosticsLog', requestId: 1, log: { remoteLocation: 'http://chargekeeper.local:8080/api/diagnostics/upload' } },
+  DataTransfer: { vendorId: 'com.example', messageId: 'hello', data: '' },
 };

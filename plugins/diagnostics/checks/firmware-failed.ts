@@ -44,10 +44,10 @@ export default defineCheck({
       if (e.status !== 'UploadFailed') return;
       await cx.raise({
         chargerId: e.chargerId, subKey: 'diagnostics', severity: 'info', since: e.at,
-        problem: `Charger ${e.chargerId} could not upload its diagnostics log (UploadFailed).`,
+        problem: `Charger ${e.chargerId} could not upload its diagnostics log (${e.reported}).`,
         cause: 'the upload address is not reachable from the charger (wrong public URL of the appliance, a firewall, or no route from the charger\'s network), or the charger only supports FTP',
         action: 'Check that the appliance\'s public URL (diagnostics.uploadBaseUrl or http.publicUrl) is reachable from the charger\'s network and collect the logs again; for an FTP-only charger enable diagnostics.ftp and collect with via: ftp. The diagnostics file list says what the appliance saw of the attempt.',
-        detail: { status: e.status },
+        detail: { status: e.reported },
       });
     },
   },

@@ -23,7 +23,7 @@ export default defineCheck({
     const first = result.steps[0];
     await cx.raise({
       chargerId: result.chargerId, severity: 'critical', since: result.startedAt,
-      problem: `Charger ${result.chargerId} is connected but did not answer the maintenance probe (${first?.action ?? 'TriggerMessage'} got no reply within ${cx.config.probeTimeout / 1000} s).`,
+      problem: `Charger ${result.chargerId} is connected but did not answer the maintenance probe (${first?.action ?? 'its first call'} got no reply within ${cx.config.probeTimeout / 1000} s).`,
       cause: 'the charger\'s OCPP software is hung or overloaded while its connection stays open, or a very slow mobile link drops the replies',
       action: 'Remote start/stop and configuration changes will not work now. Restart the charger (Reset Hard, or power-cycle it at its breaker); if it happens again, update its firmware and check the mobile signal.',
       detail: { probeId: result.id },
