@@ -1,4 +1,5 @@
 import type { CommandRunner } from './neutral.js';
+import { configurationCommands } from './configuration.js';
 import { provisioningCommands } from './provisioning.js';
 
 export type { CommandAnswer, CommandRunner, NeutralCommand, Protocol } from './neutral.js';
@@ -19,6 +20,7 @@ export function createCommands(runner: CommandRunner) {
     // authorisation: local list, auth cache
 
     // configuration, data transfer, firmware, logs
+    ...configurationCommands(runner),
 
   };
 }

@@ -5,6 +5,7 @@ import { authorize } from './authorize.js';
 import { bootNotification } from './boot-notification.js';
 import { meterValues } from './meter-values.js';
 import { notifyEvent } from './notify-event.js';
+import { notifyReport } from './notify-report.js';
 import { statusNotification } from './status-notification.js';
 import { transactionEvent } from './transaction-event.js';
 
@@ -21,6 +22,7 @@ export const v201Handlers: Record<string, Handler<never, unknown>> = {
   LogStatusNotification: logStatusNotification,
   MeterValues: meterValues,
   NotifyEvent: notifyEvent,
+  NotifyReport: notifyReport,
   SecurityEventNotification: securityEventNotification,
   StatusNotification: statusNotification,
   TransactionEvent: transactionEvent,
