@@ -38,7 +38,9 @@ export function parseVariableKey(key: string): VariableRef {
     if (key[i] === '[') depth++;
     else if (key[i] === ']') depth--;
     else if (key[i] === '.' && depth === 0) dots.push(i);
+    if (depth < 0 || depth > 1) break;
   }
+  if (depth !== 0) throw new Error(`"${key}" has an unclosed [ or a stray ]: write Component[instance].Variable[instance], ${EXAMPLE}`);
   if (dots.length === 0) throw new Error(`"${key}" is not an OCPP 2.0.1 key: write Component.Variable, ${EXAMPLE}`);
   if (dots.length > 1) throw new Error(`"${key}" has more than one dot: write Component.Variable, ${EXAMPLE}`);
   const at = dots[0]!;
