@@ -45,10 +45,10 @@ export const MODEL = [
 ];
 
 /**
- * Makes the station answer GetBaseReport Accepted and then send `model` as NotifyReports of `perPart` entries;
+ * Makes the station answer GetBaseReport Accepted and then send `model` as NotifyReports of `perPart` entries (`gapMs` apart);
  * answers GetVariables and SetVariables from a small store of its own (unknown names answered as such).
  */
-export function serveModel(cp: TestChargePoint, model = MODEL, perPart = 7) {
+export function serveModel(cp: TestChargePoint, model = MODEL, perPart = 7, gapMs = 0) {
   const values = new Map<string, string>();
   const keyOf = (c: { name: string; evse?: { id: number; connectorId?: number } }, v: { name: string; instance?: string }, type = 'Actual') =>
     `${c.name}/${c.evse?.id ?? 0}/${c.evse?.connectorId ?? 0}/${v.name}/${v.instance ?? ''}/${type}`.toLowerCase();
@@ -58,6 +58,7 @@ export function serveModel(cp: TestChargePoint, model = MODEL, perPart = 7) {
     seen.reports.push(params);
     setTimeout(() => void (async () => {
       for (let i = 0, seqNo = 0; i < model.length; i += perPart, seqNo++) {
+        if (seqNo > 0 && gapMs) await new Promise((r) => setTimeout(r, gapMs));
         await cp.call('NotifyReport', {
           requestId: params.requestId, generatedAt: new Date().toISOString(), seqNo, tbc: i + perPart < model.length, reportData: model.slice(i, i + perPart),
         });
