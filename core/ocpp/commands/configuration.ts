@@ -27,7 +27,9 @@ function parsePart(text: string, what: 'component' | 'variable'): { name: string
 
 /**
  * Reads an OCPP 2.0.1 configuration key: `Component.Variable`, each optionally with an `[instance]`
- * (`EVSE[1].Power`, `SampledDataCtrlr.TxUpdatedMeasurands`). Throws an Error that says what is wrong.
+ * (`SampledDataCtrlr.TxUpdatedMeasurands`, `SmartChargingCtrlr.Entries[ChargingProfiles]`). An instance is the
+ * component's or variable's instance name, never an EVSE: EVSE-bound variables are the device model API's.
+ * Throws an Error that says what is wrong.
  */
 export function parseVariableKey(key: string): VariableRef {
   if (key.length > 205) throw new Error(`"${key.slice(0, 40)}…" is longer than any OCPP 2.0.1 key (205 characters)`);
