@@ -26,6 +26,8 @@ const Ref = {
   variableInstance: Type.Optional(Name),
   attributeType: Type.Optional(Type.Union(ATTRIBUTE_TYPES.map((t) => Type.Literal(t)), { default: 'Actual' })),
 };
+/** Reports kept per charger, the newest. */
+const KEEP_REPORTS = 20;
 /** At most this many variables per get or set (chargers take ~10–50 per message). */
 const MAX_VARIABLES = 50;
 const GetBody = Type.Object({ variables: Type.Array(Type.Object(Ref, { additionalProperties: false }), { minItems: 1, maxItems: MAX_VARIABLES }) }, { additionalProperties: false });
@@ -130,6 +132,9 @@ export function deviceModelRoutes(d: CoreRouteDeps): RouteSpec[] {
         const [inserted] = await d.db('device_model_reports')
           .insert({ charger_id: params.id, kind: 'FullInventory', requested_by: principal!.username, requested_at: at }).returning('id');
         const requestId = Number(typeof inserted === 'object' && inserted !== null ? (inserted as { id: unknown }).id : inserted);
+        // Only the charger's recent reports are kept: a late part of an older one is then simply not taken.
+        const old = await d.db('device_model_reports').where({ charger_id: params.id }).orderBy('id', 'desc').offset(KEEP_REPORTS).limit(1000).pluck('id');
+        if (old.length) await d.db('device_model_reports').whereIn('id', old).delete();
         d.bus.emit('charger.deviceModel', { chargerId: params.id, at, requestId, state: 'requested', parts: 0, variables: 0 });
         let answer: string;
         try {
