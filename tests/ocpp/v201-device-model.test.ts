@@ -198,6 +198,17 @@ describe('the device model API', () => {
     expect((await t.api('POST', '/chargers/API1/device-model/refresh', { token: viewer })).status).toBe(403);
   });
 
+  it('shows a refused report as refused and keeps a charger\'s 20 newest reports', async () => {
+    t = await apps.start();
+    const cp = await station(t, 'API3');
+    await boot201(cp);
+    cp.handle('GetBaseReport', () => ({ status: 'Rejected' }));
+    for (let i = 0; i < 22; i++) expect((await t.api('POST', '/chargers/API3/device-model/refresh')).body).toMatchObject({ state: 'refused', answer: 'Rejected' });
+    expect(t.seen('charger.deviceModel').filter((e) => e.chargerId === 'API3' && e.state === 'refused')).toHaveLength(22);
+    expect(await count(t.app.db('device_model_reports').where({ charger_id: 'API3' }))).toBe(20);
+    expect((await t.api('GET', '/chargers/API3/device-model')).body.report).toMatchObject({ state: 'refused' });
+  });
+
   it('answers 400 naming the field, 404 for an unknown charger, 409 for a 1.6 or offline charger', async () => {
     t = await apps.start();
     const old = await t.chargePoint('OLD16');
