@@ -19,6 +19,7 @@ import { ConfigVersions } from './site-config/versions.js';
 import { HttpServer } from './http/server.js';
 import { chargerRoutes } from './http/routes/chargers.js';
 import { chargerActionRoutes } from './http/routes/charger-actions.js';
+import { deviceModelRoutes } from './http/routes/device-model.js';
 import { systemRoutes } from './http/routes/system.js';
 import { transactionRoutes } from './http/routes/transactions.js';
 import { statsRoutes } from './http/routes/stats.js';
@@ -148,7 +149,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
     dataDir: resolve(config.dataDir),
     databaseFile: core.storage.client === 'sqlite' ? sqliteFilename(core.storage, config.dataDir) : null,
   };
-  for (const spec of [...systemRoutes(routeDeps), ...chargerRoutes(routeDeps), ...chargerActionRoutes(routeDeps), ...transactionRoutes(routeDeps), ...statsRoutes(routeDeps)]) {
+  for (const spec of [...systemRoutes(routeDeps), ...chargerRoutes(routeDeps), ...chargerActionRoutes(routeDeps), ...deviceModelRoutes(routeDeps), ...transactionRoutes(routeDeps), ...statsRoutes(routeDeps)]) {
     http.mount('core', spec);
   }
   host.register({ db, core: services, log });

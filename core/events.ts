@@ -91,6 +91,18 @@ export interface EventMap {
   /** Any message received from a charger; chargerTime is the charger's own timestamp when it sent one. */
   'charger.seen': ChargerRef & { action: string; chargerTime?: string };
   'charger.heartbeat': ChargerRef;
+  /**
+   * An OCPP 2.0.1 charger's device model changed: a report was asked for, came in part by part, finished or was refused
+   * (requestId its GetBaseReport), or a get/set answer was stored (state updated, requestId null).
+   */
+  'charger.deviceModel': ChargerRef & {
+    requestId: number | null;
+    state: 'requested' | 'receiving' | 'finished' | 'refused' | 'updated';
+    /** Report parts received so far. */
+    parts: number;
+    /** Attributes the report wrote so far. */
+    variables: number;
+  };
   'connector.status': ChargerRef & {
     connectorId: number; status: ChargePointStatus; errorCode: string;
     info: string | null; vendorId: string | null; vendorErrorCode: string | null;

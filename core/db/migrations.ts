@@ -244,4 +244,52 @@ export const coreMigrations: Migration[] = [
       await db.schema.alterTable('connectors', (t) => t.integer('evse_connector_id'));
     },
   },
+  {
+    id: '010-device-model',
+    async up(db: Knex) {
+      // An OCPP 2.0.1 charger's device model: one row per attribute of a variable of a component, as its reports and
+      // GetVariables/SetVariables answers said. '' and 0 stand for "no instance" and "not on an EVSE/connector" so the key is unique.
+      await db.schema.createTable('device_model_variables', (t) => {
+        t.string('charger_id').notNullable().references('chargers.id').onDelete('CASCADE');
+        t.string('component', 50).notNullable();
+        t.string('component_instance', 50).notNullable().defaultTo('');
+        t.integer('evse_id').notNullable().defaultTo(0);
+        t.integer('connector_id').notNullable().defaultTo(0);
+        t.string('variable', 50).notNullable();
+        t.string('variable_instance', 50).notNullable().defaultTo('');
+        t.string('attribute_type', 8).notNullable().defaultTo('Actual');
+        t.text('value');
+        t.string('mutability', 10);
+        t.string('unit', 16);
+        t.string('data_type', 16);
+        t.double('min_limit');
+        t.double('max_limit');
+        t.text('values_list');
+        t.boolean('supports_monitoring');
+        // The report that last wrote it (a full report drops what it no longer lists); null: from a get or set.
+        t.integer('report_id');
+        // The charger's last answer to a get or set of this attribute, and why.
+        t.string('answer_status', 32);
+        t.string('answer_reason', 600);
+        t.string('answered_at');
+        t.string('updated_at').notNullable();
+        t.primary(['charger_id', 'component', 'component_instance', 'evse_id', 'connector_id', 'variable', 'variable_instance', 'attribute_type']);
+      });
+      // Each GetBaseReport sent; its id is the requestId, so a NotifyReport is taken only from the charger it was sent to.
+      await db.schema.createTable('device_model_reports', (t) => {
+        t.increments('id');
+        t.string('charger_id').notNullable().references('chargers.id').onDelete('CASCADE');
+        t.string('kind', 32).notNullable();
+        t.string('requested_by').notNullable();
+        t.string('requested_at').notNullable();
+        // The charger's GetBaseReport answer (Accepted, Rejected, NotSupported, EmptyResultSet); null until it answered.
+        t.string('answer', 32);
+        t.integer('parts').notNullable().defaultTo(0);
+        t.integer('last_seq_no');
+        t.integer('variables').notNullable().defaultTo(0);
+        t.string('finished_at');
+        t.index(['charger_id', 'id']);
+      });
+    },
+  },
 ];

@@ -10,9 +10,9 @@ import { isSecurityKey, matchEntry, type ChargerIdentity, type ConfigurationItem
 export const ACTOR = 'chargermodels';
 
 /**
- * What became of one configuration key: the charger's ChangeConfiguration answer (Accepted, RebootRequired,
- * Rejected, NotSupported), CallError (it answered with a CALLERROR), Skipped (a security key the entry does
- * not flag; never sent) or Failed (offline or no answer in time; sent again when it is back).
+ * What became of one configuration key: the charger's answer (Accepted, RebootRequired, Rejected, NotSupported;
+ * an unknown component or variable is Rejected with the charger's words), CallError (it answered with a CALLERROR),
+ * Skipped (a security key the entry does not flag; never sent) or Failed (offline or no answer in time; sent again when it is back).
  */
 export type ApplyStatus = 'Accepted' | 'RebootRequired' | 'Rejected' | 'NotSupported' | 'CallError' | 'Skipped' | 'Failed';
 
@@ -41,6 +41,7 @@ const toApplied = (r: AppliedRow): AppliedKey => ({
 });
 
 const ANSWERS = new Set(['Accepted', 'RebootRequired', 'Rejected', 'NotSupported']);
+const REFUSALS = new Set(['UnknownComponent', 'UnknownVariable', 'NotSupportedAttributeType']);
 
 export interface ApplierDeps {
   db: Knex;
@@ -159,15 +160,20 @@ export class Applier {
       return { ...base, status: 'Skipped', detail: `${item.key} is a security setting; the entry must say security: true to change it` };
     }
     try {
-      const answer = await this.#d.core.chargers.send(chargerId, 'ChangeConfiguration', { key: item.key, value: item.value }, {
+      const answer = await this.#d.core.chargers.commands.setConfiguration(chargerId, { key: item.key, value: item.value }, {
         actor: `plugin:${ACTOR}`, timeoutMs: this.#d.timeoutMs,
-      }) as { status?: unknown };
-      const status = typeof answer?.status === 'string' && ANSWERS.has(answer.status) ? (answer.status as ApplyStatus) : 'CallError';
-      return { ...base, at: this.#d.core.clock.iso(), status, detail: status === 'CallError' ? `unexpected answer ${JSON.stringify(answer).slice(0, 200)}` : null };
+      });
+      const at = this.#d.core.clock.iso();
+      if (ANSWERS.has(answer.status)) return { ...base, at, status: answer.status as ApplyStatus, detail: answer.reason ?? null };
+      // The charger knows no such component or variable, or not this attribute of it: a refusal, with its words.
+      if (REFUSALS.has(answer.status)) return { ...base, at, status: 'Rejected', detail: `the charger answered ${answer.status}${answer.reason ? `: ${answer.reason}` : ''}` };
+      return { ...base, at, status: 'CallError', detail: `unexpected answer ${answer.status.slice(0, 100)}` };
     } catch (err) {
       const e = sendErrorOf(err);
+      // A key the charger's version cannot take is never sent: refused here, with the reason.
+      if (e?.kind === 'invalid') return { ...base, at: this.#d.core.clock.iso(), status: 'Rejected', detail: `not sent: ${errorMessage(err)}` };
       // A CALLERROR is the charger's answer; no socket or no reply in time is tried again later.
-      const status: ApplyStatus = e?.kind === 'callerror' || e?.kind === 'invalid' ? 'CallError' : 'Failed';
+      const status: ApplyStatus = e?.kind === 'callerror' ? 'CallError' : 'Failed';
       return { ...base, at: this.#d.core.clock.iso(), status, detail: errorMessage(err) };
     }
   }

@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
 import { Strict, problems, type ConfigProblem } from '../../core/schema.js';
-import { SECURITY_CONFIG_KEYS } from '../../core/ocpp/command-roles.js';
-import { isSecretConfigKey } from '../../core/redact.js';
+import { configurationKeyProblem, isSecurityConfigurationKey } from '../../core/ocpp/commands/configuration.js';
 import { firmwareMatches, literalLength, patternMatches } from './match.js';
 
 /** Where the shipped catalogue lives: one `<vendor>-<model>.yaml` per charger model. */
@@ -50,8 +49,8 @@ export const EntrySchema = Strict({
   /** What is sent once when a charger of this model is adopted. */
   adopt: Type.Optional(Strict({
     configuration: Type.Array(Strict({
-      /** An OCPP configuration key (ChangeConfiguration.key, at most 50 characters). */
-      key: Type.String({ minLength: 1, maxLength: 50, pattern: '^[A-Za-z0-9_.\\-]+$', description: 'an OCPP configuration key like MeterValueSampleInterval' }),
+      /** A configuration key: a name like MeterValueSampleInterval, or Component.Variable (Component[instance].Variable[instance]) for a model's device model variables. */
+      key: Type.String({ minLength: 1, maxLength: 205, pattern: '^[A-Za-z0-9_.:+|@*\\[\\]\\-]+$', description: 'an OCPP configuration key like MeterValueSampleInterval, or Component.Variable like OCPPCommCtrlr.HeartbeatInterval' }),
       /** The value as OCPP sends it: always text (at most 500 characters). */
       value: Type.String({ maxLength: 500 }),
       why: Reason,
@@ -103,8 +102,8 @@ function display(file: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
-/** A key that command-roles.ts keeps for installers: who the charger trusts or lets charge, or a secret. */
-export const isSecurityKey = (key: string): boolean => SECURITY_CONFIG_KEYS.has(key) || isSecretConfigKey(key);
+/** A key that command-roles.ts keeps for installers: who the charger trusts or lets charge, or a secret (either way of writing keys). */
+export const isSecurityKey = (key: string): boolean => isSecurityConfigurationKey(key);
 
 /** Checks what the schema cannot: the id matches the file, keys are unique, patterns say something. */
 function semanticProblems(e: CatalogueEntry, file: string): ConfigProblem[] {
@@ -116,6 +115,9 @@ function semanticProblems(e: CatalogueEntry, file: string): ConfigProblem[] {
   const seen = new Set<string>();
   (e.adopt?.configuration ?? []).forEach((c, i) => {
     if (seen.has(c.key.toLowerCase())) out.push({ path: `adopt.configuration[${i}].key`, message: `${c.key} is listed twice` });
+    // A Component.Variable key is checked now; whether the charger speaks the version that takes it shows when it is sent.
+    const bad = configurationKeyProblem(c.key);
+    if (bad) out.push({ path: `adopt.configuration[${i}].key`, message: bad });
     seen.add(c.key.toLowerCase());
   });
   const emptyRange = (f: FirmwareMatcher | undefined) => typeof f === 'object' && f.from === undefined && f.below === undefined;

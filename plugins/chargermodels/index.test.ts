@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/config.js';
 import { createUser, eventually, sleep, type TestApp, type TestChargePoint, useApp } from '../../tests/kit/index.js';
+import { boot201, station } from '../../tests/ocpp/v201-kit.js';
 
 // The site's own catalogue folder (plugins.chargermodels.dir): one made-up entry for the test charger model.
 const site = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -252,6 +253,47 @@ describe('chargermodels', () => {
     expect((err as ConfigError).problems).toEqual([{
       path: 'plugins.chargermodels.dir',
       message: expect.stringMatching(new RegExp(`^${join(bad, 'acme-x1.yaml')}: adopt\\.configuration\\[0\\]\\.key: expected an OCPP configuration key`)),
+    }]);
+  });
+
+  it('sends an OCPP 2.0.1 model its Component.Variable keys, and records an unknown variable or a key it cannot take as refused, with why', async () => {
+    const dir = mkdtempSync(join(scratch, 'v201-'));
+    writeFileSync(join(dir, 'vendor201-model201.yaml'), [
+      'id: vendor201-model201', 'name: A 2.0.1 station', 'vendor: Vendor201', 'model: Model201', 'adopt:', '  configuration:',
+      '    - { key: OCPPCommCtrlr.HeartbeatInterval, value: "120", why: a heartbeat every two minutes }',
+      '    - { key: "SampledDataCtrlr.TxUpdatedMeasurands[Extra]", value: "Voltage", why: voltage during sessions }',
+      '    - { key: MeterValueSampleInterval, value: "60", why: written the 1.6 way by mistake }',
+      '    - { key: SecurityCtrlr.SecurityProfile, value: "2", why: "not flagged as security, so never sent" }',
+      '',
+    ].join('\n'));
+    t = await apps.start({ config: config({ dir }) });
+    const cp = await station(t, 'CS201');
+    const calls: unknown[] = [];
+    cp.handle('SetVariables', ({ params }) => {
+      const d = params.setVariableData[0];
+      calls.push(`${d.component.name}.${d.variable.name}${d.variable.instance ? `[${d.variable.instance}]` : ''}=${d.attributeValue}`);
+      const known = d.variable.instance === undefined;
+      return { setVariableResult: [{ attributeStatus: known ? 'Accepted' : 'UnknownVariable', component: d.component, variable: d.variable,
+        ...(known ? {} : { attributeStatusInfo: { reasonCode: 'UnknownInstance' } }) }] };
+    });
+    await boot201(cp);
+    const page = await settled('CS201');
+    expect(calls).toEqual(['OCPPCommCtrlr.HeartbeatInterval=120', 'SampledDataCtrlr.TxUpdatedMeasurands[Extra]=Voltage']);
+    expect(page.configuration.map((k: { key: string; status: string; applied: { detail: string | null } }) => [k.key, k.status, k.applied.detail])).toEqual([
+      ['OCPPCommCtrlr.HeartbeatInterval', 'Accepted', null],
+      ['SampledDataCtrlr.TxUpdatedMeasurands[Extra]', 'Rejected', 'the charger answered UnknownVariable: UnknownInstance'],
+      ['MeterValueSampleInterval', 'Rejected', 'not sent: key: "MeterValueSampleInterval" is not an OCPP 2.0.1 key: write Component.Variable, e.g. OCPPCommCtrlr.HeartbeatInterval'],
+      ['SecurityCtrlr.SecurityProfile', 'Skipped', 'SecurityCtrlr.SecurityProfile is a security setting; the entry must say security: true to change it'],
+    ]);
+  });
+
+  it('refuses a catalogue key written as Component.Variable that is not one', async () => {
+    const bad = mkdtempSync(join(scratch, 'bad-'));
+    writeFileSync(join(bad, 'acme-x2.yaml'), 'id: acme-x2\nname: Acme X2\nvendor: Acme\nmodel: X2\nadopt:\n  configuration:\n    - { key: "OCPPCommCtrlr.Heartbeat.Interval", value: "60", why: a heartbeat every minute }\n');
+    const err = await apps.start({ config: config({ dir: bad }) }).catch((e: unknown) => e);
+    expect((err as ConfigError).problems).toEqual([{
+      path: 'plugins.chargermodels.dir',
+      message: `${join(bad, 'acme-x2.yaml')}: adopt.configuration[0].key: "OCPPCommCtrlr.Heartbeat.Interval" has more than one dot: write Component.Variable, e.g. OCPPCommCtrlr.HeartbeatInterval`,
     }]);
   });
 });

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Knex } from 'knex';
 import { ApiError, type FieldProblem } from '../../core/errors.js';
+import { configurationKeyProblem } from '../../core/ocpp/commands/configuration.js';
 import { isSecretConfigKey } from '../../core/redact.js';
 import { Strict } from '../../core/schema.js';
 import type { CoreServices } from '../../core/services.js';
@@ -40,7 +41,10 @@ export const CampaignBody = Strict({
     })),
   })),
   configuration: Type.Optional(Strict({
-    key: Type.String({ minLength: 1, maxLength: 50, pattern: '^[A-Za-z0-9_.:-]+$', 'x-expected': 'an OCPP configuration key like MeterValueSampleInterval' }),
+    key: Type.String({
+      minLength: 1, maxLength: 205, pattern: '^[A-Za-z0-9_.:+|@*\\[\\]-]+$',
+      'x-expected': 'an OCPP configuration key like MeterValueSampleInterval, or Component.Variable like OCPPCommCtrlr.HeartbeatInterval',
+    }),
     value: Type.String({ maxLength: 500 }),
     reboot: Type.Boolean({ default: false, description: 'Soft-reset chargers that answer RebootRequired, once no session runs there' }),
   })),
@@ -82,6 +86,13 @@ export function createCampaigns(d: Deps) {
       if (!b.configuration) found.push({ field: 'configuration', message: 'is required for a configuration campaign ({ key, value })' });
       else if (typeof b.configuration.key === 'string' && isSecretConfigKey(b.configuration.key)) {
         found.push({ field: 'configuration.key', message: `${b.configuration.key} holds a secret: set it per charger, not for a fleet` });
+      } else if (typeof b.configuration.key === 'string' && b.selection) {
+        // The way a key is written depends on what each charger speaks, as far as it is known now (a charger may change at its next connection).
+        const key = b.configuration.key;
+        const targets = select(chargers, b.selection, d.groups());
+        const bad = [null, ...targets.map((c) => c.protocol)].map((p) => configurationKeyProblem(key, p)).find((p) => p !== null);
+        const who = targets.filter((c) => configurationKeyProblem(key, c.protocol) !== null).map((c) => c.id);
+        if (bad) found.push({ field: 'configuration.key', message: `${who.length ? `${who.slice(0, 10).join(', ')}: ` : ''}${bad}` });
       }
       if (b.firmware !== undefined) found.push({ field: 'firmware', message: 'is for firmware campaigns only' });
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { eventually, type TestApp, useApp } from '../../tests/kit/index.js';
+import { type TestApp, useApp } from '../../tests/kit/index.js';
+import { boot201, station } from '../../tests/ocpp/v201-kit.js';
 import type { CampaignView } from './store.js';
 import { campaign, campaignWhen, simCharger, withFleet, type SimCharger } from './test-kit.js';
 
@@ -62,5 +63,43 @@ describe('configuration campaigns', () => {
     expect(secret.status).toBe(400);
     expect(secret.body.errors).toEqual([{ field: 'configuration.key', message: 'AuthorizationKey holds a secret: set it per charger, not for a fleet' }]);
     expect(JSON.stringify(secret.body)).not.toContain('0011223344556677');
+  }, 30_000);
+
+  it('writes a key for OCPP 2.0.1 chargers as Component.Variable, checked when the campaign is made; an unknown variable is a rejection with why', async () => {
+    t = await apps.start(withFleet());
+    const sets: unknown[] = [];
+    for (const id of ['CS1', 'CS2']) {
+      const cp = await station(t, id);
+      cp.handle('SetVariables', ({ params }) => {
+        const d = params.setVariableData[0];
+        sets.push([id, d]);
+        const status = id === 'CS2' ? 'UnknownVariable' : 'Accepted';
+        return { setVariableResult: [{ attributeStatus: status, component: d.component, variable: d.variable,
+          ...(status === 'UnknownVariable' ? { attributeStatusInfo: { reasonCode: 'NotFound', additionalInfo: 'no such variable' } } : {}) }] };
+      });
+      await boot201(cp);
+    }
+    const old = await t.api('POST', '/fleet/campaigns', {
+      body: { kind: 'configuration', selection: { chargerIds: ['CS1', 'CS2'] }, configuration: { key: 'HeartbeatInterval', value: '120' } },
+    });
+    expect(old.status).toBe(400);
+    expect(old.body.errors).toEqual([{
+      field: 'configuration.key', message: 'CS1, CS2: "HeartbeatInterval" is not an OCPP 2.0.1 key: write Component.Variable, e.g. OCPPCommCtrlr.HeartbeatInterval',
+    }]);
+    const malformed = await t.api('POST', '/fleet/campaigns', {
+      body: { kind: 'configuration', selection: { chargerIds: ['CS1'] }, configuration: { key: 'OCPPCommCtrlr[.HeartbeatInterval', value: '120' } },
+    });
+    expect(malformed.body.errors[0]).toMatchObject({ field: 'configuration.key', message: expect.stringContaining('has an unclosed [ or a stray ]') });
+
+    const made = await t.api<CampaignView>('POST', '/fleet/campaigns', {
+      body: { kind: 'configuration', selection: { chargerIds: ['CS1', 'CS2'] }, configuration: { key: 'OCPPCommCtrlr.HeartbeatInterval', value: '120' } },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const done = await campaignWhen(t, made.body.id, (c) => c.state === 'completed');
+    expect(byId(done).CS1).toMatchObject({ state: 'done', answer: 'Accepted' });
+    expect(byId(done).CS2).toMatchObject({ state: 'rejected', answer: 'UnknownVariable', error: 'the charger answered UnknownVariable: NotFound: no such variable' });
+    expect(sets).toEqual(['CS1', 'CS2'].map((id) => [id, {
+      attributeType: 'Actual', attributeValue: '120', component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' },
+    }]));
   }, 30_000);
 });

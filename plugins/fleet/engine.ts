@@ -1,4 +1,5 @@
 import { errorMessage } from '../../core/errors.js';
+import type { ConfigurationAnswer } from '../../core/ocpp/commands/configuration.js';
 import { sendErrorOf } from '../../core/ocpp/send-error.js';
 import { formatDuration } from '../../core/schema.js';
 import type { CoreServices } from '../../core/services.js';
@@ -118,22 +119,23 @@ export function createEngine(d: EngineDeps) {
   }
 
   async function sendConfiguration(c: CampaignRow, t: TargetRow): Promise<void> {
-    let status: string;
+    let answer: ConfigurationAnswer;
     try {
-      const reply = await core.chargers.send(t.charger_id, 'ChangeConfiguration', { key: c.config_key, value: c.config_value }, { actor: ACTOR });
-      status = String((reply as { status?: unknown }).status);
+      answer = await core.chargers.commands.setConfiguration(t.charger_id, { key: c.config_key!, value: c.config_value ?? '' }, { actor: ACTOR });
     } catch (err) {
-      const why = callFailure('ChangeConfiguration', err);
+      // A key this charger's version cannot take is never sent: a refusal, with the reason.
+      if (sendErrorOf(err)?.kind === 'invalid') return setTarget(t, { state: 'rejected', error: `not sent: ${errorMessage(err)}`, sent_at: nowIso(), waiting_since: null, note: null });
+      const why = callFailure('the configuration change', err);
       return why === 'offline' ? undefined : fail(t, why);
     }
-    const base = { answer: status, sent_at: nowIso(), waiting_since: null, note: null };
-    if (status === 'Accepted') return setTarget(t, { ...base, state: 'done' });
-    if (status === 'RebootRequired') {
+    const base = { answer: answer.status, sent_at: nowIso(), waiting_since: null, note: null };
+    if (answer.accepted && !answer.rebootRequired) return setTarget(t, { ...base, state: 'done' });
+    if (answer.rebootRequired) {
       if (!c.reboot) return setTarget(t, { ...base, state: 'done', note: 'takes effect at the charger\'s next reboot' });
       await setTarget(t, { ...base, state: 'reboot-wait' });
       return reboot(t);
     }
-    return setTarget(t, { ...base, state: 'rejected', error: `the charger answered ${status}` });
+    return setTarget(t, { ...base, state: 'rejected', error: `the charger answered ${answer.status}${answer.reason ? `: ${answer.reason}` : ''}` });
   }
 
   /** A Soft Reset, only while no session runs at the charger; otherwise it waits for the session to stop. */

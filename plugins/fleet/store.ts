@@ -55,7 +55,7 @@ export interface TargetView {
   state: TargetState;
   /** Last FirmwareStatusNotification of the charger during this campaign. */
   firmwareStatus: string | null;
-  /** The charger's ChangeConfiguration answer: Accepted, RebootRequired, Rejected, NotSupported. */
+  /** The charger's answer to the configuration change: Accepted, RebootRequired, Rejected, NotSupported, UnknownComponent, UnknownVariable … */
   answer: string | null;
   oldVersion: string | null;
   newVersion: string | null;

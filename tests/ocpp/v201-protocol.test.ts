@@ -38,7 +38,7 @@ describe('OCPP 2.0.1 on the shared endpoint', () => {
     // 1.6 actions are not 2.0.1 ones.
     await expect(cp.call('StartTransaction', { connectorId: 1, idTag: 'A', meterStart: 0, timestamp: at })).rejects.toMatchObject({ rpcErrorCode: 'NotImplemented' });
     // 2.0.1 actions this slice does not serve yet.
-    await expect(cp.call('NotifyReport', { requestId: 1, generatedAt: at, seqNo: 0 })).rejects.toMatchObject({ rpcErrorCode: 'NotImplemented' });
+    await expect(cp.call('NotifyMonitoringReport', { requestId: 1, generatedAt: at, seqNo: 0 })).rejects.toMatchObject({ rpcErrorCode: 'NotImplemented' });
     expect(await cp.call('Heartbeat', {})).toHaveProperty('currentTime');
     expect((await t.api('GET', '/chargers')).body.find((c: { id: string }) => c.id === 'ST-BAD').online).toBe(true);
 

@@ -1,5 +1,6 @@
 import type { CommandRunner } from './neutral.js';
 import { maintenanceCommands } from './maintenance.js';
+import { configurationCommands } from './configuration.js';
 import { provisioningCommands } from './provisioning.js';
 import { sessionCommands, type SessionLookup } from './sessions.js';
 
@@ -24,6 +25,7 @@ export function createCommands(runner: CommandRunner & SessionLookup) {
 
     // configuration, data transfer, firmware, logs
     ...maintenanceCommands(runner),
+    ...configurationCommands(runner),
 
   };
 }

@@ -6,6 +6,7 @@ import { bootNotification } from './boot-notification.js';
 import { meterValues } from './meter-values.js';
 import { notifyEvent } from './notify-event.js';
 import { reservationStatusUpdate } from './reservation-status.js';
+import { notifyReport } from './notify-report.js';
 import { statusNotification } from './status-notification.js';
 import { transactionEvent } from './transaction-event.js';
 
@@ -23,6 +24,7 @@ export const v201Handlers: Record<string, Handler<never, unknown>> = {
   MeterValues: meterValues,
   NotifyEvent: notifyEvent,
   ReservationStatusUpdate: reservationStatusUpdate,
+  NotifyReport: notifyReport,
   SecurityEventNotification: securityEventNotification,
   StatusNotification: statusNotification,
   TransactionEvent: transactionEvent,

@@ -8,6 +8,7 @@ import type { ChargePointStatus, TransactionCost } from '../../../core/events.ts
 import type { ChargerView, ConnectorState } from '../../../core/services.ts';
 import type { TransactionApiView } from '../../../core/transactions.ts';
 import type { Role } from '../../../core/types.ts';
+export type { DeviceModelComponent, DeviceModelReport, DeviceModelVariable, DeviceModelView } from '../../../core/device-model/view.ts';
 
 export type { Account, ChargePointStatus, Role };
 // One errorMessage for server and UI alike; core/errors.ts imports nothing, so the bundle gets just this function.
