@@ -25,14 +25,7 @@ const CONVERTING: Record<string, { sends?: string[]; versionNames?: true; why: s
   'loadbalancing/controller.ts': { sends: ['*', 'SetChargingProfile', 'GetCompositeSchedule'], why: 'SetChargingProfile, GetCompositeSchedule, ClearChargingProfile' },
   // authorisation: the local list and the auth cache.
   'users/local-list.ts': { sends: ['*'], why: 'SendLocalList, GetLocalListVersion, ClearCache' },
-  // configuration: ChangeConfiguration of the catalogue's settings and of fleet's configuration rollouts.
-  'chargermodels/apply.ts': { sends: ['ChangeConfiguration'], why: 'ChangeConfiguration' },
-  'fleet/engine.ts': { sends: ['UpdateFirmware', 'ChangeConfiguration'], why: 'UpdateFirmware, ChangeConfiguration' },
-  // data transfer: the price display.
-  'billing/index.ts': { sends: ['DataTransfer'], why: 'DataTransfer' },
-  // logs and probes: GetDiagnostics and the probes' GetConfiguration/TriggerMessage; texts explaining 1.6 error codes and limits.
-  'diagnostics/routes.ts': { sends: ['GetDiagnostics'], why: 'GetDiagnostics' },
-  'diagnostics/probes.ts': { sends: ['*'], why: 'the probes (GetConfiguration, TriggerMessage, ...)' },
+  // texts explaining what OCPP 1.6 calls an error code, a profile or a field length.
   'diagnostics/checks/connector-fault.ts': { versionNames: true, why: 'explains the OCPP 1.6 error codes by name' },
   'diagnostics/checks/load-management.ts': { versionNames: true, why: 'names OCPP 1.6 Smart Charging in its cause' },
   'diagnostics/checks/truncated-field.ts': { versionNames: true, why: 'names the OCPP 1.6 field lengths in its texts' },
