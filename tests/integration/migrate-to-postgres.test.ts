@@ -89,9 +89,16 @@ describe.skipIf(skip)('npm run migrate-to-postgres', () => {
   }, 120_000);
 
   it('says what is wrong with its arguments', async () => {
-    expect(await migrateToPostgres([])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--from: the SQLite file to copy is required/) });
-    expect(await migrateToPostgres(['--from', '/nonexistent/x.db', '--to', 'postgres://x@127.0.0.1/y'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--from \/nonexistent\/x\.db: cannot open it/) });
-    expect(await migrateToPostgres(['--from', 'x.db', '--to', 'mysql://x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--to: expected a postgres:\/\/ URL/) });
-    expect(await migrateToPostgres(['--from', 'x.db'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/site config has problems|no target/) });
+    // Four separate runs at once: each is a process start, nothing they share.
+    const [none, missing, wrongUrl, noTarget] = await Promise.all([
+      migrateToPostgres([]),
+      migrateToPostgres(['--from', '/nonexistent/x.db', '--to', 'postgres://x@127.0.0.1/y']),
+      migrateToPostgres(['--from', 'x.db', '--to', 'mysql://x']),
+      migrateToPostgres(['--from', 'x.db']),
+    ]);
+    expect(none).toMatchObject({ code: 2, stderr: expect.stringMatching(/--from: the SQLite file to copy is required/) });
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/--from \/nonexistent\/x\.db: cannot open it/) });
+    expect(wrongUrl).toMatchObject({ code: 2, stderr: expect.stringMatching(/--to: expected a postgres:\/\/ URL/) });
+    expect(noTarget).toMatchObject({ code: 2, stderr: expect.stringMatching(/site config has problems|no target/) });
   }, 60_000);
 });
