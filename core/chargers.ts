@@ -9,6 +9,7 @@ import { CardRefusedError, sendErrorOf } from './ocpp/send-error.js';
 import type { ChargerRecord, ChargerService, ChargerView, ConnectorState, SendOptions } from './services.js';
 import { errorMessage } from './errors.js';
 import { type ChargerCommands, createCommands, type Protocol } from './ocpp/commands/index.js';
+import { transactionRefOf } from './ocpp/v201/transaction-ref.js';
 
 /** A row of the core's `chargers` table. SQLite returns `approved` as 0/1. */
 export interface ChargerRow {
@@ -85,6 +86,7 @@ export class Chargers implements ChargerService {
     this.commands = createCommands({
       protocolOf: async (id) => await ocpp.protocolFor(id) as Protocol,
       send: (id, action, payload, opts) => this.send(id, action, payload, opts),
+      transactionRef: (id, transactionId) => transactionRefOf(db, id, transactionId),
     });
     this.#clock = clock;
     this.#db = db;

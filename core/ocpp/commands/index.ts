@@ -1,5 +1,7 @@
 import type { CommandRunner } from './neutral.js';
 import { provisioningCommands } from './provisioning.js';
+import { smartChargingCommands } from './smart-charging.js';
+import { authorizationCommands } from './authorization.js';
 
 export type { CommandAnswer, CommandRunner, NeutralCommand, Protocol } from './neutral.js';
 
@@ -15,8 +17,10 @@ export function createCommands(runner: CommandRunner) {
     // sessions: remote start/stop, unlock, reservations
 
     // smart charging: charging profiles, composite schedules
+    ...smartChargingCommands(runner),
 
     // authorisation: local list, auth cache
+    ...authorizationCommands(runner),
 
     // configuration, data transfer, firmware, logs
 

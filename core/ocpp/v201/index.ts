@@ -35,6 +35,8 @@ export const v201Commands: Record<string, string> = {
   Reset: 'Provisioning', GetVariables: 'Provisioning', SetVariables: 'Provisioning', GetBaseReport: 'Provisioning',
   UnlockConnector: 'Availability', ChangeAvailability: 'Availability',
   TriggerMessage: 'RemoteControl',
+  SetChargingProfile: 'SmartCharging', ClearChargingProfile: 'SmartCharging', GetCompositeSchedule: 'SmartCharging',
+  SendLocalList: 'LocalAuthorizationListManagement', GetLocalListVersion: 'LocalAuthorizationListManagement', ClearCache: 'Authorization',
 };
 
 /** A valid sample payload per 2.0.1 command, shown in the UI's command form. */
@@ -48,4 +50,19 @@ export const v201CommandExamples: Record<string, unknown> = {
   UnlockConnector: { evseId: 1, connectorId: 1 },
   ChangeAvailability: { operationalStatus: 'Operative', evse: { id: 1 } },
   TriggerMessage: { requestedMessage: 'StatusNotification' },
+  SetChargingProfile: {
+    evseId: 0,
+    chargingProfile: {
+      id: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Relative',
+      chargingSchedule: [{ id: 1, chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16, numberPhases: 3 }] }],
+    },
+  },
+  ClearChargingProfile: { chargingProfileId: 1 },
+  GetCompositeSchedule: { evseId: 1, duration: 3600, chargingRateUnit: 'A' },
+  SendLocalList: {
+    versionNumber: 1, updateType: 'Full',
+    localAuthorizationList: [{ idToken: { idToken: 'ABC123', type: 'ISO14443' }, idTokenInfo: { status: 'Accepted' } }],
+  },
+  GetLocalListVersion: {},
+  ClearCache: {},
 };
