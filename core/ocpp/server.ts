@@ -253,8 +253,8 @@ export class OcppServer {
         context: req.context, idTagInfo, known: decided !== undefined && known !== false,
       });
     }
-    // Kept for 2.0.1, which answers a card no one knows Unknown; 1.6 leaves it out of its idTagInfo.
-    return { ...idTagInfo, userId: userId ?? null, ...(decided === undefined || known === false ? { known: false } : {}) };
+    // Kept for 2.0.1, which answers a card the deciding plugin never saw Unknown; 1.6 leaves it out of its idTagInfo.
+    return { ...idTagInfo, userId: userId ?? null, ...(known === false ? { known } : {}) };
   }
 
   async #flushLastSeen(): Promise<void> {
