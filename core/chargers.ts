@@ -9,6 +9,7 @@ import { CardRefusedError, sendErrorOf } from './ocpp/send-error.js';
 import type { ChargerRecord, ChargerService, ChargerView, ConnectorState, SendOptions } from './services.js';
 import { errorMessage } from './errors.js';
 import { type ChargerCommands, createCommands, type Protocol } from './ocpp/commands/index.js';
+import { transactionRefOf } from './ocpp/v201/transaction-ref.js';
 
 /** A row of the core's `chargers` table. SQLite returns `approved` as 0/1. */
 export interface ChargerRow {
@@ -90,6 +91,7 @@ export class Chargers implements ChargerService {
           .where({ 't.id': sessionId, 't.charger_id': id }).whereNull('t.stopped_at').first('m.transaction_ref') as { transaction_ref: string | null } | undefined;
         return row ? { chargerTransactionId: row.transaction_ref ?? null } : null;
       },
+      transactionRef: (id, transactionId) => transactionRefOf(db, id, transactionId),
     });
     this.#clock = clock;
     this.#db = db;

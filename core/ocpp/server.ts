@@ -254,7 +254,8 @@ export class OcppServer {
         context: req.context, idTagInfo, known: decided !== undefined && known !== false,
       });
     }
-    return { ...idTagInfo, userId: userId ?? null };
+    // Kept for 2.0.1, which answers a card the deciding plugin never saw Unknown; 1.6 leaves it out of its idTagInfo.
+    return { ...idTagInfo, userId: userId ?? null, ...(known === false ? { known } : {}) };
   }
 
   async #flushLastSeen(): Promise<void> {

@@ -18,10 +18,11 @@ const SLACK_A = 2;
 const RECOMPUTE_DELAY_MS = 300;
 /** A lower limit at least this much below the current one is sent without waiting for minUpdateInterval. */
 const SMALL_A = 0.5;
-/** GetCompositeSchedule checks a charger's applied limit at most this often. */
+/** The composite schedule checks a charger's applied limit at most this often. */
 const VERIFY_EVERY_MS = 10 * 60_000;
 /** A charger both connects and boots: its failsafe is sent once for the two, not twice (its flash). */
 const CONFIGURED_FRESH_MS = 10_000;
+const ACTOR = { actor: 'plugin:loadbalancing' };
 
 export type LoadBalancer = ReturnType<typeof createController>;
 
@@ -101,23 +102,20 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>, settin
     chargers.set(chargerId, state);
     if (!state.configuring && state.configuredAt && clock.nowMs() - state.configuredAt < CONFIGURED_FRESH_MS) return Promise.resolve();
     state.configuring ??= (async () => {
-      const send = (action: string, payload: unknown) => ctx.core.chargers.send(chargerId, action, payload, { actor: 'plugin:loadbalancing' });
+      const commands = ctx.core.chargers.commands;
       try {
-        const conf = await send('GetConfiguration', { key: ['ChargingScheduleAllowedChargingRateUnit', 'ChargeProfileMaxStackLevel'] })
-          .catch(() => null) as { configurationKey?: Array<{ key: string; value?: string }> } | null;
-        const value = (k: string) => conf?.configurationKey?.find((c) => c.key === k)?.value;
-        const units = (value('ChargingScheduleAllowedChargingRateUnit') ?? 'Current').split(',').map((u) => u.trim());
-        state.rateUnit = units.includes('Current') ? 'A' : units.includes('Power') ? 'W' : 'A';
-        const maxStack = Number(value('ChargeProfileMaxStackLevel'));
-        state.stackLevel = Number.isFinite(maxStack) && maxStack >= 1 ? 1 : 0;
-        const reply = await send('SetChargingProfile', failsafeProfile(cfg.failsafeCurrent, state.rateUnit, 3)) as { status?: string };
+        const settings = await commands.smartChargingSettings(chargerId, {}, ACTOR).catch(() => null);
+        const units = settings?.units ?? ['A'];
+        state.rateUnit = units.includes('A') ? 'A' : units.includes('W') ? 'W' : 'A';
+        state.stackLevel = (settings?.maxStackLevel ?? 0) >= 1 ? 1 : 0;
+        const reply = await commands.setChargingProfile(chargerId, failsafeProfile(cfg.failsafeCurrent, state.rateUnit, 3), ACTOR);
         state.configuredAt = clock.nowMs();
-        if (reply.status === 'Accepted') {
+        if (reply.accepted) {
           state.smart = 'yes';
           if (state.reason !== 'ignores-limit') tell(chargerId, state, null, null);
         } else {
           state.smart = 'no';
-          tell(chargerId, state, 'refused', `refused its failsafe charging profile (${reply.status ?? 'no status'}): counted at its full current`);
+          tell(chargerId, state, 'refused', `refused its failsafe charging profile (${reply.status}): counted at its full current`);
         }
       } catch (e) {
         const sent = sendErrorOf(e);
@@ -258,10 +256,9 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>, settin
     const ch = chargers.get(c.chargerId)!;
     const now = clock.nowMs();
     try {
-      const reply = await ctx.core.chargers.send(c.chargerId, 'SetChargingProfile',
-        sessionProfile(c.connectorId, c.tx!.id, amps, ch.rateUnit, ch.stackLevel, c.carPhases.length, now, cfg.profileValidity),
-        { actor: 'plugin:loadbalancing' }) as { status?: string };
-      if (reply.status !== 'Accepted') throw new Error(`answered ${reply.status ?? 'no status'}`);
+      const reply = await ctx.core.chargers.commands.setChargingProfile(c.chargerId,
+        sessionProfile(c.connectorId, c.tx!.id, amps, ch.rateUnit, ch.stackLevel, c.carPhases.length, now, cfg.profileValidity), ACTOR);
+      if (!reply.accepted) throw new Error(`answered ${reply.status}`);
       const was = c.offered;
       Object.assign(c, { offered: amps, sentAt: now, validTo: now + cfg.profileValidity });
       if (amps > 0 && !was) Object.assign(c, { turnStartedAt: now, pausedSince: null });
@@ -274,7 +271,7 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>, settin
 
   const verifiedAt = new Map<string, number>();
   /**
-   * Asks the charger what it applies now (GetCompositeSchedule) and flags one that applies more than it was given.
+   * Asks the charger what it applies now (its composite schedule) and flags one that applies more than it was given.
    * Many chargers do not implement it: that is not a problem, the measured draw is checked too.
    */
   async function verify(c: ConnectorState, amps: number): Promise<void> {
@@ -283,16 +280,13 @@ export function createController(ctx: PluginContext<LoadBalancingConfig>, settin
     verifiedAt.set(c.chargerId, now);
     const ch = chargers.get(c.chargerId)!;
     try {
-      const reply = await ctx.core.chargers.send(c.chargerId, 'GetCompositeSchedule',
-        { connectorId: c.connectorId, duration: 60, chargingRateUnit: ch.rateUnit }, { actor: 'plugin:loadbalancing' }) as {
-        status?: string; chargingSchedule?: { chargingRateUnit?: string; chargingSchedulePeriod?: Array<{ startPeriod: number; limit: number }> };
-      };
-      const first = reply.chargingSchedule?.chargingSchedulePeriod?.[0];
-      if (reply.status !== 'Accepted' || !first) return;
-      const applied = reply.chargingSchedule?.chargingRateUnit === 'W' ? first.limit / (VOLTS * c.carPhases.length) : first.limit;
+      const { schedule } = await ctx.core.chargers.commands.getCompositeSchedule(c.chargerId, { connectorId: c.connectorId, durationS: 60, unit: ch.rateUnit }, ACTOR);
+      const first = schedule?.periods[0];
+      if (!schedule || !first) return;
+      const applied = schedule.unit === 'W' ? first.limit / (VOLTS * c.carPhases.length) : first.limit;
       if (applied > amps + 1 && ch.smart === 'yes') {
         ch.smart = 'no';
-        tell(c.chargerId, ch, 'ignores-limit', `ignores its charging limit: applies ${applied.toFixed(1)} A on connector ${c.connectorId} though limited to ${amps} A (GetCompositeSchedule); counted at its full current`);
+        tell(c.chargerId, ch, 'ignores-limit', `ignores its charging limit: applies ${applied.toFixed(1)} A on connector ${c.connectorId} though limited to ${amps} A (composite schedule); counted at its full current`);
         soon(0);
       }
     } catch {

@@ -209,7 +209,7 @@ describe('loadbalancing over OCPP 1.6 Smart Charging', () => {
       const v = (await t!.api('GET', '/loadbalancing')).body;
       return v.chargers.find((c: { id: string }) => c.id === 'CP2')?.smartCharging === 'no' ? v : null;
     });
-    expect(view!.chargers.find((c: { id: string }) => c.id === 'CP2').problem).toMatch(/applies 32\.0 A on connector 1 though limited to 16 A \(GetCompositeSchedule\)/);
+    expect(view!.chargers.find((c: { id: string }) => c.id === 'CP2').problem).toMatch(/applies 32\.0 A on connector 1 though limited to 16 A \(composite schedule\)/);
     // CP1, which applies what it is given, is not flagged; it waits rather than trip the fuse next to a charger that takes 32 A.
     expect(view!.chargers.find((c: { id: string }) => c.id === 'CP1')).toMatchObject({ smartCharging: 'yes', problem: null });
     await limits(sims, { CP1: 0 });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.js';
+import { changesLocalList } from '../../core/ocpp/commands/authorization.js';
 import { Duration, Strict } from '../../core/schema.js';
 import { STAFF } from '../../core/types.js';
 import type { UsersApi } from './api.js';
@@ -45,7 +46,7 @@ export default definePlugin({
     ctx.on('charger.connected', (e) => lists.connected(e.chargerId));
     ctx.on('charger.disconnected', (e) => lists.disconnected(e.chargerId));
     ctx.on('command.sent', (e) => {
-      if (e.action === 'SendLocalList' && e.actor !== 'plugin:users' && !e.error) lists.externalListChange(e.chargerId);
+      if (changesLocalList(e.action) && e.actor !== 'plugin:users' && !e.error) lists.externalListChange(e.chargerId);
     });
     ctx.on('charger.deleted', (e) => lists.forget(e.chargerId));
 

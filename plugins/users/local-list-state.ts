@@ -7,13 +7,13 @@ export interface ListState {
   supported: boolean | null;
   /** The version the charger holds as far as we know; null = unknown, so the next sync is Full. */
   listVersion: number | null;
-  /** AuthorizationCacheEnabled from GetConfiguration; null = unknown (treated as enabled). */
+  /** Whether the charger caches cards, as it said; null = unknown (treated as enabled). */
   cacheEnabled: boolean | null;
-  /** LocalAuthListMaxLength from GetConfiguration, when the charger told. */
+  /** Most cards its list holds, when the charger told. */
   maxLength: number | null;
-  /** SendLocalListMaxLength from GetConfiguration: most entries one SendLocalList.req may carry; null = not told (one request). */
+  /** Most entries one list update request may carry; null = not told (one request). */
   sendMaxLength: number | null;
-  /** A revocation at this list version still waits for a ClearCache; null = none. */
+  /** A revocation at this list version still waits for the cache to be cleared; null = none. */
   clearCacheWanted: number | null;
   /** The last sync failed and is retried. */
   dirty: boolean;
@@ -55,7 +55,7 @@ export class ListStateStore {
     return (await this.#db('users_local_lists').orderBy('charger_id')).map((r: Record<string, unknown>) => toState(r.charger_id as string, r));
   }
 
-  /** Saves everything but clear_cache_wanted, which revocations set concurrently (see wantClearCache). */
+  /** Saves everything but clear_cache_wanted, which revocations set concurrently (see wantCacheCleared). */
   async save(s: ListState): Promise<void> {
     const fields = {
       supported: s.supported, list_version: s.listVersion, cache_enabled: s.cacheEnabled,
@@ -65,14 +65,14 @@ export class ListStateStore {
     await this.#db('users_local_lists').insert({ charger_id: s.chargerId, ...fields }).onConflict('charger_id').merge(fields);
   }
 
-  async wantClearCache(chargerIds: string[], version: number): Promise<void> {
+  async wantCacheCleared(chargerIds: string[], version: number): Promise<void> {
     for (const id of chargerIds) {
       await this.#db('users_local_lists').insert({ charger_id: id, clear_cache_wanted: version })
         .onConflict('charger_id').merge({ clear_cache_wanted: version });
     }
   }
 
-  /** Clears the request only if no newer revocation came in while the ClearCache was under way. */
+  /** Clears the request only if no newer revocation came in while the cache was being cleared. */
   async clearCacheDone(chargerId: string, version: number): Promise<void> {
     await this.#db('users_local_lists').where({ charger_id: chargerId, clear_cache_wanted: version }).update({ clear_cache_wanted: null });
   }

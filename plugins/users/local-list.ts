@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { sendErrorOf } from '../../core/ocpp/send-error.js';
+import type { LocalAuthSettings, LocalListEntry } from '../../core/ocpp/commands/authorization.js';
 import type { CoreServices } from '../../core/services.js';
 import type { Logger } from '../../core/types.js';
 import { ListStateStore, type ListEntry, type ListState } from './local-list-state.js';
@@ -11,15 +12,22 @@ export type SyncReason = 'boot' | 'manual' | 'connect' | 'change' | 'retry';
 
 export interface LocalListConfig { enabled: boolean; maxEntries: number }
 
-const ACTOR = 'plugin:users';
+const ACTOR_OPTS = { actor: 'plugin:users' };
 // Chargers must read their BootNotification answer before we call them.
 const BOOT_DELAY_MS = 200;
 // A reconnecting charger usually boots right after; give that boot the first word.
 const CONNECT_DELAY_MS = 1000;
-const CONFIG_KEYS = ['AuthorizationCacheEnabled', 'LocalAuthListEnabled', 'LocalAuthListMaxLength', 'SendLocalListMaxLength'];
 
-/** Entries of one SendLocalList.req: an idTag without idTagInfo removes it (Differential only). */
-type ListUpdate = Array<{ idTag: string; idTagInfo?: Record<string, string> }>;
+/** A card's offline answer as the list holds it; stored as JSON per entry to compare lists. */
+interface EntryInfo { status: string; expiryDate?: string; parentIdTag?: string }
+
+/** Entries of one list update: a card without info is removed (Differential only). */
+type ListUpdate = Array<{ idTag: string; info?: EntryInfo }>;
+
+const toEntry = (e: ListUpdate[number]): LocalListEntry => ({
+  idTag: e.idTag,
+  ...(e.info ? { status: e.info.status, ...(e.info.expiryDate ? { expiresAt: e.info.expiryDate } : {}), ...(e.info.parentIdTag ? { parentIdTag: e.info.parentIdTag } : {}) } : {}),
+});
 
 /** How a list update went: accepted at `version`, or stopped at its `request`th request (1-based; the earlier ones were applied). */
 type Sent =
@@ -74,19 +82,19 @@ export class LocalLists {
     if (this.#stopped) return;
     if (change.revoked) {
       const all = (await this.#core.chargers.records()).map((c) => c.id);
-      await this.#state.wantClearCache(all, await listVersion(this.#db));
+      await this.#state.wantCacheCleared(all, await listVersion(this.#db));
     }
     for (const id of this.#core.chargers.onlineIds()) void this.request(id, 'change');
   }
 
-  /** Retries what failed: chargers online with a failed sync or a ClearCache still owed. */
+  /** Retries what failed: chargers online with a failed sync or a cache clearing still owed. */
   async retry(): Promise<void> {
     for (const s of await this.#state.all()) {
       if ((s.dirty || s.clearCacheWanted !== null) && this.#core.chargers.isOnline(s.chargerId)) void this.request(s.chargerId, 'retry');
     }
   }
 
-  /** An operator sent SendLocalList by hand: what the charger holds is no longer known. */
+  /** An operator sent a list update by hand: what the charger holds is no longer known. */
   externalListChange(chargerId: string): void {
     void this.#exclusive(chargerId, async () => {
       const s = await this.#state.load(chargerId);
@@ -159,17 +167,13 @@ export class LocalLists {
     return run;
   }
 
-  #send(chargerId: string, action: string, payload: unknown): Promise<Record<string, unknown>> {
-    return this.#core.chargers.send(chargerId, action, payload, { actor: ACTOR }) as Promise<Record<string, unknown>>;
-  }
-
   async #run(chargerId: string, reason: SyncReason): Promise<void> {
     if (this.#stopped || !this.#core.chargers.isOnline(chargerId)) return;
     let s = await this.#state.load(chargerId);
     try {
       let reported: number | null = s.listVersion;
       if (reason === 'boot' || reason === 'manual') ({ state: s, reported } = await this.#probe(s));
-      if (s.clearCacheWanted !== null) await this.#clearCache(s);
+      if (s.clearCacheWanted !== null) await this.#clearAuthCache(s);
       if (this.#config.enabled && s.supported === true) s = await this.#sync(s, reported, reason);
       else s = { ...s, dirty: false };
     } catch (err) {
@@ -183,29 +187,23 @@ export class LocalLists {
   /** Asks the charger what it supports and which list version it holds. Only a probe decides "unsupported". */
   async #probe(s: ListState): Promise<{ state: ListState; reported: number | null }> {
     const next: ListState = { ...s, probedAt: this.#core.clock.iso() };
-    const keys = new Map<string, string>();
+    const commands = this.#core.chargers.commands;
+    let settings: LocalAuthSettings = { cacheEnabled: null, listEnabled: null, maxEntries: null, maxPerRequest: null };
     try {
-      const conf = await this.#send(s.chargerId, 'GetConfiguration', { key: CONFIG_KEYS });
-      for (const k of (conf.configurationKey as Array<{ key: string; value?: string }> | undefined) ?? []) {
-        if (k.value !== undefined) keys.set(k.key, k.value.trim().toLowerCase());
-      }
+      settings = await commands.localAuthSettings(s.chargerId, {}, ACTOR_OPTS);
     } catch (err) {
       if (sendErrorOf(err)?.kind !== 'callerror') throw err;
     }
-    const flag = (k: string) => (keys.has(k) ? keys.get(k) === 'true' : null);
-    const count = (k: string) => {
-      const n = Number(keys.get(k));
-      return Number.isInteger(n) && n > 0 ? n : null;
-    };
-    next.cacheEnabled = flag('AuthorizationCacheEnabled');
-    next.maxLength = count('LocalAuthListMaxLength');
-    next.sendMaxLength = count('SendLocalListMaxLength');
+    next.cacheEnabled = settings.cacheEnabled;
+    next.maxLength = settings.maxEntries;
+    next.sendMaxLength = settings.maxPerRequest;
     let reported: number | null = null;
     if (!this.#config.enabled) return { state: next, reported };
     try {
-      reported = Number((await this.#send(s.chargerId, 'GetLocalListVersion', {})).listVersion);
-      // -1 is how OCPP 1.6 says "no local list here"; a list switched off in the config is as good as none.
-      next.supported = reported >= 0 && flag('LocalAuthListEnabled') !== false;
+      const held = await commands.getLocalListVersion(s.chargerId, {}, ACTOR_OPTS);
+      reported = held.version;
+      // A list switched off in the charger's settings is as good as none.
+      next.supported = held.supported && settings.listEnabled !== false;
     } catch (err) {
       if (sendErrorOf(err)?.kind !== 'callerror') throw err;
       next.supported = false;
@@ -214,12 +212,12 @@ export class LocalLists {
     return { state: next, reported };
   }
 
-  async #clearCache(s: ListState): Promise<void> {
+  async #clearAuthCache(s: ListState): Promise<void> {
     const wanted = s.clearCacheWanted!;
     if (s.cacheEnabled !== false) {
       try {
-        const res = await this.#send(s.chargerId, 'ClearCache', {});
-        if (res.status !== 'Accepted') this.#log.warn(`charger ${s.chargerId} refused ClearCache (${String(res.status)})`);
+        const res = await this.#core.chargers.commands.clearAuthCache(s.chargerId, {}, ACTOR_OPTS);
+        if (!res.accepted) this.#log.warn(`charger ${s.chargerId} refused to clear its authorization cache (${res.status})`);
       } catch (err) {
         // A charger without the call has no cache to clear; offline and timeouts are retried.
         if (sendErrorOf(err)?.kind !== 'callerror') throw err;
@@ -229,17 +227,17 @@ export class LocalLists {
   }
 
   /** What the charger should hold: the cards it may accept, accepted ones first when the list must be cut. */
-  async #desired(chargerId: string, max: number): Promise<Map<string, ListEntry & { idTagInfo: Record<string, string> }>> {
+  async #desired(chargerId: string, max: number): Promise<Map<string, ListEntry & { entry: EntryInfo }>> {
     const all = [...(await this.#tags.valued()).entries()]
       .filter(([, v]) => !v.eff.chargerIds || v.eff.chargerIds.includes(chargerId))
       .sort(([ka, a], [kb, b]) => Number(a.eff.status !== 'Accepted') - Number(b.eff.status !== 'Accepted') || ka.localeCompare(kb));
     if (all.length > max) this.#log.warn(`charger ${chargerId}: ${all.length} tags apply but the local list holds ${max}; the rest are authorized online`);
-    const out = new Map<string, ListEntry & { idTagInfo: Record<string, string> }>();
+    const out = new Map<string, ListEntry & { entry: EntryInfo }>();
     for (const [key, { tag, eff }] of all.slice(0, max)) {
-      const idTagInfo: Record<string, string> = { status: eff.status };
-      if (eff.expiryDate) idTagInfo.expiryDate = eff.expiryDate;
-      if (tag.parentIdTag) idTagInfo.parentIdTag = tag.parentIdTag;
-      out.set(key, { idTag: tag.idTag, info: JSON.stringify(idTagInfo), idTagInfo });
+      const entry: EntryInfo = { status: eff.status };
+      if (eff.expiryDate) entry.expiryDate = eff.expiryDate;
+      if (tag.parentIdTag) entry.parentIdTag = tag.parentIdTag;
+      out.set(key, { idTag: tag.idTag, info: JSON.stringify(entry), entry });
     }
     return out;
   }
@@ -259,7 +257,7 @@ export class LocalLists {
     if (!full) {
       const held = await this.#state.entries(s.chargerId);
       const changes: ListUpdate = [];
-      for (const [key, e] of desired) if (held.get(key)?.info !== e.info) changes.push({ idTag: e.idTag, idTagInfo: e.idTagInfo });
+      for (const [key, e] of desired) if (held.get(key)?.info !== e.info) changes.push({ idTag: e.idTag, info: e.entry });
       for (const [key, e] of held) if (!desired.has(key)) changes.push({ idTag: e.idTag });
       if (!changes.length) return { ...s, dirty: false, lastError: null };
       const sent = await this.#sendUpdate(s, 'Differential', changes, s.listVersion!);
@@ -272,7 +270,7 @@ export class LocalLists {
     }
     const holds = reported ?? s.listVersion ?? 0;
     if (!desired.size && holds === 0) return this.#stored(s, 0, desired);
-    const list: ListUpdate = [...desired.values()].map((e) => ({ idTag: e.idTag, idTagInfo: e.idTagInfo }));
+    const list: ListUpdate = [...desired.values()].map((e) => ({ idTag: e.idTag, info: e.entry }));
     const sent = await this.#sendUpdate(s, 'Full', list, holds);
     if (sent.accepted) return this.#stored(s, sent.version, desired);
     if (sent.request === 1 && sent.status === 'NotSupported') return { ...s, supported: false, listVersion: null, dirty: false, lastError: null };
@@ -280,7 +278,7 @@ export class LocalLists {
   }
 
   /**
-   * Sends one update in requests of at most SendLocalListMaxLength entries (one request when the
+   * Sends one update in requests of at most the charger's entries per request (one request when the
    * charger did not say): the first keeps the update's type, the rest add to it as Differential
    * updates. Stops at the first request not accepted.
    */
@@ -292,18 +290,18 @@ export class LocalLists {
       chunks.push(list.slice(at, at + per));
       at += per;
     } while (at < list.length);
-    // A request's listVersion is the version the charger holds once it has applied that request, and a
+    // A request's version is the version the charger holds once it has applied that request, and a
     // charger answers VersionMismatch to a Differential not above the version it holds. So each request
     // gets its own version, one above the previous (repeating the final one would be refused); they end
     // at the global counter so that a fully synced charger still matches it at its next boot.
     const last = await this.#nextVersion(above + chunks.length - 1);
     for (const [i, chunk] of chunks.entries()) {
       const version = last - chunks.length + 1 + i;
-      const payload = { listVersion: version, updateType: i === 0 ? updateType : 'Differential', localAuthorizationList: chunk };
+      const update = { version, full: i === 0 && updateType === 'Full', entries: chunk.map(toEntry) };
       const what = `${chunks.length > 1 ? `request ${i + 1} of ${chunks.length} of ` : ''}a ${updateType.toLowerCase()} list update`;
       let status: string;
       try {
-        status = String((await this.#send(s.chargerId, 'SendLocalList', payload)).status);
+        status = (await this.#core.chargers.commands.sendLocalList(s.chargerId, update, ACTOR_OPTS)).status;
       } catch (err) {
         // Before anything was applied this is an ordinary failed sync; after, the list is half done.
         if (i === 0) throw err;

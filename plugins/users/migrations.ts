@@ -68,7 +68,7 @@ export const migrations: Migration[] = [
   {
     id: '002-send-local-list-max-length',
     async up(db) {
-      // SendLocalListMaxLength from GetConfiguration: most entries one SendLocalList.req may carry; NULL = not told.
+      // Most entries one list update request may carry, as the charger said; NULL = not told.
       await db.schema.alterTable('users_local_lists', (t) => { t.integer('send_max_length'); });
     },
   },

@@ -51,7 +51,7 @@ export const toTag = (r: TagRow): Tag => ({
   updatedAt: r.updated_at,
 });
 
-/** OCPP 1.6 IdToken is a CiString20; spaces would not survive a CSV or a charger's keypad. */
+/** The shortest idTag any charger takes is a CiString20; spaces would not survive a CSV or a charger's keypad. */
 export const ID_TAG = Type.String({
   pattern: '^[\\x21-\\x7E]{1,20}$', description: 'an idTag of 1-20 printable characters without spaces',
 });

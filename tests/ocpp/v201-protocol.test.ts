@@ -100,24 +100,32 @@ describe('OCPP 2.0.1 on the shared endpoint', () => {
     expect(start.body.message).toMatch(/card NOONE is not accepted at ST-CMD \(Invalid\); RequestStartTransaction was not sent/);
 
     const list = (await t.api('GET', '/commands?protocol=ocpp2.0.1')).body as Array<{ action: string; example: unknown }>;
-    expect(list.map((c) => c.action).sort()).toEqual(['CancelReservation', 'ChangeAvailability', 'DataTransfer', 'GetBaseReport', 'GetLog', 'GetVariables', 'RequestStartTransaction', 'RequestStopTransaction', 'ReserveNow', 'Reset', 'SetVariables', 'TriggerMessage', 'UnlockConnector', 'UpdateFirmware']);
+    expect(list.map((c) => c.action).sort()).toEqual([
+      'CancelReservation', 'ChangeAvailability', 'ClearCache', 'ClearChargingProfile', 'DataTransfer', 'GetBaseReport', 'GetCompositeSchedule',
+      'GetLocalListVersion', 'GetLog', 'GetVariables', 'RequestStartTransaction', 'RequestStopTransaction', 'ReserveNow', 'Reset', 'SendLocalList',
+      'SetChargingProfile', 'SetVariables', 'TriggerMessage', 'UnlockConnector', 'UpdateFirmware',
+    ]);
     const { OcppServer } = await import('../../core/ocpp/server.js');
     for (const c of list) expect(() => OcppServer.validateCommand(c.action, c.example, 'ocpp2.0.1')).not.toThrow();
   });
 
-  it('keeps plugins that send 1.6 commands running: their commands to a 2.0.1 station are refused, not sent', async () => {
+  it('keeps plugins running on a 2.0.1 station: the users plugin reads its local list in 2.0.1 and nothing fails', async () => {
     t = await apps.start({ config: { plugins: { users: { localList: { enabled: true } }, diagnostics: {} } } });
     const cp = await station(t, 'ST-PLUG');
     const calls: string[] = [];
-    for (const action of ['SendLocalList', 'GetLocalListVersion', 'GetConfiguration', 'TriggerMessage']) cp.handle(action, () => { calls.push(action); return {}; });
+    cp.handle('GetVariables', ({ params }) => {
+      calls.push('GetVariables');
+      return { getVariableResult: params.getVariableData.map((d: { component: unknown; variable: unknown }) => ({ attributeStatus: 'UnknownVariable', component: d.component, variable: d.variable })) };
+    });
+    cp.handle('GetLocalListVersion', () => { calls.push('GetLocalListVersion'); return { versionNumber: 0 }; });
+    for (const action of ['SendLocalList', 'GetConfiguration', 'TriggerMessage']) cp.handle(action, () => { calls.push(action); return {}; });
     await boot201(cp);
-    await eventually(() => t.seen('command.sent').some((e) => e.chargerId === 'ST-PLUG' && e.errorKind === 'unsupported'));
+    await eventually(() => calls.includes('GetLocalListVersion'));
     await sleep(200);
-    // The users plugin reads the local list settings first (GetConfiguration): refused, it logs and waits for the next boot.
+    // No cards and an empty list on the station: nothing to send after the probe.
     expect(t.seen('command.sent').filter((e) => e.chargerId === 'ST-PLUG').map((e) => [e.action, e.errorKind, e.actor]))
-      .toEqual([['GetConfiguration', 'unsupported', 'plugin:users']]);
-    expect(t.logs.some((l) => l.includes('local list of ST-PLUG not synced (boot): GetConfiguration is an OCPP 1.6 command; ST-PLUG speaks OCPP 2.0.1'))).toBe(true);
-    expect(calls).toEqual([]);
+      .toEqual([['GetVariables', undefined, 'plugin:users'], ['GetLocalListVersion', undefined, 'plugin:users']]);
+    expect(calls).toEqual(['GetVariables', 'GetLocalListVersion']);
     expect(t.seen('plugin.failed')).toEqual([]);
     expect(await cp.call('Heartbeat', {})).toHaveProperty('currentTime');
     // A NotifyEvent fault reaches the diagnostics connector-fault check as a 1.6 fault would.

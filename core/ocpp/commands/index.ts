@@ -3,6 +3,8 @@ import { maintenanceCommands } from './maintenance.js';
 import { configurationCommands } from './configuration.js';
 import { provisioningCommands } from './provisioning.js';
 import { sessionCommands, type SessionLookup } from './sessions.js';
+import { smartChargingCommands } from './smart-charging.js';
+import { authorizationCommands } from './authorization.js';
 
 export type { CommandAnswer, CommandRunner, NeutralCommand, Protocol } from './neutral.js';
 export type { SessionLookup, UnlockAnswer } from './sessions.js';
@@ -20,8 +22,10 @@ export function createCommands(runner: CommandRunner & SessionLookup) {
     ...sessionCommands(runner),
 
     // smart charging: charging profiles, composite schedules
+    ...smartChargingCommands(runner),
 
     // authorisation: local list, auth cache
+    ...authorizationCommands(runner),
 
     // configuration, data transfer, firmware, logs
     ...maintenanceCommands(runner),

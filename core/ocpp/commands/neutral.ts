@@ -18,6 +18,8 @@ export type Translations<In, Out> = Partial<Record<Protocol, (input: In) => Wire
 export interface CommandRunner {
   protocolOf(chargerId: string): Promise<Protocol>;
   send(chargerId: string, action: string, payload: unknown, opts: SendOptions): Promise<unknown>;
+  /** 2.0.1: the charger's own transactionId of one of its sessions (the core's id), or null when it is not one of its. */
+  transactionRef?(chargerId: string, transactionId: number): Promise<string | null>;
 }
 
 /** A command plugins call without knowing the charger's version. */

@@ -22,7 +22,7 @@ export const startTransaction: Handler<StartTransactionReq, { transactionId: num
   if (existing) return { transactionId: existing.id as number, idTagInfo: { status: existing.start_status } };
 
   const answer = await ctx.authorize({ chargerId: cp.id, connectorId: p.connectorId, idTag: p.idTag, context: 'StartTransaction' });
-  const { userId = null, ...idTagInfo } = answer;
+  const { userId = null, known: _known, ...idTagInfo } = answer;
   const forgotten = await forgottenSessions(ctx, cp.id, p.connectorId, startedAt);
   const { transactionId, closed } = await ctx.writer.write(async (trx) => {
     const closedNow: Forgotten[] = [];

@@ -17,7 +17,7 @@ export const stopTransaction: Handler<StopTransactionReq, { idTagInfo?: IdTagInf
   const stoppedAt = chargerTime(p.timestamp, received);
   let idTagInfo: IdTagInfo | undefined;
   if (p.idTag) {
-    const { userId: _u, ...info } = await ctx.authorize({
+    const { userId: _u, known: _k, ...info } = await ctx.authorize({
       chargerId: cp.id, connectorId: null, idTag: p.idTag, context: 'StopTransaction', transactionId: p.transactionId,
     });
     idTagInfo = info;

@@ -31,10 +31,13 @@ export async function decideToken(ctx: OcppContext, token: IdToken, req: Omit<Au
   return { answer, idTokenInfo: toIdTokenInfo(answer) };
 }
 
-/** The neutral statuses are all 2.0.1 AuthorizationStatus values; expiry and group tag take their 2.0.1 names. */
+/**
+ * The neutral statuses are all 2.0.1 AuthorizationStatus values; expiry and group tag take their 2.0.1 names.
+ * A card the deciding plugin has never seen is Unknown, which 2.0.1 has and 1.6 words as Invalid.
+ */
 export function toIdTokenInfo(a: AuthorizeAnswer): IdTokenInfo {
   return {
-    status: a.status,
+    status: a.known === false && a.status === 'Invalid' ? 'Unknown' : a.status,
     ...(a.expiryDate ? { cacheExpiryDateTime: a.expiryDate } : {}),
     ...(a.parentIdTag ? { groupIdToken: { idToken: a.parentIdTag, type: 'Central' } } : {}),
   };

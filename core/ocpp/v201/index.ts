@@ -41,6 +41,8 @@ export const v201Commands: Record<string, string> = {
   TriggerMessage: 'RemoteControl',
   ReserveNow: 'Reservation', CancelReservation: 'Reservation',
   UpdateFirmware: 'FirmwareManagement', GetLog: 'Diagnostics', DataTransfer: 'DataTransfer',
+  SetChargingProfile: 'SmartCharging', ClearChargingProfile: 'SmartCharging', GetCompositeSchedule: 'SmartCharging',
+  SendLocalList: 'LocalAuthorizationListManagement', GetLocalListVersion: 'LocalAuthorizationListManagement', ClearCache: 'Authorization',
 };
 
 /** A valid sample payload per 2.0.1 command, shown in the UI's command form. */
@@ -59,4 +61,19 @@ export const v201CommandExamples: Record<string, unknown> = {
   UpdateFirmware: { requestId: 1, firmware: { location: 'http://example.org/firmware.bin', retrieveDateTime: '2030-01-01T00:00:00Z' } },
   GetLog: { logType: 'DiagnosticsLog', requestId: 1, log: { remoteLocation: 'http://chargekeeper.local:8080/api/diagnostics/upload' } },
   DataTransfer: { vendorId: 'com.example', messageId: 'hello', data: '' },
+  SetChargingProfile: {
+    evseId: 0,
+    chargingProfile: {
+      id: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Relative',
+      chargingSchedule: [{ id: 1, chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16, numberPhases: 3 }] }],
+    },
+  },
+  ClearChargingProfile: { chargingProfileId: 1 },
+  GetCompositeSchedule: { evseId: 1, duration: 3600, chargingRateUnit: 'A' },
+  SendLocalList: {
+    versionNumber: 1, updateType: 'Full',
+    localAuthorizationList: [{ idToken: { idToken: 'ABC123', type: 'ISO14443' }, idTokenInfo: { status: 'Accepted' } }],
+  },
+  GetLocalListVersion: {},
+  ClearCache: {},
 };
