@@ -33,7 +33,8 @@ describe('durability', () => {
   it('loses nothing that was answered when the process is killed with SIGKILL', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'chargekeeper-kill-'));
     dirs.push(dataDir);
-    const config = writeConfig(dataDir, { ...baseConfig(), log: { level: 'info' } });
+    const base = baseConfig();
+    const config = writeConfig(dataDir, { ...base, storage: { ...(base.storage as object), ...(await apps.storage(dataDir)) }, log: { level: 'info' } });
     const env = { CHARGEKEEPER_CONFIG: config, CHARGEKEEPER_DATA_DIR: dataDir, CHARGEKEEPER_ADMIN_PASSWORD: ADMIN_PASSWORD, CHARGEKEEPER_PORT: '0' };
     const proc = runAppliance(env);
     const port = await proc.listening;

@@ -41,7 +41,7 @@ describe('alerts: web push channel', () => {
     expect(m!.json).toMatchObject({ notice: 'raised', title: expect.stringContaining('CP1'), ackUrl: expect.stringContaining('/api/alerts/ack/') });
     expect(m!.json.alert).toMatchObject({ kind: 'connector-fault', chargerId: 'CP1', state: 'open' });
     // The expired one is gone; deleting the other ends its pushes.
-    await eventually(async () => (await t!.app.db('alerts_push_subscriptions').count({ n: '*' }).first() as { n: number }).n === 1);
+    await eventually(async () => Number((await t!.app.db('alerts_push_subscriptions').count({ n: '*' }).first() as { n: number | string }).n) === 1);
     expect((await t.api('DELETE', `/push/subscriptions/${phone.body.id}`)).status).toBe(204);
     expect((await t.api('DELETE', `/push/subscriptions/${phone.body.id}`)).status).toBe(404);
 

@@ -21,10 +21,6 @@ const SESSION_ACTIONS = ['RemoteStartTransaction', 'RemoteStopTransaction', 'Req
  * entry when its family lands; an entry that matches nothing any more may (and should) go at once.
  */
 const CONVERTING: Record<string, { sends?: string[]; versionNames?: true; why: string }> = {
-  // smart charging: limits and schedules go through a local send(action, payload) helper.
-  'loadbalancing/controller.ts': { sends: ['*', 'SetChargingProfile', 'GetCompositeSchedule'], why: 'SetChargingProfile, GetCompositeSchedule, ClearChargingProfile' },
-  // authorisation: the local list and the auth cache.
-  'users/local-list.ts': { sends: ['*'], why: 'SendLocalList, GetLocalListVersion, ClearCache' },
   // texts explaining what OCPP 1.6 calls an error code, a profile or a field length.
   'diagnostics/checks/connector-fault.ts': { versionNames: true, why: 'explains the OCPP 1.6 error codes by name' },
   'diagnostics/checks/load-management.ts': { versionNames: true, why: 'names OCPP 1.6 Smart Charging in its cause' },

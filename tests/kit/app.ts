@@ -250,6 +250,11 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
 export interface AppHandle {
   /** Boots the appliance as startApp() does; it is stopped by the scope's teardown. */
   start(opts?: StartOptions): Promise<TestApp>;
+  /**
+   * The storage section of a config a test writes itself (for a child process): nothing on SQLite; with
+   * CHARGEKEEPER_TEST_STORAGE=postgres the database apps.start({ dataDir }) uses too, dropped by the teardown.
+   */
+  storage(dataDir: string): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -264,6 +269,12 @@ export function useApp(): AppHandle {
       const t = await startApp(opts);
       defer(() => t.stop());
       return t;
+    },
+    async storage(dataDir) {
+      if (process.env.CHARGEKEEPER_TEST_STORAGE !== 'postgres') return {};
+      const connection = await postgresFor(dataDir);
+      defer(() => dropPostgres(dataDir));
+      return { client: 'postgres', connection };
     },
   };
 }

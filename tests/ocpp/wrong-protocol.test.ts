@@ -38,7 +38,7 @@ describe('a charger asking only for a subprotocol this server does not speak', (
     expect(await connect21(t.port, 'GHOST1')).toBeInstanceOf(Error);
     expect(await upgrade(t.port, 'GHOST2', ['ocpp1.5', 'ocpp2.1'])).toBe(400);
     expect((await t.api('GET', '/chargers')).body).toEqual([]);
-    expect(await t.app.db('chargers').count({ n: '*' })).toEqual([{ n: 0 }]);
+    expect(Number((await t.app.db('chargers').count({ n: '*' }).first())?.n)).toBe(0);
     expect(t.seen('charger.registered')).toEqual([]);
     expect(t.seen('chargers.refused')[0]).toMatchObject({ ids: ['GHOST1'], reason: expect.stringMatching(/^wrong OCPP version/) });
   });
