@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { request } from 'node:http';
@@ -49,12 +50,12 @@ export function useCluster() {
       databases.push(database);
       return database;
     },
-    node(database: string, busUrl: string, nodeId: string, extra: { plugins?: Record<string, unknown>; extraPlugins?: Record<string, RegistryEntry> } = {}): Promise<TestApp> {
+    node(database: string, busUrl: string, nodeId: string, extra: { plugins?: Record<string, unknown>; extraPlugins?: Record<string, RegistryEntry>; protocolVersion?: 4 | 5 } = {}): Promise<TestApp> {
       return apps.start({
         config: {
           storage: { client: 'postgres', connection: { ...PG_SERVER, database } },
           // aedes speaks MQTT 3.1.1: requests name their reply topic in the payload.
-          cluster: { nodeId, bus: busUrl, protocolVersion: 4, leaseRenewal: '300ms', leaseTimeout: '2s' },
+          cluster: { nodeId, bus: busUrl, protocolVersion: extra.protocolVersion ?? 4, leaseRenewal: '300ms', leaseTimeout: '2s' },
           ...(extra.plugins ? { plugins: extra.plugins } : {}),
         },
         extraPlugins: extra.extraPlugins,
@@ -102,4 +103,32 @@ export function probe(): { entry: RegistryEntry; statuses: string[]; jobRuns: nu
     } as RegistryEntry,
   };
   return out;
+}
+
+/** A mosquitto (an MQTT 5 broker) on a free loopback port when the machine has one, else null. */
+export async function mosquitto(): Promise<{ url: string; stop(): void } | null> {
+  const port = await new Promise<number>((resolve) => {
+    const probePort = createServer().listen(0, '127.0.0.1', () => {
+      const p = (probePort.address() as AddressInfo).port;
+      probePort.close(() => resolve(p));
+    });
+  });
+  const child = spawn('mosquitto', ['-p', String(port)], { stdio: 'ignore' });
+  const started = await new Promise<boolean>((resolve) => {
+    child.once('error', () => resolve(false));
+    const deadline = Date.now() + 3000;
+    const poll = () => {
+      const s = createServer();
+      // Listening fails once mosquitto holds the port.
+      s.once('error', () => resolve(true));
+      s.listen(port, '127.0.0.1', () => s.close(() => (Date.now() > deadline ? resolve(false) : setTimeout(poll, 50))));
+    };
+    poll();
+  });
+  if (!started) {
+    child.kill();
+    console.warn('\n!! MQTT 5 test SKIPPED: no mosquitto on this machine\n');
+    return null;
+  }
+  return { url: `mqtt://127.0.0.1:${port}`, stop: () => child.kill() };
 }

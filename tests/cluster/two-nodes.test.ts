@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../core/cluster/leases.js';
 import { eventually } from '../kit/index.js';
-import { probe, restartableBroker, skip, sse, useCluster } from './kit.js';
+import { mosquitto, probe, restartableBroker, skip, sse, useCluster } from './kit.js';
 
 const status = (connectorId: number, s: string) => ({ connectorId, status: s, errorCode: 'NoError', timestamp: new Date().toISOString() });
 
@@ -104,6 +104,25 @@ describe.skipIf(skip)('two nodes on one database and one broker', () => {
       await eventually(() => !a.app.ocpp.isOnline('CL3'), 3000);
     } finally {
       await broker.down();
+    }
+  }, 30_000);
+
+  it('speaks MQTT 5 to a broker that does (reply topic and correlation in the request properties)', async () => {
+    const broker = await mosquitto();
+    if (!broker) return;
+    const database = await cluster.database();
+    try {
+      const a = await cluster.node(database, broker.url, 'node-a', { protocolVersion: 5 });
+      const b = await cluster.node(database, broker.url, 'node-b', { protocolVersion: 5 });
+      const cp = await a.chargePoint('CL5');
+      expect((await cp.boot()).status).toBe('Accepted');
+      await eventually(() => a.app.cluster!.link.connected && b.app.cluster!.link.connected);
+      cp.handle('Reset', () => ({ status: 'Rejected' }));
+      const res = await b.api('POST', '/chargers/CL5/actions/reset', { body: {} });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ status: 'Rejected' });
+    } finally {
+      broker.stop();
     }
   }, 30_000);
 });
