@@ -42,6 +42,12 @@ describe.skipIf(skip)('two nodes on one database and one broker', () => {
       expect(events.seen.filter((e) => e.event === 'connector.status').map((e) => e.data.status)).toEqual(['Preparing', 'Charging']);
       expect(pa.statuses).toEqual(['CL1:Preparing', 'CL1:Charging']);
       expect(pb.statuses).toEqual([]);
+
+      // Disconnected: its lease is released and B lists it offline.
+      await cp.close();
+      await eventually(async () => !((await b.api('GET', '/chargers/CL1')).body as { online: boolean }).online);
+      expect(b.app.core.chargers.onlineIds()).not.toContain('CL1');
+      expect((await a.app.db('cluster_leases').where({ charger_id: 'CL1' }).first()).renewed_at).toBeNull();
     } finally {
       events.close();
       await broker.down();
