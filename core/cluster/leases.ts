@@ -48,14 +48,17 @@ export class Leases {
     });
   }
 
-  /** Renews the leases this node still holds; returns the charger ids whose lease moved (to be closed). */
+  /**
+   * Renews the leases this node still holds; returns the charger ids whose lease moved (to be closed).
+   * A released lease stays released: a renewal that raced the disconnect must not make it live again.
+   */
   async renew(held: Map<string, number>): Promise<string[]> {
     if (held.size === 0) return [];
     const ids = [...held.keys()];
     const epochs = ids.map((id) => held.get(id)!);
     const { rows } = await this.#db.raw(
       `update cluster_leases l set renewed_at = now() from unnest(?::text[], ?::bigint[]) as v(id, epoch)
-       where l.charger_id = v.id and l.epoch = v.epoch and l.node_id = ? returning l.charger_id`,
+       where l.charger_id = v.id and l.epoch = v.epoch and l.node_id = ? and l.renewed_at is not null returning l.charger_id`,
       [ids, epochs, this.nodeId],
     ) as { rows: Array<{ charger_id: string }> };
     const renewed = new Set(rows.map((r) => r.charger_id));

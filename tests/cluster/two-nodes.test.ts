@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../core/cluster/leases.js';
-import { eventually } from '../kit/index.js';
+import { eventually, sleep } from '../kit/index.js';
 import { mosquitto, probe, restartableBroker, skip, sse, useCluster } from './kit.js';
 
 const status = (connectorId: number, s: string) => ({ connectorId, status: s, errorCode: 'NoError', timestamp: new Date().toISOString() });
@@ -47,6 +47,9 @@ describe.skipIf(skip)('two nodes on one database and one broker', () => {
       await cp.close();
       await eventually(async () => !((await b.api('GET', '/chargers/CL1')).body as { online: boolean }).online);
       expect(b.app.core.chargers.onlineIds()).not.toContain('CL1');
+      await eventually(async () => (await a.app.db('cluster_leases').where({ charger_id: 'CL1' }).first()).renewed_at === null);
+      // A renewal after the release leaves it released.
+      await sleep(400);
       expect((await a.app.db('cluster_leases').where({ charger_id: 'CL1' }).first()).renewed_at).toBeNull();
     } finally {
       events.close();
