@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../core/cluster/leases.js';
+import { sendErrorOf } from '../../core/ocpp/send-error.js';
 import { eventually, sleep } from '../kit/index.js';
 import { mosquitto, probe, restartableBroker, skip, sse, useCluster } from './kit.js';
 
@@ -34,6 +35,10 @@ describe.skipIf(skip)('two nodes on one database and one broker', () => {
       cp.handle('UnlockConnector', () => { throw Object.assign(new Error('nope'), { rpcErrorCode: 'NotSupported' }); });
       const unlock = await b.api('POST', '/chargers/CL1/actions/unlock', { body: { connectorId: 1 } });
       expect(unlock.status).toBe(502);
+      // No answer in time is a timeout, as on its own node.
+      cp.handle('ChangeAvailability', () => new Promise((r) => setTimeout(() => r({ status: 'Accepted' }), 1500)));
+      const late = await b.app.core.chargers.send('CL1', 'ChangeAvailability', { connectorId: 0, type: 'Inoperative' }, { actor: 'plugin:test', timeoutMs: 1000 }).catch((err: unknown) => err);
+      expect(sendErrorOf(late)?.kind).toBe('timeout');
 
       // A's events reach B's SSE stream, in order, and none reaches B's plugins (B's own bus handlers).
       await cp.call('StatusNotification', status(1, 'Preparing'));
