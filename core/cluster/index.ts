@@ -3,14 +3,13 @@ import type { Knex } from 'knex';
 import type { Bus } from '../bus.js';
 import type { CoreConfig } from '../config.js';
 import type { GroupWriter } from '../db/writer.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, type FieldProblem } from '../errors.js';
 import type { EventName } from '../events.js';
 import {
   ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandNotInProtocolError, CommandPayloadError, sendErrorOf,
 } from '../ocpp/send-error.js';
 import type { OcppCluster, OcppServer } from '../ocpp/server.js';
 import type { Logger } from '../types.js';
-import type { FieldProblem } from '../errors.js';
 import { JobLocks } from './jobs.js';
 import { Leases } from './leases.js';
 import { ClusterLink, type Answer, type CommandRequest } from './link.js';
