@@ -6,6 +6,7 @@ import { Accounts } from './accounts.js';
 import { AuditLog } from './audit.js';
 import { Bus } from './bus.js';
 import { Chargers } from './chargers.js';
+import { Cluster } from './cluster/index.js';
 import { Clock } from './clock.js';
 import { ConfigError, configFileOf, loadCoreConfig, type LoadedConfig } from './config.js';
 import { migrate, openDatabase, sqliteFilename } from './db/index.js';
@@ -57,6 +58,8 @@ export interface App {
   log: Logger;
   /** What plugins get as ctx.core: tests and the composition root use the same seams. */
   core: CoreServices;
+  /** This node of a cluster (`cluster:`), or null for one node. */
+  cluster: Cluster | null;
   stop(): Promise<void>;
 }
 
@@ -126,6 +129,15 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   const metrics = new Metrics(log.child('metrics'), metricsOn);
   const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp, sampledUnits }, metricsOn ? new OcppMetrics(metrics) : null);
   const chargers = new Chargers(db, ocpp, bus, audit, clock);
+  // Several nodes: each charger leased to the node it is connected to, commands routed, jobs run once. Absent: none of it runs.
+  const cluster = core.cluster ? new Cluster({
+    config: core.cluster, callTimeoutMs: core.ocpp.callTimeout, connection: core.storage.connection ?? {}, db, writer, bus, ocpp, log: log.child('cluster'),
+  }) : null;
+  if (cluster) {
+    ocpp.attachCluster(cluster);
+    chargers.attachCluster(cluster);
+    host.jobGate = (name, fn) => cluster.jobs.gate(name, fn);
+  }
   const http = new HttpServer({
     config: core, log: log.child('http'), accounts, version: VERSION, uiDir: join(root, 'ui', 'dist'),
     ownerState: (owner) => (owner === 'core' ? 'running' : host.state(owner)),
@@ -169,15 +181,17 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   };
   for (const spec of settingsRoutes({ settings: siteSettings, transfer, restart: opts.restart })) http.mount('core', spec);
   await http.init();
+  await cluster?.start();
   await ocpp.start();
   await host.start();
   await siteSettings.sync();
   const { keepMeterValues, thinMeterValuesAfter, thinMeterValuesTo } = core.storage;
   // Hourly: old readings deleted first, so thinning never works on rows about to go.
-  const stopPruning = clock.every(3_600_000, async () => {
+  const retention = async () => {
     await pruneMeterValues(db, writer, clock, keepMeterValues, log.child('db'));
     await downsampleMeterValues(db, writer, clock, thinMeterValuesAfter, thinMeterValuesTo, log.child('db'));
-  }, (err) => log.error('could not delete or thin old meter readings', { error: String(err) }));
+  };
+  const stopPruning = clock.every(3_600_000, cluster ? cluster.jobs.gate('core/retention', retention) : retention, (err) => log.error('could not delete or thin old meter readings', { error: String(err) }));
   http.hapi.listener.on('upgrade', (req, socket, head) => ocpp.handleUpgrade(req, socket as import('node:net').Socket, head));
   await http.start();
   const port = http.port;
@@ -195,12 +209,13 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
       await host.stop();
       await bus.idle();
       await writer.flush();
+      await cluster?.stop();
       await db.destroy();
       log.info('stopped');
     })();
     return stopping;
   };
   return {
-    config, url: `${scheme}://127.0.0.1:${port}`, port, bus, clock, db, writer, host, ocpp, http, log, core: services, stop,
+    config, url: `${scheme}://127.0.0.1:${port}`, port, bus, clock, db, writer, host, ocpp, http, log, core: services, cluster, stop,
   };
 }

@@ -24,6 +24,8 @@ export class Bus {
   #subs = new Map<EventName, Subscription[]>();
   #decisions = new Map<DecisionName, DecisionHandler[]>();
   #any = new Set<AnyHandler>();
+  /** Taps on events emitted here (not replayed from other nodes): the cluster publishes them. */
+  #local = new Set<AnyHandler>();
   #inflight = new Set<Promise<void>>();
   /** Tail of each owner's chain per charger ("" for events without one). */
   #tails = new Map<string, Map<string, Promise<void>>>();
@@ -53,6 +55,30 @@ export class Bus {
     return () => this.#any.delete(fn);
   }
 
+  /** Sees every event emitted on this node, and never one replayed from another (core/cluster publishes these). */
+  onLocal(fn: AnyHandler): () => void {
+    this.#local.add(fn);
+    return () => this.#local.delete(fn);
+  }
+
+  /**
+   * Another node's event, for display only: onAny listeners (the SSE stream) see it, plugin handlers do not,
+   * since the node that emitted it already ran its plugins (twice would double bills and alerts).
+   */
+  replay(event: EventName, payload: unknown): void {
+    this.#tellAny(this.#any, event, payload);
+  }
+
+  #tellAny(set: Set<AnyHandler>, event: EventName, payload: unknown): void {
+    for (const fn of set) {
+      try {
+        fn(event, payload);
+      } catch (err) {
+        this.#log.error(`bus listener failed on ${event}`, { error: String(err) });
+      }
+    }
+  }
+
   emit<K extends EventName>(event: K, payload: EventMap[K]): void {
     const chargerId = (payload as { chargerId?: unknown }).chargerId;
     const key = typeof chargerId === 'string' ? chargerId : '';
@@ -69,13 +95,8 @@ export class Bus {
         if (owned.get(key) === run) owned.delete(key);
       });
     }
-    for (const fn of this.#any) {
-      try {
-        fn(event, payload);
-      } catch (err) {
-        this.#log.error(`bus listener failed on ${event}`, { error: String(err) });
-      }
-    }
+    this.#tellAny(this.#any, event, payload);
+    if (this.#local.size) this.#tellAny(this.#local, event, payload);
   }
 
   async #invoke(sub: Subscription, payload: unknown): Promise<void> {

@@ -10,6 +10,7 @@ import type { ChargerRecord, ChargerService, ChargerView, ConnectorState, SendOp
 import { errorMessage } from './errors.js';
 import { type ChargerCommands, createCommands, type Protocol } from './ocpp/commands/index.js';
 import { transactionRefOf } from './ocpp/v201/transaction-ref.js';
+import type { ClusterRouting } from './cluster/index.js';
 
 /** A row of the core's `chargers` table. SQLite returns `approved` as 0/1. */
 export interface ChargerRow {
@@ -57,10 +58,10 @@ const toRecord = (r: Pick<ChargerRow, (typeof RECORD)[number]>): ChargerRecord =
   id: r.id, name: r.name ?? null, approved: Boolean(r.approved), registeredAt: r.registered_at,
 });
 
-const view = (r: ChargerRow, connectors: ConnectorRow[], ocpp: OcppServer): ChargerView => ({
+const view = (r: ChargerRow, connectors: ConnectorRow[], ocpp: OcppServer, online: boolean): ChargerView => ({
   id: r.id,
   name: r.name ?? null,
-  online: ocpp.isOnline(r.id),
+  online,
   approved: Boolean(r.approved),
   vendor: r.vendor ?? null,
   model: r.model ?? null,
@@ -80,6 +81,8 @@ export class Chargers implements ChargerService {
   #bus: Bus;
   #audit: AuditLog;
   #clock: Clock;
+  /** Set in a cluster: chargers connected to other nodes, and commands sent through them. */
+  #cluster: ClusterRouting | null = null;
   readonly commands: ChargerCommands;
 
   constructor(db: Knex, ocpp: OcppServer, bus: Bus, audit: AuditLog, clock: Clock) {
@@ -100,12 +103,18 @@ export class Chargers implements ChargerService {
     this.#audit = audit;
   }
 
+  /** Joins a cluster (boot): the lists and commands then span every node. */
+  attachCluster(cluster: ClusterRouting): void {
+    this.#cluster = cluster;
+  }
+
   isOnline(id: string): boolean {
-    return this.#ocpp.isOnline(id);
+    return this.#ocpp.isOnline(id) || (this.#cluster?.isOnline(id) ?? false);
   }
 
   onlineIds(): string[] {
-    return this.#ocpp.onlineIds();
+    const here = this.#ocpp.onlineIds();
+    return this.#cluster ? [...new Set([...here, ...this.#cluster.onlineIds()])] : here;
   }
 
   async list(): Promise<ChargerView[]> {
@@ -119,14 +128,14 @@ export class Chargers implements ChargerService {
       list.push(c);
       byCharger.set(c.charger_id, list);
     }
-    return rows.map((r) => view(r, byCharger.get(r.id) ?? [], this.#ocpp));
+    return rows.map((r) => view(r, byCharger.get(r.id) ?? [], this.#ocpp, this.isOnline(r.id)));
   }
 
   async get(id: string): Promise<ChargerView | null> {
     const row = await this.#db<ChargerRow>('chargers').where({ id }).first();
     if (!row) return null;
     const connectors = await this.#db<ConnectorRow>('connectors').where({ charger_id: id }).orderBy('connector_id');
-    return view(row, connectors, this.#ocpp);
+    return view(row, connectors, this.#ocpp, this.isOnline(row.id));
   }
 
   async records(): Promise<ChargerRecord[]> {
@@ -159,7 +168,7 @@ export class Chargers implements ChargerService {
     try {
       // A remote start is checked like a card at the reader, whoever asks: the charger would start a session for it otherwise.
       if (action === 'RemoteStartTransaction' || action === 'RequestStartTransaction') await this.#checkRemoteStart(chargerId, action, payload);
-      const response = await this.#ocpp.send(chargerId, action, payload, opts.timeoutMs);
+      const response = await this.#deliver(chargerId, action, payload, opts.timeoutMs);
       const shown = { request: redactCommand(payload), response: redactCommand(response) };
       this.#bus.emit('command.sent', { chargerId, at, action, ...shown, actor: opts.actor });
       if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, shown);
@@ -172,6 +181,15 @@ export class Chargers implements ChargerService {
       if (!opts.actor.startsWith('plugin:')) await this.#audit.record(opts.actor, `command.${action}`, chargerId, { request, error });
       throw err;
     }
+  }
+
+  /** Sends on this node's socket, or in a cluster through the node the charger is connected to. */
+  async #deliver(chargerId: string, action: string, payload: unknown, timeoutMs: number | undefined): Promise<unknown> {
+    const node = this.#cluster && !this.#ocpp.isOnline(chargerId) ? await this.#cluster.ownerOf(chargerId) : null;
+    if (!node) return this.#ocpp.send(chargerId, action, payload, timeoutMs);
+    // A payload OCPP refuses is answered here, as for a local charger.
+    await this.#ocpp.checkCommand(chargerId, action, payload);
+    return this.#cluster!.sendVia(node, { chargerId, action, payload, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 
   async #checkRemoteStart(chargerId: string, action: string, payload: unknown): Promise<void> {

@@ -78,6 +78,16 @@ export const CoreConfigSchema = Strict({
   }, { default: {}, description: 'Logging.' }),
   // Each plugin section is checked by the plugin host against that plugin's own schema.
   plugins: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'Plugins enabled on this site, each by its key; `{}` enables one with its defaults.' }),
+  // Scale-out (core/cluster): absent = one node, nothing of it runs.
+  cluster: Type.Optional(Strict({
+    nodeId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', 'x-expected': 'letters, digits, . _ - (at most 64)', description: 'This node\'s name, unique in the cluster. Default: the machine\'s hostname.' })),
+    bus: Type.String({ pattern: '^mqtts?://[^\\s]+$', 'x-expected': 'a URL like mqtt://127.0.0.1:1883', description: 'The MQTT broker the nodes talk through (commands, events, lease changes), like mqtt://127.0.0.1:1883; user and password may be in the URL.' }),
+    prefix: Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}(/[A-Za-z0-9_-]{1,40}){0,3}$', default: 'chargekeeper', description: 'Topic prefix of this cluster on the broker.' }),
+    protocolVersion: Type.Union([Type.Literal(5), Type.Literal(4)], { default: 5, description: 'MQTT version spoken to the broker: 5, or 4 (3.1.1) for a broker without MQTT 5 (requests then name their reply topic in the payload only).' }),
+    // A charger counts as online elsewhere while its lease was renewed within leaseTimeout.
+    leaseRenewal: Duration({ default: '5s', description: 'How often a node renews the leases of the chargers connected to it, like 5s.' }),
+    leaseTimeout: Duration({ default: '20s', description: 'A lease not renewed for this long counts as gone (its node died): the charger shows offline until it reconnects.' }),
+  }, { description: 'Several nodes sharing one PostgreSQL database and an MQTT broker; each charger is served by the node it is connected to. Needs storage.client: postgres.' })),
   // Checked by the meters adapter.
   meters: Type.Optional(Type.Array(Type.Unknown(), { description: 'Site energy meters on Modbus.' })),
 });
@@ -182,6 +192,12 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env, text?: stri
         const problem = proxyEntryProblem(entry);
         if (problem) found.push({ path: `http.trustProxy.${i}`, message: problem });
       });
+    }
+    if (core.cluster && core.storage.client !== 'postgres') {
+      found.push({ path: 'cluster', message: 'several nodes share one PostgreSQL database: set storage.client to postgres (SQLite is one node\'s file)' });
+    }
+    if (core.cluster && core.cluster.leaseTimeout < 2 * core.cluster.leaseRenewal) {
+      found.push({ path: 'cluster.leaseTimeout', message: `expected at least twice cluster.leaseRenewal, got "${String((raw.cluster as Record<string, unknown>).leaseTimeout)}"` });
     }
     if (env.CHARGEKEEPER_ADMIN_PASSWORD !== undefined && env.CHARGEKEEPER_ADMIN_PASSWORD.length < MIN_ADMIN_PASSWORD) {
       found.push({ path: 'CHARGEKEEPER_ADMIN_PASSWORD', message: `expected at least ${MIN_ADMIN_PASSWORD} characters (it guards the whole site), got ${env.CHARGEKEEPER_ADMIN_PASSWORD.length}` });

@@ -72,6 +72,9 @@ export class PluginHost {
   #log: Logger;
   #deps: RegisterDeps | undefined;
 
+  /** Wraps each ctx.every job by its name ("<plugin>/<job>"); set by boot in a cluster, else none. */
+  jobGate: ((name: string, fn: () => void | Promise<void>) => () => void | Promise<void>) | null = null;
+
   constructor(bus: Bus, clock: Clock, log: Logger) {
     this.#bus = bus;
     this.#clock = clock;
@@ -198,7 +201,9 @@ export class PluginHost {
     try {
       await p.lifecycle?.start?.();
       for (const job of p.jobs) {
-        p.disposers.push(this.#clock.every(job.intervalMs, job.fn, (err) => {
+        // In a cluster the gate runs each job on one node at a time (core/cluster/jobs.ts).
+        const fn = this.jobGate ? this.jobGate(`${p.name}/${job.name}`, job.fn) : job.fn;
+        p.disposers.push(this.#clock.every(job.intervalMs, fn, (err) => {
           this.#log.error(`${p.name}/job:${job.name} failed: ${errorMessage(err)}`);
           this.#bus.emit('plugin.failed', { plugin: p.name, hook: `job:${job.name}`, error: String(err), at: this.#clock.iso() });
         }));

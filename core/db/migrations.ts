@@ -292,4 +292,17 @@ export const coreMigrations: Migration[] = [
       });
     },
   },
+  {
+    id: '012-cluster-leases',
+    async up(db: Knex) {
+      // Which node serves each charger (core/cluster). The epoch only ever grows, so a node that lost the
+      // lease can never match it again; renewed_at is the database's clock (null: released on disconnect).
+      await db.schema.createTable('cluster_leases', (t) => {
+        t.string('charger_id').primary();
+        t.string('node_id', 64).notNullable();
+        t.bigInteger('epoch').notNullable();
+        t.timestamp('renewed_at', { useTz: true });
+      });
+    },
+  },
 ];

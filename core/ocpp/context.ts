@@ -21,7 +21,8 @@ export interface ChargerSession {
 /** Everything an OCPP message handler may touch. */
 export interface OcppContext {
   db: Knex;
-  writer: GroupWriter;
+  /** The group writer; in a cluster, one that refuses a write once this charger's lease moved (core/cluster). */
+  writer: Pick<GroupWriter, 'write' | 'insert'>;
   bus: Bus;
   clock: Clock;
   log: Logger;

@@ -10,6 +10,7 @@ import { ChargerCallError, ChargerOfflineError, ChargerTimeoutError, CommandNotI
 import { overLong, v16Validator, type Cut } from './v16/validate.js';
 import { v201Validator } from './v201/validate.js';
 import type { OcppMetrics } from './metrics.js';
+import type { GroupWriter } from '../db/writer.js';
 
 // ocpp-rpc is CommonJS with spread exports that ESM named imports cannot see.
 const { RPCServer, createRPCError, TimeoutError, RPCError } = ocppRpc;
@@ -34,7 +35,18 @@ const ALIVE_PING_MS = 3000;
 /** Calls refused by the rate limit in a row before the socket is closed (1008, policy violation). */
 const MAX_REFUSED_IN_ROW = 200;
 
-export type OcppServerContext = Omit<OcppContext, 'authorize' | 'openTransactions' | 'heartbeats'>;
+export type OcppServerContext = Omit<OcppContext, 'authorize' | 'openTransactions' | 'heartbeats' | 'writer'> & { writer: GroupWriter };
+
+/** Scale-out hooks (core/cluster); without `cluster:` there are none and none of this runs. */
+export interface OcppCluster {
+  /** Takes the charger's lease before its socket is accepted; the epoch fences its writes. */
+  claim(chargerId: string): Promise<number>;
+  /** The writer a charger's messages go through while its socket holds this epoch. */
+  writerFor(chargerId: string, epoch: number): OcppContext['writer'];
+  connected(chargerId: string, epoch: number): void;
+  /** Its socket closed; `stored` settles once the disconnect is written. */
+  closed(chargerId: string, epoch: number, stored: Promise<unknown>): void;
+}
 
 /**
  * The OCPP-J edge: accepts charger sockets on the HTTP port, checks their
@@ -53,6 +65,9 @@ export class OcppServer {
   #flushTimer: NodeJS.Timeout | null = null;
   #closing = false;
   readonly #metrics: OcppMetrics | null;
+  #cluster: OcppCluster | null = null;
+  /** In a cluster: each socket's lease epoch and the context whose writer is fenced by it. */
+  readonly #fenced = new WeakMap<ChargerSession, { epoch: number; ctx: OcppContext }>();
 
   /** metrics: counts and times every message of every socket (null when http.metrics is off). */
   constructor(ctx: OcppServerContext, metrics: OcppMetrics | null = null) {
@@ -79,7 +94,15 @@ export class OcppServer {
     this.#rpc.auth((accept: (session: object, protocol?: string) => void, reject: (code: number, reason: string) => void, handshake: HandshakeInfo) => {
       void this.#admissions.admit(handshake).then(
         // No protocol named: ocpp-rpc takes the first of SUBPROTOCOLS the charger offers.
-        (result) => (result.ok ? accept({ approved: result.approved }) : reject(result.code, result.reason)),
+        (result) => {
+          if (!result.ok) return reject(result.code, result.reason);
+          if (!this.#cluster) return accept({ approved: result.approved });
+          // In a cluster the socket is only accepted once this node owns the charger.
+          this.#cluster.claim(handshake.identity).then((epoch) => accept({ approved: result.approved, epoch }), (err: unknown) => {
+            ctx.log.error(`could not take the lease of charger ${handshake.identity}`, { error: String(err) });
+            reject(503, 'service unavailable');
+          });
+        },
         (err: unknown) => {
           ctx.log.error('charger authentication failed', { error: String(err) });
           reject(500, 'internal error');
@@ -87,6 +110,11 @@ export class OcppServer {
       );
     });
     this.#rpc.on('client', (client: unknown) => this.#onClient(client as RpcServerClient));
+  }
+
+  /** Joins a cluster (boot, before start): sockets are then leased and their writes fenced. */
+  attachCluster(cluster: OcppCluster): void {
+    this.#cluster = cluster;
   }
 
   async start(): Promise<void> {
@@ -119,6 +147,13 @@ export class OcppServer {
       // Admission found the old socket dead (no pong): a charger that reconnected before it timed out.
       void previous.close({ code: 4000, reason: 'replaced by a new connection' });
     }
+    const epoch = (client.session as { epoch?: number }).epoch;
+    const cluster = this.#cluster;
+    const ctx = cluster && epoch !== undefined ? { ...this.#ctx, writer: cluster.writerFor(id, epoch) } : this.#ctx;
+    if (cluster && epoch !== undefined) {
+      this.#fenced.set(session, { epoch, ctx });
+      cluster.connected(id, epoch);
+    }
     this.#clients.set(id, client);
     this.#sessions.set(id, session);
     this.#metrics?.watch(client);
@@ -126,7 +161,7 @@ export class OcppServer {
     this.#lastSeen.set(id, at);
     const remoteAddress = client.handshake.remoteAddress ?? '';
     log.info(`charger ${id} connected from ${remoteAddress}`);
-    void this.#ctx.writer.write(async (trx) => {
+    void ctx.writer.write(async (trx) => {
       await trx('charger_messages').insert({ charger_id: id, action: 'connected', payload: JSON.stringify({ remoteAddress, protocol: session.protocol }), received_at: at });
       await trx('chargers').where({ id }).update({ protocol: session.protocol });
     }).catch((err: unknown) => log.error('could not record connect', { error: String(err) }));
@@ -147,7 +182,7 @@ export class OcppServer {
       if (queued >= LIMITS.maxQueuedCalls) throw createRPCError('GenericError', `more than ${LIMITS.maxQueuedCalls} calls waiting; send one at a time`);
       queued++;
       const action = String(method);
-      const run = chain.then(() => this.#dispatch(session, action, params)).finally(() => { queued--; });
+      const run = chain.then(() => this.#dispatch(ctx, session, action, params)).finally(() => { queued--; });
       chain = run.catch(() => undefined);
       return run as Promise<Record<string, unknown>>;
     });
@@ -164,12 +199,13 @@ export class OcppServer {
       const closedAt = clock.iso();
       const why = String(reason ?? '');
       log.info(`charger ${id} disconnected (${code}${why ? ` ${why}` : ''})`);
-      void this.#ctx.writer.write(async (trx) => {
+      const stored = ctx.writer.write(async (trx) => {
         await trx('charger_messages').insert({ charger_id: id, action: 'disconnected', payload: JSON.stringify({ code, reason: why }), received_at: closedAt });
         const hb = this.#ctx.heartbeats.get(id);
         this.#ctx.heartbeats.delete(id);
         await trx('chargers').where({ id }).update({ last_seen_at: this.#lastSeen.get(id) ?? closedAt, ...(hb ? { last_heartbeat_at: hb } : {}) });
       }).catch((err: unknown) => log.error('could not record disconnect', { error: String(err) }));
+      if (cluster && epoch !== undefined) cluster.closed(id, epoch, stored);
       bus.emit('charger.disconnected', { chargerId: id, at: closedAt, code, reason: why });
     });
   }
@@ -186,7 +222,8 @@ export class OcppServer {
     return rate;
   }
 
-  async #dispatch(cp: ChargerSession, action: string, params: unknown): Promise<unknown> {
+  /** ctx: the server's, or in a cluster this socket's (its writer fenced by the lease). */
+  async #dispatch(ctx: OcppContext, cp: ChargerSession, action: string, params: unknown): Promise<unknown> {
     const edition = editionOf(cp.protocol);
     const handler = edition.handlers[action];
     if (!handler) throw createRPCError('NotImplemented', `${action} is not implemented`);
@@ -206,7 +243,7 @@ export class OcppServer {
     const ts = (params as { timestamp?: unknown }).timestamp;
     this.#ctx.bus.emit('charger.seen', { chargerId: cp.id, at, action, ...(typeof ts === 'string' ? { chargerTime: ts } : {}) });
     try {
-      return await handler(this.#ctx, cp, params as never);
+      return await handler(ctx, cp, params as never);
     } catch (err) {
       if (err instanceof RPCError) throw err;
       this.#ctx.log.error(`${action} from ${cp.id} failed`, { error: String(err), stack: (err as Error).stack });
@@ -263,11 +300,21 @@ export class OcppServer {
     const entries = [...this.#lastSeen.entries()].filter(([id]) => this.#clients.has(id));
     if (!entries.length) return;
     const heartbeats = this.#ctx.heartbeats;
+    const store = (trx: import('knex').Knex.Transaction, id: string, at: string) => {
+      const hb = heartbeats.get(id);
+      return trx('chargers').where({ id }).update(hb ? { last_seen_at: at, last_heartbeat_at: hb } : { last_seen_at: at });
+    };
+    if (this.#cluster) {
+      // Each charger through its own fenced writer: one whose lease moved must not fail the others.
+      await Promise.all(entries.map(([id, at]) => {
+        const session = this.#sessions.get(id);
+        const writer = (session && this.#fenced.get(session)?.ctx.writer) ?? this.#ctx.writer;
+        return writer.write((trx) => store(trx, id, at)).catch(() => undefined);
+      }));
+      return;
+    }
     await this.#ctx.writer.write(async (trx) => {
-      for (const [id, at] of entries) {
-        const hb = heartbeats.get(id);
-        await trx('chargers').where({ id }).update(hb ? { last_seen_at: at, last_heartbeat_at: hb } : { last_seen_at: at });
-      }
+      for (const [id, at] of entries) await store(trx, id, at);
     }).catch((err: unknown) => this.#ctx.log.error('could not store last-seen times', { error: String(err) }));
   }
 
@@ -303,6 +350,15 @@ export class OcppServer {
   /** Drops a charger's socket (after its password changed or it was deleted). */
   async disconnect(chargerId: string, reason: string): Promise<void> {
     await this.#clients.get(chargerId)?.close({ code: 4001, reason });
+  }
+
+  /** In a cluster: the charger's lease moved to another node; its socket here closes unless it is a newer one. */
+  async leaseLost(chargerId: string, epoch: number): Promise<void> {
+    const session = this.#sessions.get(chargerId);
+    const held = session && this.#fenced.get(session)?.epoch;
+    if (held === undefined || held > epoch) return;
+    this.#ctx.log.info(`charger ${chargerId} is served by another node now; closing its socket here`);
+    await this.#clients.get(chargerId)?.close({ code: 4002, reason: 'connected to another node' });
   }
 
   /** Whether the charger's open socket answers a WebSocket ping within a few seconds. */
