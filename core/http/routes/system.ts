@@ -154,14 +154,16 @@ export function systemRoutes(d: CoreRouteDeps): RouteSpec[] {
             if (!now || now.role !== principal.role) close();
           }, close);
         });
-        void d.accounts.expiresAt(token).then((at) => {
+        const watchExpiry = () => void d.accounts.expiresAt(token).then((at) => {
           if (!at || closed) return;
-          // setTimeout holds at most ~24.8 days; a longer-lived token is checked again then.
+          // setTimeout holds at most ~24.8 days; a longer-lived token is checked again then. A timer may also
+          // fire a millisecond before the token's time, when it is still valid: then it is set again.
           const ms = Math.min(Math.max(0, Date.parse(at) - d.clock.nowMs()), 2 ** 31 - 1);
           expiry = setTimeout(() => {
-            void d.accounts.authenticate(token).then((now) => { if (!now) close(); }, close);
-          }, ms);
-        });
+            void d.accounts.authenticate(token).then((now) => { if (!now) close(); else watchExpiry(); }, close);
+          }, ms + 5);
+        }, close);
+        watchExpiry();
         req.raw.raw.req.once('close', close);
         stream.write(': connected\n\n');
         return h.response(stream)
