@@ -191,3 +191,17 @@ export function commonNameOf(cert: X509Certificate): string | null {
 export function splitPemChain(pem: string): X509Certificate[] {
   return (pem.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
 }
+
+/** How OCPP names an installed certificate: hashes of its issuer's name and key, and its serial (SHA-256). */
+export function certificateHashData(cert: X509Certificate, issuer: X509Certificate) {
+  const [tbs] = der.children(der.parse(cert.raw));
+  const fields = der.children(tbs!);
+  const offset = fields[0]!.tag === 0xa0 ? 1 : 0;
+  const [, key] = der.children(der.parse(issuer.publicKey.export({ type: 'spki', format: 'der' })));
+  return {
+    hashAlgorithm: 'SHA256' as const,
+    issuerNameHash: createHash('sha256').update(fields[offset + 2]!.raw).digest('hex'),
+    issuerKeyHash: createHash('sha256').update(key!.value.subarray(1)).digest('hex'),
+    serialNumber: cert.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+  };
+}

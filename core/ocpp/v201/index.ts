@@ -6,6 +6,7 @@ import { bootNotification } from './boot-notification.js';
 import { meterValues } from './meter-values.js';
 import { notifyEvent } from './notify-event.js';
 import { reservationStatusUpdate } from './reservation-status.js';
+import { signCertificate } from './sign-certificate.js';
 import { notifyReport } from './notify-report.js';
 import { statusNotification } from './status-notification.js';
 import { transactionEvent } from './transaction-event.js';
@@ -26,6 +27,7 @@ export const v201Handlers: Record<string, Handler<never, unknown>> = {
   ReservationStatusUpdate: reservationStatusUpdate,
   NotifyReport: notifyReport,
   SecurityEventNotification: securityEventNotification,
+  SignCertificate: signCertificate,
   StatusNotification: statusNotification,
   TransactionEvent: transactionEvent,
 } as Record<string, Handler<never, unknown>>;
@@ -41,6 +43,7 @@ export const v201Commands: Record<string, string> = {
   TriggerMessage: 'RemoteControl',
   ReserveNow: 'Reservation', CancelReservation: 'Reservation',
   UpdateFirmware: 'FirmwareManagement', GetLog: 'Diagnostics', DataTransfer: 'DataTransfer',
+  CertificateSigned: 'Security', InstallCertificate: 'ISO15118CertificateManagement', GetInstalledCertificateIds: 'ISO15118CertificateManagement', DeleteCertificate: 'ISO15118CertificateManagement',
 };
 
 /** A valid sample payload per 2.0.1 command, shown in the UI's command form. */
@@ -59,4 +62,8 @@ export const v201CommandExamples: Record<string, unknown> = {
   UpdateFirmware: { requestId: 1, firmware: { location: 'http://example.org/firmware.bin', retrieveDateTime: '2030-01-01T00:00:00Z' } },
   GetLog: { logType: 'DiagnosticsLog', requestId: 1, log: { remoteLocation: 'http://chargekeeper.local:8080/api/diagnostics/upload' } },
   DataTransfer: { vendorId: 'com.example', messageId: 'hello', data: '' },
+  CertificateSigned: { certificateChain: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----', certificateType: 'ChargingStationCertificate' },
+  InstallCertificate: { certificateType: 'CSMSRootCertificate', certificate: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----' },
+  GetInstalledCertificateIds: { certificateType: ['CSMSRootCertificate'] },
+  DeleteCertificate: { certificateHashData: { hashAlgorithm: 'SHA256', issuerNameHash: 'ab12', issuerKeyHash: 'cd34', serialNumber: '1f' } },
 };
