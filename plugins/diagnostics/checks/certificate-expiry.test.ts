@@ -75,7 +75,7 @@ describe('certificate-expiry check', () => {
       await settled(t);
       return (await t.app.db('diagnostics_findings').where({ check: 'certificate-expiry', state: 'active' })) as Array<{ charger_id: string | null; severity: string; message: string }>;
     };
-    const [f] = await eventually(async () => { const list = await serverFindings(); return list.length ? list : null; });
+    const [f] = (await eventually(async () => { const list = await serverFindings(); return list.length ? list : null; }))!;
     expect(f).toMatchObject({ charger_id: null, severity: 'critical' });
     expect(f!.message).toMatch(/The server certificate \(http.tls\) expires in 4 days/);
   });
