@@ -100,7 +100,7 @@ describe('OCPP 2.0.1 on the shared endpoint', () => {
     expect(start.body.message).toMatch(/card NOONE is not accepted at ST-CMD \(Invalid\); RequestStartTransaction was not sent/);
 
     const list = (await t.api('GET', '/commands?protocol=ocpp2.0.1')).body as Array<{ action: string; example: unknown }>;
-    expect(list.map((c) => c.action).sort()).toEqual(['CancelReservation', 'ChangeAvailability', 'DataTransfer', 'GetBaseReport', 'GetLog', 'GetVariables', 'RequestStartTransaction', 'RequestStopTransaction', 'ReserveNow', 'Reset', 'SetVariables', 'TriggerMessage', 'UnlockConnector', 'UpdateFirmware']);
+    expect(list.map((c) => c.action).sort()).toEqual(['CancelReservation', 'CertificateSigned', 'ChangeAvailability', 'DataTransfer', 'DeleteCertificate', 'GetBaseReport', 'GetInstalledCertificateIds', 'GetLog', 'GetVariables', 'InstallCertificate', 'RequestStartTransaction', 'RequestStopTransaction', 'ReserveNow', 'Reset', 'SetVariables', 'TriggerMessage', 'UnlockConnector', 'UpdateFirmware']);
     const { OcppServer } = await import('../../core/ocpp/server.js');
     for (const c of list) expect(() => OcppServer.validateCommand(c.action, c.example, 'ocpp2.0.1')).not.toThrow();
   });
