@@ -83,6 +83,20 @@ describe('SignCertificate and CertificateSigned', () => {
     expect(await t.app.db('certificates')).toEqual([]);
   });
 
+  it('with ocpp.security.organization, signs only requests that name it (O)', async () => {
+    t = await apps.start({ config: { ocpp: { security: { profile: 1, organization: 'Acme Charging' } } } });
+    const st = await station(t, 'ST6');
+    const inbox = certificateInbox(st);
+    await boot201(st);
+    expect(await st.call('SignCertificate', { csr: createCsr({ CN: 'ST6' }, ecKey()) })).toEqual({ status: 'Rejected' });
+    expect(await st.call('SignCertificate', { csr: createCsr({ CN: 'ST6', O: 'Other' }, ecKey()) })).toEqual({ status: 'Rejected' });
+    expect(await st.call('SignCertificate', { csr: createCsr({ CN: 'ST6', O: 'Acme Charging' }, ecKey()), certificateType: 'V2GCertificate' })).toEqual({ status: 'Accepted' });
+    await eventually(() => inbox.length === 1);
+    expect(inbox[0]!.certificateType).toBe('V2GCertificate');
+    expect(caOf(t).subject).toMatch(/O=Acme Charging/);
+    expect((await t.api('GET', '/chargers/ST6/certificates')).body).toEqual([expect.objectContaining({ use: 'v2g' })]);
+  });
+
   it('rejects every request when the site has no CA', async () => {
     t = await apps.start();
     const st = await station(t, 'ST3');
@@ -153,5 +167,17 @@ describe('installed certificates', () => {
       expect(commandRefusal('technician', action, {})).toMatch(/installers/);
       expect(commandRefusal('installer', action, {})).toBeNull();
     }
+  });
+});
+
+describe('ocpp.security config', () => {
+  it('needs http.tls for profiles 2 and 3, and a validity of at least a day', async () => {
+    const { loadCoreConfig } = await import('../../core/config.js');
+    const env = { CHARGEKEEPER_CONFIG: '/nonexistent.yaml' };
+    const tls = loadCoreConfig(env, 'ocpp:\n  security:\n    profile: 3\n');
+    expect(tls.problems).toEqual([{ path: 'ocpp.security.profile', message: 'expected http.tls (a certificate and key) with security profile 3, got none' }]);
+    const short = loadCoreConfig(env, 'ocpp:\n  security:\n    certificateValidity: 1h\n');
+    expect(short.problems).toEqual([{ path: 'ocpp.security.certificateValidity', message: 'expected at least 1d, got "1h"' }]);
+    expect(loadCoreConfig(env, 'ocpp:\n  security: { profile: 1, organization: Acme }\n').problems).toEqual([]);
   });
 });

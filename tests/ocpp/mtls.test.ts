@@ -66,6 +66,9 @@ describe('security profile 3 (TLS with client certificates)', () => {
     });
     // P3B is known, so its refusals are its own (logged and kept for its page).
     await t.app.db('chargers').insert({ id: 'P3B', approved: true, registered_at: t.clock.iso(), last_seen_at: t.clock.iso() });
+    // The certificate is the credential: a password set for profile 1 or 2 is not asked for.
+    const { hashPassword } = await import('../../core/passwords.js');
+    await t.app.db('chargers').insert({ id: 'P3A', approved: true, registered_at: t.clock.iso(), last_seen_at: t.clock.iso(), password_hash: await hashPassword('profile-2-secret') });
 
     const good = new RPCClient({
       endpoint: `wss://127.0.0.1:${t.port}/ocpp`, identity: 'P3A', protocols: ['ocpp2.0.1'], reconnect: false,
