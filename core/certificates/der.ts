@@ -13,8 +13,6 @@ export interface Der {
 
 export class DerError extends Error {}
 
-const MAX_DEPTH = 16;
-
 /** One element at offset; its end. */
 function readAt(buf: Buffer, offset: number): { node: Der; end: number } {
   if (offset + 2 > buf.length) throw new DerError('truncated element');
@@ -43,8 +41,7 @@ export function parse(buf: Buffer): Der {
 }
 
 /** The elements inside a constructed one (SEQUENCE, SET, [n]). */
-export function children(node: Der, depth = 0): Der[] {
-  if (depth > MAX_DEPTH) throw new DerError('nested too deep');
+export function children(node: Der): Der[] {
   if (!(node.tag & 0x20)) throw new DerError('expected a constructed element');
   const out: Der[] = [];
   let offset = 0;

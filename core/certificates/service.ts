@@ -7,7 +7,7 @@ import type { GroupWriter } from '../db/writer.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../types.js';
 import type { CertificateAuthority } from './authority.js';
-import { CsrError, parseCsr, splitPemChain } from './x509.js';
+import { CsrError, type ParsedCsr, parseCsr, splitPemChain } from './x509.js';
 
 /** What a charger certificate is for: its TLS client certificate, or ISO 15118 towards the car. */
 export type CertificateKind = 'charger' | 'v2g';
@@ -97,7 +97,7 @@ export class Certificates implements CertificateService, CertificateRequests {
     if (!ca) return { accepted: false, reason: 'the site has no CA (ocpp.security is not set)' };
     if (typeof csr !== 'string' || csr.length > MAX_CSR_CHARS) return this.#reject(chargerId, kind, `request larger than ${MAX_CSR_CHARS} characters`, false);
     if (this.#pending.has(chargerId)) return { accepted: false, reason: 'a certificate for this charger is being signed' };
-    let parsed;
+    let parsed: ParsedCsr;
     try {
       parsed = parseCsr(csr);
     } catch (err) {
@@ -121,7 +121,7 @@ export class Certificates implements CertificateService, CertificateRequests {
     return { accepted: true };
   }
 
-  async #issue(chargerId: string, kind: CertificateKind, csr: ReturnType<typeof parseCsr>): Promise<void> {
+  async #issue(chargerId: string, kind: CertificateKind, csr: ParsedCsr): Promise<void> {
     const { ca, clock, writer, bus, log } = this.#d;
     const issued = ca!.issue(csr, kind === 'v2g' ? 'clientAndServer' : 'client', clock.nowMs(), this.#d.validityMs);
     const at = clock.iso();

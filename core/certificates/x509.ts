@@ -35,7 +35,7 @@ export function pemToDer(pem: string, label: string): Buffer {
 }
 
 export const derToPem = (d: Buffer, label: string): string =>
-  `-----BEGIN ${label}-----\n${d.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
+  `-----BEGIN ${label}-----\n${(d.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
 
 export function readName(node: der.Der): NameParts {
   const out: NameParts = {};
@@ -68,9 +68,9 @@ export function parseCsr(pem: string): ParsedCsr {
   try {
     const root = der.parse(pemToDer(pem, 'CERTIFICATE REQUEST'));
     const [info, alg, signature] = der.children(der.expect(root, 0x30, 'a request'));
-    const [version, subject, spki] = der.children(der.expect(info, 0x30, 'the request info'), 1);
+    const [version, subject, spki] = der.children(der.expect(info, 0x30, 'the request info'));
     if (der.expect(version, 0x02, 'a version').value.toString('hex') !== '00') throw new CsrError('unknown request version');
-    const algOid = der.readOid(der.children(der.expect(alg, 0x30, 'an algorithm'), 1)[0]!);
+    const algOid = der.readOid(der.children(der.expect(alg, 0x30, 'an algorithm'))[0]!);
     const hash = SIGNATURES[algOid];
     if (hash === undefined) throw new CsrError('unsupported signature algorithm');
     const spkiNode = der.expect(spki, 0x30, 'a public key');
