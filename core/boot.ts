@@ -5,6 +5,9 @@ import type { Knex } from 'knex';
 import { Accounts } from './accounts.js';
 import { AuditLog } from './audit.js';
 import { Bus } from './bus.js';
+import { CertificateAuthority } from './certificates/authority.js';
+import { certificateRoutes } from './certificates/routes.js';
+import { Certificates } from './certificates/service.js';
 import { Chargers } from './chargers.js';
 import { Cluster } from './cluster/index.js';
 import { Clock } from './clock.js';
@@ -127,7 +130,20 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   const sampledUnits = new SampledUnits();
   const metricsOn = core.http.metrics.enabled;
   const metrics = new Metrics(log.child('metrics'), metricsOn);
-  const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp, sampledUnits }, metricsOn ? new OcppMetrics(metrics) : null);
+  const security = core.ocpp.security;
+  let ca: CertificateAuthority | null = null;
+  try {
+    ca = security ? CertificateAuthority.open(security.ca, config.dataDir, core.site.name, security.organization, log.child('certificates')) : null;
+  } catch (err) {
+    await db.destroy();
+    throw new ConfigError([{ path: security?.ca ? 'ocpp.security.ca' : 'ocpp.security', message: `cannot use the CA: ${(err as Error).message}` }], file);
+  }
+  const certificates: Certificates = new Certificates({
+    db, writer, bus, audit, clock, log: log.child('certificates'), ca, validityMs: security?.certificateValidity ?? 365 * 86_400_000,
+    organization: security?.organization, serverCertFile: core.http.tls?.cert,
+    deliver: (chargerId, chain, kind): Promise<{ accepted: boolean; status: string }> => chargers.commands.certificateSigned(chargerId, { chain, kind }, { actor: 'system' }),
+  });
+  const ocpp = new OcppServer({ db, writer, bus, clock, log: log.child('ocpp'), config: core.ocpp, sampledUnits, certificates }, metricsOn ? new OcppMetrics(metrics) : null);
   const chargers = new Chargers(db, ocpp, bus, audit, clock);
   // Several nodes: each charger leased to the node it is connected to, commands routed, jobs run once. Absent: none of it runs.
   const cluster = core.cluster ? new Cluster({
@@ -141,6 +157,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
   const http = new HttpServer({
     config: core, log: log.child('http'), accounts, version: VERSION, uiDir: join(root, 'ui', 'dist'),
     ownerState: (owner) => (owner === 'core' ? 'running' : host.state(owner)),
+    clientCa: security?.profile === 3 && ca ? ca.chainPem : undefined,
   });
   // Without http.publicUrl, links use this box's name and the port actually bound (tests bind port 0).
   const linkHost = ['127.0.0.1', 'localhost', '::1'].includes(core.http.host) ? core.http.host : hostname();
@@ -150,7 +167,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
       return core.http.publicUrl?.replace(/\/$/, '') ?? `${core.http.tls ? 'https' : 'http'}://${linkHost}:${http.port || core.http.port}`;
     },
     clock, accounts, audit, writer, chargers, readings: new Readings(db), transactions: new Transactions(db), history: new ChargerHistory(db),
-    sampledUnits, metrics,
+    sampledUnits, metrics, certificates,
   };
   if (metricsOn) registerCoreMetrics(metrics, { db, bus, writer, readings: services.readings, onlineIds: () => ocpp.onlineIds() });
 
@@ -161,7 +178,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
     dataDir: resolve(config.dataDir),
     databaseFile: core.storage.client === 'sqlite' ? sqliteFilename(core.storage, config.dataDir) : null,
   };
-  for (const spec of [...systemRoutes(routeDeps), ...chargerRoutes(routeDeps), ...chargerActionRoutes(routeDeps), ...deviceModelRoutes(routeDeps), ...transactionRoutes(routeDeps), ...statsRoutes(routeDeps)]) {
+  for (const spec of [...systemRoutes(routeDeps), ...chargerRoutes(routeDeps), ...chargerActionRoutes(routeDeps), ...deviceModelRoutes(routeDeps), ...transactionRoutes(routeDeps), ...statsRoutes(routeDeps), ...certificateRoutes({ chargers, certificates })]) {
     http.mount('core', spec);
   }
   host.register({ db, core: services, log });
@@ -203,6 +220,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
     stopping ??= (async () => {
       log.info('shutting down');
       stopPruning();
+      certificates.close();
       await ocpp.close();
       await http.stop();
       await bus.idle();

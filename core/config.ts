@@ -65,6 +65,18 @@ export const CoreConfigSchema = Strict({
     pingInterval: Duration({ default: '60s', description: 'How often each charger socket is pinged; one unanswered ping closes it (0s = never).' }),
     callTimeout: Duration({ default: '30s', description: 'How long a remote command waits for the charger\'s reply before it fails, like 30s.' }),
     freeVend: Type.Boolean({ default: true, description: 'With no plugin deciding who may charge (users): true accepts every card, false refuses every card.' }),
+    security: Type.Optional(Strict({
+      profile: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)], {
+        default: 1,
+        description: 'OCPP security profile of the site: 1 = password (HTTP Basic) as set per charger; 2 = the same over TLS (needs http.tls); 3 = TLS with a client certificate issued by the site CA, whose CN must be the charger id (needs http.tls; no password).',
+      }),
+      organization: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'When set, a charger\'s certificate request must name this organisation (O) as well as its id (CN).' })),
+      ca: Type.Optional(Strict({
+        cert: Type.String({ description: 'PEM certificate of your own CA (any intermediates after it).' }),
+        key: Type.String({ description: 'PEM private key of that CA.' }),
+      }, { description: 'Sign charger certificates with your own CA; left out = a CA made on first start in <dataDir>/ca/.' })),
+      certificateValidity: Duration({ default: '365d', description: 'How long a charger certificate the site signs is valid, like 365d.' }),
+    }, { description: 'Charger certificates (SignCertificate) and security profiles 2 and 3; left out = no site CA, certificate requests are rejected.' })),
     lenient: Strict({
       everyCharger: Type.Boolean({ default: false, description: 'Cut over-long fields of every charger (raises a truncated-field finding) instead of refusing the message.' }),
       models: Type.Array(Strict({
@@ -198,6 +210,13 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env, text?: stri
     }
     if (core.cluster && core.cluster.leaseTimeout < 2 * core.cluster.leaseRenewal) {
       found.push({ path: 'cluster.leaseTimeout', message: `expected at least twice cluster.leaseRenewal, got "${String((raw.cluster as Record<string, unknown>).leaseTimeout)}"` });
+    }
+    const security = core.ocpp.security;
+    if (security && security.profile >= 2 && !core.http.tls) {
+      found.push({ path: 'ocpp.security.profile', message: `expected http.tls (a certificate and key) with security profile ${security.profile}, got none` });
+    }
+    if (security && security.certificateValidity < 86_400_000) {
+      found.push({ path: 'ocpp.security.certificateValidity', message: `expected at least 1d, got "${String(((raw.ocpp as Record<string, Record<string, unknown>> | undefined)?.security ?? {}).certificateValidity)}"` });
     }
     if (env.CHARGEKEEPER_ADMIN_PASSWORD !== undefined && env.CHARGEKEEPER_ADMIN_PASSWORD.length < MIN_ADMIN_PASSWORD) {
       found.push({ path: 'CHARGEKEEPER_ADMIN_PASSWORD', message: `expected at least ${MIN_ADMIN_PASSWORD} characters (it guards the whole site), got ${env.CHARGEKEEPER_ADMIN_PASSWORD.length}` });

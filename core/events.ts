@@ -75,6 +75,10 @@ export interface EventMap {
   'charger.deleted': ChargerRef & { by: string };
   /** A charger refused at the WebSocket upgrade (unknown in reject mode, wrong password). */
   'charger.rejected': ChargerRef & { reason: string; remoteAddress: string };
+  /** The site CA signed a certificate for a charger (use: its TLS client certificate, or v2g towards the car). */
+  'certificate.issued': ChargerRef & { serial: string; use: 'charger' | 'v2g'; notAfter: string };
+  /** A charger asked for a certificate in another charger's or organisation's name: refused. */
+  'certificate.rejected': ChargerRef & { reason: string; use: 'charger' | 'v2g' };
   /**
    * Connections refused for ids the site does not know (or malformed ids), summed up: the first at once,
    * then once per window with the window's count; count 0 means the window passed quietly.

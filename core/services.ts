@@ -1,4 +1,5 @@
 import type { Accounts } from './accounts.js';
+import type { CertificateService } from './certificates/service.js';
 import type { ChargerCommands } from './ocpp/commands/index.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
@@ -100,4 +101,6 @@ export interface CoreServices {
   readonly sampledUnits: SampledUnits;
   /** Prometheus metrics served at GET /metrics: a plugin registers its own, read in collect() at scrape time. */
   readonly metrics: MetricsRegistry;
+  /** Certificates the site CA issued to chargers, and the server's own: for expiry checks. */
+  readonly certificates: CertificateService;
 }

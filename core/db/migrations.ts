@@ -293,6 +293,28 @@ export const coreMigrations: Migration[] = [
     },
   },
   {
+    id: '011-certificates',
+    async up(db: Knex) {
+      // Certificates the site CA issued to chargers; the certificate itself is public, its key stays on the charger.
+      await db.schema.createTable('certificates', (t) => {
+        t.increments('id');
+        t.string('charger_id').notNullable().references('chargers.id').onDelete('CASCADE');
+        t.string('serial', 64).notNullable().unique();
+        // charger (the TLS client certificate) or v2g (ISO 15118 towards the car).
+        t.string('use', 16).notNullable();
+        t.string('common_name', 64).notNullable();
+        t.string('not_before').notNullable();
+        t.string('not_after').notNullable();
+        t.string('fingerprint', 100).notNullable();
+        t.string('issued_at').notNullable();
+        // The charger's CertificateSigned answer (Accepted, Rejected) or why it was not delivered; null until then.
+        t.string('delivery', 120);
+        t.text('pem').notNullable();
+        t.index(['charger_id', 'use', 'id']);
+      });
+    },
+  },
+  {
     id: '012-cluster-leases',
     async up(db: Knex) {
       // Which node serves each charger (core/cluster). The epoch only ever grows, so a node that lost the

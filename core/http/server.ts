@@ -19,6 +19,8 @@ export interface HttpDeps {
   uiDir: string;
   /** For the owner of a route: is it usable now? A failed plugin's routes answer 503. */
   ownerState(owner: string): 'running' | 'failed' | 'stopped' | 'starting';
+  /** Security profile 3: the CA (PEM) client certificates are verified against; the OCPP upgrade decides on the result. */
+  clientCa?: string;
 }
 
 interface Mounted { owner: string; spec: RouteSpec }
@@ -73,7 +75,11 @@ export class HttpServer {
     this.hapi = Hapi.server({
       host: http.host,
       port: http.port,
-      tls: http.tls ? { cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key) } : undefined,
+      tls: http.tls ? {
+        cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key),
+        // Asked for, not required: the UI and API need none, and a charger without one gets a logged 401 rather than a reset socket.
+        ...(deps.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: deps.clientCa } : {}),
+      } : undefined,
       routes: {
         validate: { failAction: async (_req, _h, err) => { throw err ?? Boom.badRequest(); } },
         response: { emptyStatusCode: 204 },

@@ -13,7 +13,12 @@ export interface Handshake {
   identity: string; password: Buffer | undefined; remoteAddress: string | undefined;
   /** Sec-WebSocket-Protocol values the charger offered (empty when it sent none). */
   protocols: ReadonlySet<string>;
+  /** What the TLS layer saw of a client certificate (undefined over plain ws). */
+  clientCertificate?: ClientCertificate;
 }
+
+/** A TLS client certificate as the socket verified it against the site CA. */
+export interface ClientCertificate { presented: boolean; authorized: boolean; commonName: string | null }
 
 /** The OCPP-J subprotocols this server speaks, preferred first (a charger offering both gets 1.6). */
 export const SUBPROTOCOLS = ['ocpp1.6', 'ocpp2.0.1'] as const;
@@ -37,6 +42,16 @@ export interface AdmissionDeps {
 /** scrypt runs on libuv's four threads; two at a time leaves room for the database and file reads. */
 const MAX_CONCURRENT_VERIFICATIONS = 2;
 const MAX_WAITING_VERIFICATIONS = 64;
+/** Why a profile-3 connection may not open: no certificate, one the site CA did not sign, or one for another charger. */
+function certificateRefusal(h: Handshake): { code: number; reason: string } | null {
+  const c = h.clientCertificate;
+  if (!c?.presented) return { code: 401, reason: 'no client certificate (security profile 3)' };
+  if (!c.authorized) return { code: 401, reason: 'client certificate not signed by the site CA' };
+  // Its name is not logged: it is whatever the other side put there.
+  if (c.commonName !== h.identity) return { code: 403, reason: 'client certificate is for another charger (CN)' };
+  return null;
+}
+
 /** Unknown and malformed ids are summed up in one event per window, not one alert each. */
 const REFUSAL_WINDOW_MS = 10 * 60_000;
 const MAX_LISTED = 10;
@@ -84,6 +99,12 @@ export class Admissions {
     const row = await db('chargers').where({ id: h.identity }).first('id', 'approved', 'password_hash');
     // Checked before anything is registered: the upgrade would fail after admission and leave a charger record behind.
     if (!SUBPROTOCOLS.some((p) => h.protocols.has(p))) return this.#refuseProtocol(h, Boolean(row));
+    // Security profile 3: the certificate is the charger's credential, checked before anything is registered.
+    const certified = this.#d.config.security?.profile === 3;
+    if (certified) {
+      const refusal = certificateRefusal(h);
+      if (refusal) return row ? this.#refuse(h, refusal.code, refusal.reason) : this.#refuseUnknown(h, refusal.code, refusal.reason);
+    }
     if (!row) {
       const mode = this.#d.config.unknownChargers;
       if (mode === 'reject') return this.#refuseUnknown(h, 401, 'unknown charger');
@@ -96,7 +117,7 @@ export class Admissions {
       return { ok: true, approved };
     }
     const hash = (row.password_hash as string | null) ?? null;
-    if (hash) {
+    if (hash && !certified) {
       if (!h.password) return this.#refuse(h, 401, 'password required');
       const wait = this.#guard.waitMs(h.identity, address);
       if (wait > 0) return this.#refuse(h, 429, `too many wrong passwords, locked for ${Math.ceil(wait / 1000)} s`, false);

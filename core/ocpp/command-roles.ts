@@ -8,6 +8,8 @@ import type { Role } from '../types.js';
  */
 export const INSTALLER_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'UpdateFirmware', 'SignedUpdateFirmware', 'SendLocalList', 'SetChargingProfile', 'ClearChargingProfile', 'DataTransfer',
+  // Who the charger trusts and which certificate it presents.
+  'CertificateSigned', 'InstallCertificate', 'GetInstalledCertificateIds', 'DeleteCertificate',
 ]);
 
 /**

@@ -6,6 +6,7 @@ import type { GroupWriter } from '../db/writer.js';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
 import type { Logger } from '../types.js';
 import type { SampledUnits } from './sampled-units.js';
+import type { CertificateRequests } from '../certificates/service.js';
 
 /** What the server knows about a connected charger while its socket is open. */
 export interface ChargerSession {
@@ -34,6 +35,8 @@ export interface OcppContext {
   authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer>;
   /** Per-charger unit corrections for sampled values (none: read as OCPP says). */
   sampledUnits?: SampledUnits;
+  /** Signs charger certificate requests with the site CA (none: every request is rejected). */
+  certificates?: CertificateRequests;
 }
 
 /** A charger's timestamp as ISO UTC; falls back to the receive time when missing or unreadable. */

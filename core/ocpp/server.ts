@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import ocppRpc from 'ocpp-rpc';
 import type { AuthorizeAnswer, AuthorizeRequest } from '../events.js';
-import { Admissions, SUBPROTOCOLS, type Refusal } from './admission.js';
+import type { TLSSocket } from 'node:tls';
+import { Admissions, SUBPROTOCOLS, type ClientCertificate, type Refusal } from './admission.js';
 import type { ChargerSession, OcppContext } from './context.js';
 import { EDITIONS, editionOf } from './editions.js';
 import { LIMITS, RateLimit, printable, scrubPayload } from './limits.js';
@@ -28,7 +29,20 @@ interface RpcServerClient {
   once(event: string, fn: (e: never) => void): void;
 }
 
-interface HandshakeInfo { identity: string; password: Buffer | undefined; remoteAddress: string | undefined; endpoint: string; protocols: Set<string> }
+interface HandshakeInfo {
+  identity: string; password: Buffer | undefined; remoteAddress: string | undefined; endpoint: string; protocols: Set<string>;
+  request: IncomingMessage;
+}
+
+/** The client certificate of a wss connection, as TLS verified it (requestCert with the site CA; undefined over ws). */
+function clientCertificateOf(request: IncomingMessage): ClientCertificate | undefined {
+  const socket = request.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const peer = socket.getPeerCertificate();
+  const presented = Boolean(peer && Object.keys(peer).length);
+  const cn: unknown = presented ? peer.subject?.CN : undefined;
+  return { presented, authorized: socket.authorized === true, commonName: typeof cn === 'string' ? cn : null };
+}
 
 /** How long a connected charger has to answer a ping before a newcomer with its id may replace it. */
 const ALIVE_PING_MS = 3000;
@@ -92,7 +106,7 @@ export class OcppServer {
     });
     this.#admissions = new Admissions({ ...ctx, isAlive: (id) => this.#isAlive(id) });
     this.#rpc.auth((accept: (session: object, protocol?: string) => void, reject: (code: number, reason: string) => void, handshake: HandshakeInfo) => {
-      void this.#admissions.admit(handshake).then(
+      void this.#admissions.admit({ ...handshake, clientCertificate: clientCertificateOf(handshake.request) }).then(
         // No protocol named: ocpp-rpc takes the first of SUBPROTOCOLS the charger offers.
         (result) => {
           if (!result.ok) return reject(result.code, result.reason);

@@ -101,9 +101,10 @@ describe('OCPP 2.0.1 on the shared endpoint', () => {
 
     const list = (await t.api('GET', '/commands?protocol=ocpp2.0.1')).body as Array<{ action: string; example: unknown }>;
     expect(list.map((c) => c.action).sort()).toEqual([
-      'CancelReservation', 'ChangeAvailability', 'ClearCache', 'ClearChargingProfile', 'DataTransfer', 'GetBaseReport', 'GetCompositeSchedule',
-      'GetLocalListVersion', 'GetLog', 'GetVariables', 'RequestStartTransaction', 'RequestStopTransaction', 'ReserveNow', 'Reset', 'SendLocalList',
-      'SetChargingProfile', 'SetVariables', 'TriggerMessage', 'UnlockConnector', 'UpdateFirmware',
+      'CancelReservation', 'CertificateSigned', 'ChangeAvailability', 'ClearCache', 'ClearChargingProfile', 'DataTransfer', 'DeleteCertificate',
+      'GetBaseReport', 'GetCompositeSchedule', 'GetInstalledCertificateIds', 'GetLocalListVersion', 'GetLog', 'GetVariables', 'InstallCertificate',
+      'RequestStartTransaction', 'RequestStopTransaction', 'ReserveNow', 'Reset', 'SendLocalList', 'SetChargingProfile', 'SetVariables',
+      'TriggerMessage', 'UnlockConnector', 'UpdateFirmware',
     ]);
     const { OcppServer } = await import('../../core/ocpp/server.js');
     for (const c of list) expect(() => OcppServer.validateCommand(c.action, c.example, 'ocpp2.0.1')).not.toThrow();

@@ -1,4 +1,5 @@
 import type { CommandRunner } from './neutral.js';
+import { certificateCommands } from './certificates.js';
 import { maintenanceCommands } from './maintenance.js';
 import { configurationCommands } from './configuration.js';
 import { provisioningCommands } from './provisioning.js';
@@ -30,6 +31,8 @@ export function createCommands(runner: CommandRunner & SessionLookup) {
     // configuration, data transfer, firmware, logs
     ...maintenanceCommands(runner),
     ...configurationCommands(runner),
+    // certificates: charger certificates, installed roots
+    ...certificateCommands(runner),
 
   };
 }

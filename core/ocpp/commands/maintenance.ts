@@ -53,7 +53,7 @@ export interface DataTransferAnswer extends CommandAnswer {
 }
 
 /** Messages a charger can be asked to send now; logStatus and firmwareStatus report a running upload or update. */
-export type TriggerName = 'boot' | 'status' | 'meterValues' | 'heartbeat' | 'logStatus' | 'firmwareStatus';
+export type TriggerName = 'boot' | 'status' | 'meterValues' | 'heartbeat' | 'logStatus' | 'firmwareStatus' | 'signCertificate';
 
 export interface TriggerInput {
   message: TriggerName;
@@ -81,8 +81,10 @@ export type RecordedCommand<In, Out> = NeutralCommand<In, Out> & {
 const TRIGGER_16: Record<TriggerName, string> = {
   boot: 'BootNotification', status: 'StatusNotification', meterValues: 'MeterValues', heartbeat: 'Heartbeat',
   logStatus: 'DiagnosticsStatusNotification', firmwareStatus: 'FirmwareStatusNotification',
+  // A new charger certificate (SignCertificate); 1.6 asks for it with the security whitepaper's ExtendedTriggerMessage.
+  signCertificate: 'SignChargePointCertificate',
 };
-const TRIGGER_201: Record<TriggerName, string> = { ...TRIGGER_16, logStatus: 'LogStatusNotification' };
+const TRIGGER_201: Record<TriggerName, string> = { ...TRIGGER_16, logStatus: 'LogStatusNotification', signCertificate: 'SignChargingStationCertificate' };
 
 /** 1.6 keys and the 2.0.1 device-model variable that holds the same setting (OCPP 2.0.1 part 2, appendix 3). */
 const VARIABLE_OF_KEY: Record<string, [component: string, variable: string]> = {
@@ -191,7 +193,8 @@ export function maintenanceCommands(runner: CommandRunner) {
 
     trigger: recorded<TriggerInput, CommandAnswer>('trigger', {
       'ocpp1.6': (i) => ({
-        action: 'TriggerMessage', payload: { requestedMessage: TRIGGER_16[i.message], ...present({ connectorId: i.connectorId }) }, answer: statusAnswer(),
+        action: i.message === 'signCertificate' ? 'ExtendedTriggerMessage' : 'TriggerMessage',
+        payload: { requestedMessage: TRIGGER_16[i.message], ...present({ connectorId: i.connectorId }) }, answer: statusAnswer(),
       }),
       'ocpp2.0.1': (i) => ({
         action: 'TriggerMessage',

@@ -30,4 +30,9 @@ export const commandExamples: Record<string, unknown> = {
     firmware: { location: 'http://example.org/firmware.bin', retrieveDateTime: '2030-01-01T00:00:00Z', signingCertificate: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----', signature: 'c2lnbmF0dXJl' },
   },
   GetLog: { logType: 'SecurityLog', requestId: 1, log: { remoteLocation: 'http://chargekeeper.local:8080/api/diagnostics/upload' } },
+  CertificateSigned: { certificateChain: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----' },
+  InstallCertificate: { certificateType: 'CentralSystemRootCertificate', certificate: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----' },
+  GetInstalledCertificateIds: { certificateType: 'CentralSystemRootCertificate' },
+  DeleteCertificate: { certificateHashData: { hashAlgorithm: 'SHA256', issuerNameHash: 'ab12', issuerKeyHash: 'cd34', serialNumber: '1f' } },
+  ExtendedTriggerMessage: { requestedMessage: 'SignChargePointCertificate' },
 };

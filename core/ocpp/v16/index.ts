@@ -7,6 +7,7 @@ import {
   dataTransfer, diagnosticsStatusNotification, firmwareStatusNotification, logStatusNotification,
   securityEventNotification, signedFirmwareStatusNotification,
 } from './notifications.js';
+import { signCertificate } from './sign-certificate.js';
 import { startTransaction } from './start-transaction.js';
 import { statusNotification } from './status-notification.js';
 import { stopTransaction } from './stop-transaction.js';
@@ -26,6 +27,7 @@ export const v16Handlers: Record<string, Handler<never, unknown>> = {
   SecurityEventNotification: securityEventNotification,
   LogStatusNotification: logStatusNotification,
   SignedFirmwareStatusNotification: signedFirmwareStatusNotification,
+  SignCertificate: signCertificate,
 } as Record<string, Handler<never, unknown>>;
 
 /** Actions a charger may send before an operator approved it. */
@@ -43,4 +45,7 @@ export const v16Commands: Record<string, string> = {
   SetChargingProfile: 'SmartCharging', ClearChargingProfile: 'SmartCharging', GetCompositeSchedule: 'SmartCharging',
   // The security whitepaper's signed firmware update and log upload (the 1.6 schemas include them).
   SignedUpdateFirmware: 'FirmwareManagement', GetLog: 'FirmwareManagement',
+  // The whitepaper's certificate management and its trigger for a new charger certificate.
+  CertificateSigned: 'Security', InstallCertificate: 'Security', GetInstalledCertificateIds: 'Security', DeleteCertificate: 'Security',
+  ExtendedTriggerMessage: 'Security',
 };

@@ -6,6 +6,7 @@ import { bootNotification } from './boot-notification.js';
 import { meterValues } from './meter-values.js';
 import { notifyEvent } from './notify-event.js';
 import { reservationStatusUpdate } from './reservation-status.js';
+import { signCertificate } from './sign-certificate.js';
 import { notifyReport } from './notify-report.js';
 import { statusNotification } from './status-notification.js';
 import { transactionEvent } from './transaction-event.js';
@@ -26,6 +27,7 @@ export const v201Handlers: Record<string, Handler<never, unknown>> = {
   ReservationStatusUpdate: reservationStatusUpdate,
   NotifyReport: notifyReport,
   SecurityEventNotification: securityEventNotification,
+  SignCertificate: signCertificate,
   StatusNotification: statusNotification,
   TransactionEvent: transactionEvent,
 } as Record<string, Handler<never, unknown>>;
@@ -43,6 +45,7 @@ export const v201Commands: Record<string, string> = {
   UpdateFirmware: 'FirmwareManagement', GetLog: 'Diagnostics', DataTransfer: 'DataTransfer',
   SetChargingProfile: 'SmartCharging', ClearChargingProfile: 'SmartCharging', GetCompositeSchedule: 'SmartCharging',
   SendLocalList: 'LocalAuthorizationListManagement', GetLocalListVersion: 'LocalAuthorizationListManagement', ClearCache: 'Authorization',
+  CertificateSigned: 'Security', InstallCertificate: 'ISO15118CertificateManagement', GetInstalledCertificateIds: 'ISO15118CertificateManagement', DeleteCertificate: 'ISO15118CertificateManagement',
 };
 
 /** A valid sample payload per 2.0.1 command, shown in the UI's command form. */
@@ -76,4 +79,8 @@ export const v201CommandExamples: Record<string, unknown> = {
   },
   GetLocalListVersion: {},
   ClearCache: {},
+  CertificateSigned: { certificateChain: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----', certificateType: 'ChargingStationCertificate' },
+  InstallCertificate: { certificateType: 'CSMSRootCertificate', certificate: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----' },
+  GetInstalledCertificateIds: { certificateType: ['CSMSRootCertificate'] },
+  DeleteCertificate: { certificateHashData: { hashAlgorithm: 'SHA256', issuerNameHash: 'ab12', issuerKeyHash: 'cd34', serialNumber: '1f' } },
 };

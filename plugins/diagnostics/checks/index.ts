@@ -1,6 +1,7 @@
 import type { TProperties } from '@sinclair/typebox';
 import type { AnyCheck } from '../check.js';
 import bootLoop from './boot-loop.js';
+import certificateExpiry from './certificate-expiry.js';
 import clockDrift from './clock-drift.js';
 import connectorFault from './connector-fault.js';
 import energyStall from './energy-stall.js';
@@ -21,7 +22,7 @@ import unresponsive from './unresponsive.js';
 const list = [
   offline, flapping, connectorFault, bootLoop, stuckTransaction, energyStall, meterRegression, meterDiscrepancy,
   meterUnreachable, firmwareFailed, clockDrift, suspendedEv, unresponsive, supersededSession, truncatedField,
-  loadManagement, knownFirmwareBug,
+  loadManagement, knownFirmwareBug, certificateExpiry,
 ] as const;
 
 /** Every check, by its stable id. Adding a check = one file here + its test. */
