@@ -30,7 +30,8 @@ export interface OcppContext {
   openTransactions: Map<string, number>;
   /** Last heartbeat per connected charger, stored with the last-seen times (coalesced). */
   heartbeats: Map<string, string>;
-  authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer>;
+  /** The decision for a card; `withKnown` keeps `known` in the answer (2.0.1 tells an unknown card from a refused one). */
+  authorize(req: AuthorizeRequest, withKnown?: boolean): Promise<AuthorizeAnswer>;
   /** Per-charger unit corrections for sampled values (none: read as OCPP says). */
   sampledUnits?: SampledUnits;
 }

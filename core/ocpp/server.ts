@@ -61,7 +61,7 @@ export class OcppServer {
       ...ctx,
       openTransactions: new Map(),
       heartbeats: new Map(),
-      authorize: (req) => this.#authorize(req),
+      authorize: (req, withKnown) => this.#authorize(req, withKnown),
     };
     this.#rpc = new RPCServer({
       protocols: [...SUBPROTOCOLS],
@@ -241,20 +241,21 @@ export class OcppServer {
     return this.#authorize(req);
   }
 
-  async #authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer> {
+  async #authorize(req: AuthorizeRequest, withKnown = false): Promise<AuthorizeAnswer> {
     const decided = await this.#ctx.bus.ask('authorize', req);
     let answer: AuthorizeAnswer = decided ?? { status: this.#ctx.config.freeVend ? 'Accepted' : 'Invalid', userId: null };
     if (answer.status === 'Accepted' && req.context !== 'StopTransaction') {
       answer = (await this.#ctx.bus.ask('restrict', { ...req, answer })) ?? answer;
     }
     const { userId, known, ...idTagInfo } = answer;
+    const isKnown = decided !== undefined && known !== false;
     if (req.context !== 'RemoteStart') {
       this.#ctx.bus.emit('token.presented', {
         chargerId: req.chargerId, at: this.#ctx.clock.iso(), idTag: req.idTag, connectorId: req.connectorId,
-        context: req.context, idTagInfo, known: decided !== undefined && known !== false,
+        context: req.context, idTagInfo, known: isKnown,
       });
     }
-    return { ...idTagInfo, userId: userId ?? null };
+    return { ...idTagInfo, userId: userId ?? null, ...(withKnown ? { known: isKnown } : {}) };
   }
 
   async #flushLastSeen(): Promise<void> {

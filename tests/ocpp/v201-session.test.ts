@@ -58,7 +58,7 @@ describe('an OCPP 2.0.1 charging station', () => {
     expect(stored.evse_connector_id).toBe(1);
   });
 
-  it('answers Authorize from the users plugin: a known card Accepted, an unknown one Invalid', async () => {
+  it('answers Authorize from the users plugin: a known card Accepted, one no one knows Unknown', async () => {
     t = await apps.start(withBilling());
     const { idTag } = await driver(t, 'anna');
     await createTag(t, { idTag: 'BLOCKED-1', status: 'Blocked' });
@@ -70,7 +70,7 @@ describe('an OCPP 2.0.1 charging station', () => {
     expect(await presented).toMatchObject({ chargerId: 'ST-AUTH', context: 'Authorize', known: true });
     // idTokens are case-insensitive, like the users plugin's cards.
     expect((await auth(idTag.toLowerCase(), 'ISO15693')).idTokenInfo.status).toBe('Accepted');
-    expect((await auth('NOBODY-99')).idTokenInfo).toEqual({ status: 'Invalid' });
+    expect((await auth('NOBODY-99')).idTokenInfo).toEqual({ status: 'Unknown' });
     expect((await auth('BLOCKED-1', 'KeyCode')).idTokenInfo.status).toBe('Blocked');
     // NoAuthorization names no one: ocpp.freeVend (true here) decides, no card is looked up.
     expect((await auth('', 'NoAuthorization')).idTokenInfo.status).toBe('Accepted');

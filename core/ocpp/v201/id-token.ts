@@ -27,14 +27,17 @@ export interface TokenDecision {
 export async function decideToken(ctx: OcppContext, token: IdToken, req: Omit<AuthorizeRequest, 'idTag'>): Promise<TokenDecision> {
   const answer: AuthorizeAnswer = token.type === 'NoAuthorization'
     ? { status: ctx.config.freeVend ? 'Accepted' : 'Invalid', userId: null }
-    : await ctx.authorize({ ...req, idTag: token.idToken });
+    : await ctx.authorize({ ...req, idTag: token.idToken }, true);
   return { answer, idTokenInfo: toIdTokenInfo(answer) };
 }
 
-/** The neutral statuses are all 2.0.1 AuthorizationStatus values; expiry and group tag take their 2.0.1 names. */
+/**
+ * The neutral statuses are all 2.0.1 AuthorizationStatus values; a card no one knows is Unknown, which 2.0.1
+ * has and 1.6 does not (there it is Invalid). Expiry and group tag take their 2.0.1 names.
+ */
 export function toIdTokenInfo(a: AuthorizeAnswer): IdTokenInfo {
   return {
-    status: a.status,
+    status: a.status === 'Invalid' && a.known === false ? 'Unknown' : a.status,
     ...(a.expiryDate ? { cacheExpiryDateTime: a.expiryDate } : {}),
     ...(a.parentIdTag ? { groupIdToken: { idToken: a.parentIdTag, type: 'Central' } } : {}),
   };
