@@ -1,4 +1,4 @@
-import { OCPP20, OCPP21 } from 'typed-ocpp';
+import { OCPP16, OCPP20, OCPP21 } from 'typed-ocpp';
 import { describe, expect, it } from 'vitest';
 import { eventually, type TestApp, useApp } from '../kit/index.js';
 import { connectStation, type Station, upgrade } from './station.js';
@@ -86,5 +86,29 @@ describe('the OCPP 2.0.1 edge, driven by a station built on typed-ocpp', () => {
     expect(st.violations).toEqual([]);
     expect(st.ws.readyState).toBe(st.ws.OPEN);
     await eventually(async () => (await t.api('GET', '/chargers/IOP-STRAY')).body.online === true);
+  });
+});
+
+describe('the OCPP 1.6J edge, driven by a charge point built on typed-ocpp', () => {
+  it('answers schema breaches with CALLERRORs that are valid OCPP-J 1.6 and keeps the charge point connected', async () => {
+    t = await apps.start();
+    const cp = await connectStation(t, 'IOP-16-STRICT', { protocols: ['ocpp1.6'] });
+    await cp.call('BootNotification', { chargePointVendor: 'Interop', chargePointModel: 'Edge16' });
+    const bad: Array<[string, unknown]> = [
+      ['StatusNotification', { connectorId: 1, status: 'Exploding', errorCode: 'NoError' }],
+      ['StartTransaction', { connectorId: 1, idTag: 'A', timestamp: at() }],
+      ['MeterValues', { connectorId: 'one', meterValue: [] }],
+      ['Authorize', { idTag: 'X'.repeat(21) }],
+    ];
+    const codes: string[] = [];
+    for (const [action, payload] of bad) {
+      expect(OCPP16.validateCall([2, 'x', action, payload])).toBe(false);
+      codes.push(await errorCode(cp, action, payload));
+    }
+    // The OCPP-J 1.6 text spells it OccurenceConstraintViolation; typed-ocpp's 1.6 schema (checking each frame) and ocpp-rpc agree on two r's.
+    expect(codes).toEqual(['PropertyConstraintViolation', 'OccurrenceConstraintViolation', 'TypeConstraintViolation', 'PropertyConstraintViolation']);
+    expect(await errorCode(cp, 'FlyToTheMoon', {})).toBe('NotImplemented');
+    expect(await cp.call('Heartbeat', {})).toHaveProperty('currentTime');
+    expect(cp.violations).toEqual([]);
   });
 });
