@@ -30,8 +30,6 @@ export interface Station {
   ws: WebSocket;
   /** What the appliance sent that breaks the OCA schemas, in words (a test expects none). */
   violations: string[];
-  /** Every CALL the appliance sent, in order. */
-  received: Array<{ action: string; payload: Payload }>;
   /** A schema-valid CALL (checked before it leaves); resolves with the checked CALLRESULT, rejects with a CallError. */
   call<T = Payload>(action: string, payload: Payload): Promise<T>;
   /** A frame as it is, valid or not; resolves with the appliance's answer to this message id. */
@@ -56,12 +54,10 @@ export async function connectStation(t: TestApp, id: string, opts: ConnectOption
   const pending = new Map<string, { call: unknown[] | null; resolve: (m: unknown[]) => void }>();
   const handlers = new Map<string, (payload: Payload) => Payload | Promise<Payload>>();
   const violations: string[] = [];
-  const received: Station['received'] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
 
   const answerCall = async (msg: unknown[]): Promise<unknown[]> => {
     const [, mid, action, payload] = msg as [number, string, string, Payload];
-    received.push({ action, payload });
     if (!lib.validateCall(msg)) violations.push(`${action} from the appliance: ${lib.validateCall.errors.join('; ')}`);
     const fn = handlers.get(action);
     if (!fn) return [4, mid, 'NotImplemented', `${action} is not handled by this station`, {}];
@@ -102,7 +98,7 @@ export async function connectStation(t: TestApp, id: string, opts: ConnectOption
   };
 
   return {
-    id, protocol, ws, violations, received, raw, closed,
+    id, protocol, ws, violations, raw, closed,
     async call<T>(action: string, payload: Payload): Promise<T> {
       const frame = [2, randomUUID(), action, payload];
       if (!lib.validateCall(frame)) throw new Error(`this ${action} is not valid ${protocol}: ${lib.validateCall.errors.join('; ')}`);
