@@ -62,8 +62,9 @@ describe('a day of an OCPP 1.6J charge point built on typed-ocpp', () => {
     await tx(st, { eventType: 'Started', transactionId: 'SAME-1', seqNo: 0, timestamp: start, evseId: 1, idToken: 'CARL-IOP', wh: 1000 });
     await tx(st, { eventType: 'Updated', transactionId: 'SAME-1', seqNo: 1, timestamp: queued[0]!.timestamp, wh: 5000 });
     await tx(st, { eventType: 'Updated', transactionId: 'SAME-1', seqNo: 2, timestamp: queued[1]!.timestamp, wh: 9000 });
+    const ended = t.waitFor('session.stopped', (e) => e.chargerId === 'IOP-201');
     await tx(st, { eventType: 'Ended', transactionId: 'SAME-1', seqNo: 3, timestamp: stop, wh: 13345, stoppedReason: 'EVDisconnected' });
-    const id201 = t.seen('session.stopped').find((e) => e.chargerId === 'IOP-201')!.transactionId;
+    const id201 = (await ended).transactionId;
     const cost = await costOf(t, started.transactionId);
     expect(cost.amount).not.toBe('0.00');
     expect(await costOf(t, id201)).toEqual(cost);

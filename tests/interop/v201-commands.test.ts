@@ -113,7 +113,7 @@ describe('the plugins\' commands to an OCPP 2.0.1 station built on typed-ocpp', 
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const file = await eventually(async () => {
       const [f] = (await t.api<DiagnosticsFile[]>('GET', '/diagnostics/files?chargerId=IOP-LOG')).body;
-      return f?.state === 'uploaded' ? f : null;
+      return f?.state === 'uploaded' && f.chargerStatus === 'Uploaded' ? f : null;
     });
     expect(file).toMatchObject({ fileName: 'iop.log', sizeBytes: Buffer.byteLength(LOG), chargerStatus: 'Uploaded' });
     expect(st.violations).toEqual([]);
