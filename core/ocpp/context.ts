@@ -32,6 +32,7 @@ export interface OcppContext {
   openTransactions: Map<string, number>;
   /** Last heartbeat per connected charger, stored with the last-seen times (coalesced). */
   heartbeats: Map<string, string>;
+  /** The decision for a card; `known: false` in it when the deciding plugin never saw the card (2.0.1 answers Unknown). */
   authorize(req: AuthorizeRequest): Promise<AuthorizeAnswer>;
   /** Per-charger unit corrections for sampled values (none: read as OCPP says). */
   sampledUnits?: SampledUnits;

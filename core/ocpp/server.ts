@@ -299,10 +299,11 @@ export class OcppServer {
       answer = (await this.#ctx.bus.ask('restrict', { ...req, answer })) ?? answer;
     }
     const { userId, known, ...idTagInfo } = answer;
+    const isKnown = decided !== undefined && known !== false;
     if (req.context !== 'RemoteStart') {
       this.#ctx.bus.emit('token.presented', {
         chargerId: req.chargerId, at: this.#ctx.clock.iso(), idTag: req.idTag, connectorId: req.connectorId,
-        context: req.context, idTagInfo, known: decided !== undefined && known !== false,
+        context: req.context, idTagInfo, known: isKnown,
       });
     }
     // Kept for 2.0.1, which answers a card the deciding plugin never saw Unknown; 1.6 leaves it out of its idTagInfo.

@@ -9,8 +9,9 @@ const standard = standardValidator('ocpp2.0.1');
  * (part 4, 4.3): a value outside an enumeration or a string over its
  * maximum is PropertyConstraintViolation ("a field contains an invalid
  * value"), the correctly spelled OccurrenceConstraintViolation (ocpp-rpc
- * fixes the spelling for 1.6 only), and an action 2.0.1 does not define is
- * NotImplemented rather than ProtocolError.
+ * fixes the spelling for 1.6 only), a payload that is not an object at all
+ * is FormatViolation (it does not have the PDU's structure), and an action
+ * 2.0.1 does not define is NotImplemented rather than ProtocolError.
  */
 export function v201Validate(schemaId: string, params: unknown): boolean {
   try {
@@ -21,6 +22,7 @@ export function v201Validate(schemaId: string, params: unknown): boolean {
     if (first?.keyword === 'maxLength') {
       throw createRPCError('PropertyConstraintViolation', `${fieldName(first.instancePath ?? '') || 'a field'} is longer than ${first.params?.limit ?? 'allowed'} characters`, e.details);
     }
+    if (first?.keyword === 'type' && !first.instancePath) throw createRPCError('FormatViolation', 'the payload is not a JSON object', e.details);
     if (first?.keyword === 'enum') throw createRPCError('PropertyConstraintViolation', e.message, e.details);
     if (e.rpcErrorCode === 'OccurenceConstraintViolation') throw createRPCError('OccurrenceConstraintViolation', e.message, e.details);
     if (e.rpcErrorCode === 'ProtocolError' && /^Schema '/.test(e.message)) {
