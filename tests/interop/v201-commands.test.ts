@@ -57,9 +57,33 @@ describe('the plugins\' commands to an OCPP 2.0.1 station built on typed-ocpp', 
     expect(st.violations).toEqual([]);
   });
 
-  // Load management still sends 1.6 SetChargingProfile by name, refused for 2.0.1 stations until its
-  // conversion to a neutral charging-profile command lands; then a station here answers the profile.
-  it.todo('answers the charging profile load management sends (SetChargingProfile)');
+  it('answers the charging profiles load management sends, each valid for typed-ocpp, with the circuit\'s share', async () => {
+    t = await apps.start({ config: { plugins: { users: {}, loadbalancing: { circuits: [{ id: 'main', maxCurrent: 20, chargers: ['IOP-LB'] }] } } } });
+    const st = await connectStation(t, 'IOP-LB');
+    const profiles: Payload[] = [];
+    st.handle('GetVariables', (p) => ({
+      getVariableResult: p.getVariableData.map((d: Payload) => (d.component.name === 'SmartChargingCtrlr' && d.variable.name === 'RateUnit'
+        ? { attributeStatus: 'Accepted', attributeValue: 'A', component: d.component, variable: d.variable }
+        : { attributeStatus: 'UnknownVariable', component: d.component, variable: d.variable })),
+    }));
+    st.handle('SetChargingProfile', (p) => { profiles.push(p); return { status: 'Accepted' }; });
+    st.handle('GetCompositeSchedule', (p) => ({
+      status: 'Accepted',
+      schedule: { evseId: p.evseId, duration: p.duration, scheduleStart: t.clock.iso(), chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 20 }] },
+    }));
+    expect((await boot(st, 'PowerUp')).status).toBe('Accepted');
+    await status(st, 1, 'Available', t.clock.iso());
+    await driver(t, 'ann', 'ANN-LB');
+    await tx(st, { eventType: 'Started', transactionId: 'IOP-LB-1', seqNo: 0, timestamp: t.clock.iso(), evseId: 1, idToken: 'ANN-LB', wh: 0 });
+    // The station's own transaction id names the session's profile; no schedule asks for more than the fuse.
+    await eventually(() => profiles.some((p) => p.chargingProfile.chargingProfilePurpose === 'TxProfile'), 10_000);
+    const session = profiles.find((p) => p.chargingProfile.chargingProfilePurpose === 'TxProfile')!;
+    expect(session).toMatchObject({ evseId: 1, chargingProfile: { transactionId: 'IOP-LB-1' } });
+    for (const p of profiles) {
+      for (const period of p.chargingProfile.chargingSchedule[0].chargingSchedulePeriod) expect(period.limit).toBeLessThanOrEqual(20);
+    }
+    expect(st.violations).toEqual([]);
+  });
 
   it('updates its firmware through a fleet campaign to Installed and boots with the new version', async () => {
     t = await site();
