@@ -149,6 +149,11 @@ export interface EventMap {
     /** The id of the update it reports on (2.0.1, signed 1.6 updates); null when the charger gave none. */
     requestId: number | null;
   };
+  /**
+   * A security event the charger reported (SecurityEventNotification of 2.0.1 and the 1.6 security whitepaper):
+   * type as the charger named it (at most 50 characters), techInfo its free text (at most 255); at is when it arrived.
+   */
+  'charger.securityEvent': ChargerRef & { type: string; techInfo: string | null; chargerTime: string };
   /** A log upload's progress; status is one of Idle, Uploading, Uploaded, UploadFailed, Cancelled, whatever the version. */
   'diagnostics.status': ChargerRef & {
     status: 'Idle' | 'Uploading' | 'Uploaded' | 'UploadFailed' | 'Cancelled';

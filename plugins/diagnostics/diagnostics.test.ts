@@ -16,7 +16,7 @@ describe('the diagnostics plugin', () => {
   it('registers every check the spec names, each with its own config keys and no key twice', () => {
     expect(Object.keys(checks).sort()).toEqual([
       'boot-loop', 'certificate-expiry', 'clock-drift', 'connector-fault', 'energy-stall', 'firmware-failed', 'flapping', 'known-firmware-bug', 'load-management', 'meter-discrepancy',
-      'meter-regression', 'meter-unreachable', 'offline', 'stuck-transaction', 'superseded-session', 'suspended-ev', 'truncated-field', 'unresponsive',
+      'meter-regression', 'meter-unreachable', 'offline', 'security-event', 'stuck-transaction', 'superseded-session', 'suspended-ev', 'truncated-field', 'unresponsive',
     ]);
     const keys = Object.values(checks).flatMap((c) => Object.keys(c.config));
     expect(new Set(keys).size).toBe(keys.length);
@@ -51,7 +51,7 @@ describe('the diagnostics plugin', () => {
     t = await apps.start(withDiagnostics({ offlineAfter: '5m', checks: { 'clock-drift': { enabled: false } } }));
     const res = await t.api('GET', '/diagnostics/checks');
     expect(res.status).toBe(200);
-    expect(res.body).toHaveLength(18);
+    expect(res.body).toHaveLength(19);
     expect(res.body.find((c: { id: string }) => c.id === 'offline')).toMatchObject({
       enabled: true, config: { offlineAfter: 300_000, silentAfter: 600_000 }, description: expect.stringMatching(/socket/),
       events: ['charger.connected', 'charger.seen', 'charger.disconnected'],

@@ -15,18 +15,6 @@ const PLUGINS = join(ROOT, 'plugins');
 /** Action names of the session commands (remoteStart, remoteStop, unlock, reserve, cancelReservation): gone from plugins, comments included. */
 const SESSION_ACTIONS = ['RemoteStartTransaction', 'RemoteStopTransaction', 'RequestStartTransaction', 'RequestStopTransaction', 'UnlockConnector', 'ReserveNow', 'CancelReservation'];
 
-/**
- * What plugins still do the old way while their neutral commands are being built. Each entry names the file, the
- * actions it sends by name ('*' = an action chosen at run time) and whether its text names a version. Delete an
- * entry when its family lands; an entry that matches nothing any more may (and should) go at once.
- */
-const CONVERTING: Record<string, { sends?: string[]; versionNames?: true; why: string }> = {
-  // texts explaining what OCPP 1.6 calls an error code, a profile or a field length.
-  'diagnostics/checks/connector-fault.ts': { versionNames: true, why: 'explains the OCPP 1.6 error codes by name' },
-  'diagnostics/checks/load-management.ts': { versionNames: true, why: 'names OCPP 1.6 Smart Charging in its cause' },
-  'diagnostics/checks/truncated-field.ts': { versionNames: true, why: 'names the OCPP 1.6 field lengths in its texts' },
-};
-
 /** Every plugin source file: test files and test kits are left out, they play the charger. */
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
@@ -84,17 +72,16 @@ describe('plugins are version-neutral', () => {
     const bad = files.flatMap(({ path, name }) => {
       const f = scanned(path);
       return [
-        ...(CONVERTING[name]?.versionNames ? [] : f.versionNames.map((v) => `${name}:${v}`)),
+        ...f.versionNames.map((v) => `${name}:${v}`),
         ...f.protocolChecks.map((v) => `${name}:${v}`),
       ];
     });
     expect(bad).toEqual([]);
   });
 
-  it('sends no OCPP action by name, except the callers still being converted', () => {
+  it('sends no OCPP action by name: every call goes through a neutral command', () => {
     const bad = files.flatMap(({ path, name }) => {
-      const allowed = CONVERTING[name]?.sends ?? [];
-      return scanned(path).sends.filter((a) => !allowed.includes(a)).map((a) => `${name} sends ${a === '*' ? 'an action chosen at run time' : a}`);
+      return scanned(path).sends.map((a) => `${name} sends ${a === '*' ? 'an action chosen at run time' : a}`);
     });
     expect(bad).toEqual([]);
   });

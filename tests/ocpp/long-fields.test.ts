@@ -30,7 +30,7 @@ describe('fields longer than OCPP 1.6 allows', () => {
     await t.app.bus.idle();
     const [f] = (await t.api('GET', '/diagnostics/findings?check=truncated-field&state=active')).body;
     expect(f).toMatchObject({ chargerId: 'KEBA1', severity: 'info' });
-    expect(f.message).toMatch(/sent chargeBoxSerialNumber in BootNotification with 42 characters, more than the 25 OCPP 1\.6 allows; it was stored cut to 25/);
+    expect(f.message).toMatch(/sent chargeBoxSerialNumber in BootNotification with 42 characters, more than the 25 OCPP allows; it was stored cut to 25/);
     expect(t.logs.some((l) => l.includes(SERIAL_42))).toBe(false);
 
     // A card id is never cut, lenient or not: a cut id could name another card.

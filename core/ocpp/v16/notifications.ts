@@ -45,7 +45,8 @@ export const dataTransfer: Handler<{ vendorId: string; messageId?: string; data?
 
 /** OCPP 1.6 security whitepaper: stored for the record. */
 export const securityEventNotification: Handler<{ type: string; timestamp: string; techInfo?: string }, Record<string, never>> = async (ctx, cp, p) => {
-  await log(ctx, cp, 'SecurityEventNotification', p, p.timestamp);
+  const at = await log(ctx, cp, 'SecurityEventNotification', p, p.timestamp);
+  ctx.bus.emit('charger.securityEvent', { chargerId: cp.id, at, type: p.type, techInfo: p.techInfo ?? null, chargerTime: p.timestamp });
   return {};
 };
 

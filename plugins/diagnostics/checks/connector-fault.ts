@@ -39,7 +39,7 @@ async function evaluate(r: ConnectorReport, cx: CheckContext<unknown, unknown>, 
 
 export default defineCheck({
   id: 'connector-fault',
-  summary: 'A connector reports Faulted (critical or warning by error code), or another status with an error code (warning); every OCPP 1.6 error code explained',
+  summary: 'A connector reports Faulted (critical or warning by error code), or another status with an error code (warning); every error code OCPP defines explained',
   config: {},
   state: () => null,
   on: {

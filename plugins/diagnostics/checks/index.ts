@@ -2,6 +2,7 @@ import type { TProperties } from '@sinclair/typebox';
 import type { AnyCheck } from '../check.js';
 import bootLoop from './boot-loop.js';
 import certificateExpiry from './certificate-expiry.js';
+import securityEvent from './security-event.js';
 import clockDrift from './clock-drift.js';
 import connectorFault from './connector-fault.js';
 import energyStall from './energy-stall.js';
@@ -22,7 +23,7 @@ import unresponsive from './unresponsive.js';
 const list = [
   offline, flapping, connectorFault, bootLoop, stuckTransaction, energyStall, meterRegression, meterDiscrepancy,
   meterUnreachable, firmwareFailed, clockDrift, suspendedEv, unresponsive, supersededSession, truncatedField,
-  loadManagement, knownFirmwareBug, certificateExpiry,
+  loadManagement, knownFirmwareBug, certificateExpiry, securityEvent,
 ] as const;
 
 /** Every check, by its stable id. Adding a check = one file here + its test. */

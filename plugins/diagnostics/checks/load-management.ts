@@ -3,7 +3,7 @@ import { defineCheck } from '../check.js';
 /** What to do about each kind of load-management problem. */
 const ADVICE = {
   unsupported: {
-    cause: 'the charger does not implement OCPP 1.6 Smart Charging, or it is turned off in its settings',
+    cause: 'the charger does not implement OCPP Smart Charging, or it is turned off in its settings',
     action: 'Enable Smart Charging in the charger\'s settings or update its firmware; until then give it a fixed current limit in its own settings and set its maxCurrent in the circuit to match.',
   },
   refused: {
