@@ -33,6 +33,8 @@ describe('meters in the booted appliance', () => {
         voltageV: [230.1, 231.4, 229.8], currentA: [7.25, 6.5, 0.13], frequencyHz: 50.01, powerFactor: 0.987,
       },
     }]);
+    // The event follows the stored reading, which the API may serve a moment before it.
+    await eventually(() => app!.seen('meter.sampled').length > 0);
     expect(app.seen('meter.sampled')[0]).toMatchObject({ source: 'modbus', meterId: 'grid', powerW: 3456.7 });
 
     expect((await app.api('GET', '/meters', { token: null })).status).toBe(401);

@@ -21,7 +21,7 @@ beforeAll(async () => {
   for (const idTag of ['GUEST-A', 'GUEST-B', 'GUEST-C']) {
     expect(((await cp.call('Authorize', { idTag })) as { idTagInfo: { status: string } }).idTagInfo.status).toBe('Invalid');
   }
-  await eventually(async () => expect((await t.app.db('users_unknown_tags').count({ n: '*' }).first())?.n).toBe(STORED + 3));
+  await eventually(async () => expect(Number((await t.app.db('users_unknown_tags').count({ n: '*' }).first())?.n)).toBe(STORED + 3));
 }, 60_000);
 
 describe('lists are bounded and paged', () => {
