@@ -82,7 +82,8 @@ describe.skipIf(skip)('npm run migrate-to-postgres', () => {
     expect(tx.meterValues).toHaveLength(1);
     expect((await onPg.api('GET', `/statements?userId=${kim.id}&period=${start.slice(0, 7)}`)).body).toMatchObject({ amount: '4.00', energyWh: 10000 });
     // The copied password hash signs kim in; ids go on after the copied ones instead of colliding.
-    expect(await onPg.login('kim', 'kim-password-1')).toBeTruthy();
+    const kimToken = await onPg.login('kim', 'kim-password-1');
+    expect((await onPg.api('GET', '/auth/me', { token: kimToken })).body).toMatchObject({ username: 'kim', role: 'driver' });
     const cp2 = await bootedCharger(onPg, 'CP1');
     const next = await cp2.call('StartTransaction', { connectorId: 1, idTag: 'COPYTAG', meterStart: 11000, timestamp: new Date().toISOString() }) as { transactionId: number };
     expect(next.transactionId).toBe(transactionId + 1);
