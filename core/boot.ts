@@ -123,7 +123,7 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
     await db.destroy();
     throw err;
   }
-  const writer = new GroupWriter(db, core.storage.groupCommitWindow, log.child('db'));
+  const writer = new GroupWriter(db, core.storage.groupCommitWindow, log.child('db'), core.storage.meterValuesCommitWindow);
   const accounts = new Accounts(db, clock, core.http.sessionTtl);
   await accounts.ensureAdmin(config.adminPassword, log);
   const audit = new AuditLog(db, clock);

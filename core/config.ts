@@ -26,6 +26,8 @@ export const CoreConfigSchema = Strict({
     connection: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'PostgreSQL connection settings (host, port, user, password, database), passed to the driver as they are.' })),
     // Bounds the latency added to every OCPP reply that writes.
     groupCommitWindow: Duration({ default: '5ms', description: 'How long accepted OCPP writes may wait to be committed together, like 5ms.' }),
+    // An SD card pays per commit, not per row: at a site's pace a second's readings share one (the reply still waits for it).
+    meterValuesCommitWindow: Duration({ default: '1s', description: 'How long a MeterValues message may wait for others to be committed with it (its reply waits too), like 1s; under load it waits no longer than groupCommitWindow. 0 or no more than groupCommitWindow: as every other write.' }),
     synchronous: Type.Union([Type.Literal('full'), Type.Literal('normal')], {
       default: 'full',
       description: 'full: every commit is on disk before the reply (survives a power cut); normal: faster, survives crashes but not a power cut.',

@@ -108,8 +108,9 @@ export class Leases {
         return fn(trx);
       }),
       // Merged inserts cannot carry a guard, so a fenced insert is a write of its own (cluster mode only).
-      insert: (table, rows, ignoreOn = null) => {
+      insert: (table, rows, options = {}) => {
         if (rows.length === 0) return Promise.resolve();
+        const ignoreOn = options.ignoreOn ?? null;
         return writer.write(async (trx) => {
           await this.guard(trx, chargerId, epoch);
           const per = Math.max(1, Math.floor(MAX_VARIABLES / Object.keys(rows[0]!).length));

@@ -3,11 +3,23 @@ import type { Logger } from '../types.js';
 
 type Settle = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 type FnOp = Settle & { kind: 'fn'; fn: (trx: Knex.Transaction) => Promise<unknown> };
-type InsertOp = Settle & { kind: 'insert'; table: string; rows: Record<string, unknown>[]; ignoreOn: string[] | null };
+type InsertOp = Settle & { kind: 'insert'; table: string; rows: Record<string, unknown>[]; ignoreOn: string[] | null; patient: boolean };
 type Op = FnOp | InsertOp;
 
 // SQLite builds may cap bound variables at 999 per statement.
 const MAX_VARIABLES = 900;
+/** Patient writes queued that make a commit worth it at once: under load they wait no longer than the others. */
+const PATIENT_BATCH = 16;
+
+export interface InsertOptions {
+  /** Rows that skip those hitting this unique key. */
+  ignoreOn?: string[] | null;
+  /**
+   * May wait up to the writer's patient window for company (meter readings): at a site's pace several
+   * messages then share one commit, so one fsync and one copy of each page they touch.
+   */
+  patient?: boolean;
+}
 
 interface SqliteStatement { run(params: unknown[]): unknown }
 interface SqliteConnection { prepare(sql: string): SqliteStatement }
@@ -24,6 +36,10 @@ const bindable = (v: unknown): unknown => (v === undefined ? null : typeof v ===
  * statements, which keeps the per-message cost of hot tables such as
  * meter_values low. A write must only touch the database through the
  * transaction it is given, since it may run twice (see #commit).
+ *
+ * Patient inserts (meter readings) may wait up to `patientWindowMs` rather than `windowMs`, unless other
+ * writes or PATIENT_BATCH patient ones are queued: an SD card then pays one commit for a second's
+ * readings of the whole site rather than one per message, and the reply still waits for the commit.
  */
 export class GroupWriter {
   #queue: Op[] = [];
@@ -32,40 +48,60 @@ export class GroupWriter {
   #db: Knex;
   #statements = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
   #windowMs: number;
+  #patientWindowMs: number;
+  /** When the timer fires (performance.now()), while one is set. */
+  #dueMs = 0;
+  /** Writes queued that may not wait the patient window, and patient ones; when the first patient one came. */
+  #urgent = 0;
+  #patient = 0;
+  #firstPatientMs = 0;
   #log: Logger;
   /** Number of commits and writes so far, for the benchmark and tests. */
   stats = { commits: 0, writes: 0 };
   /** Told each commit's duration (transaction and fsync) in seconds, for the metrics. */
   onCommit: ((seconds: number) => void) | null = null;
 
-  constructor(db: Knex, windowMs: number, log: Logger) {
+  constructor(db: Knex, windowMs: number, log: Logger, patientWindowMs = windowMs) {
     this.#db = db;
     this.#windowMs = windowMs;
+    this.#patientWindowMs = Math.max(windowMs, patientWindowMs);
     this.#log = log;
   }
 
   write<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ kind: 'fn', fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#urgent++;
       this.#schedule();
     });
   }
 
-  /** Inserts rows, merged with other callers' rows for the same table; `ignoreOn` skips rows that hit that unique key. */
-  insert(table: string, rows: Record<string, unknown>[], ignoreOn: string[] | null = null): Promise<void> {
+  /** Inserts rows, merged with other callers' rows for the same table (see InsertOptions). */
+  insert(table: string, rows: Record<string, unknown>[], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
+    const patient = options.patient === true && this.#patientWindowMs > this.#windowMs;
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ kind: 'insert', table, rows, ignoreOn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ kind: 'insert', table, rows, ignoreOn: options.ignoreOn ?? null, patient, resolve: resolve as (v: unknown) => void, reject });
+      if (!patient) this.#urgent++;
+      else if (this.#patient++ === 0) this.#firstPatientMs = performance.now();
       this.#schedule();
     });
   }
 
+  /** Sets the timer for the earliest moment the queue asks for; a flush under way reschedules when it ends. */
   #schedule(): void {
-    if (this.#timer || this.#flushing) return;
+    if (this.#flushing || this.#queue.length === 0) return;
+    const now = performance.now();
+    const due = this.#urgent > 0 || this.#patient >= PATIENT_BATCH ? now + this.#windowMs : this.#firstPatientMs + this.#patientWindowMs;
+    if (this.#timer) {
+      if (this.#dueMs <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#dueMs = due;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.flush();
-    }, this.#windowMs);
+    }, Math.max(0, due - now));
   }
 
   /** Commits everything queued now; resolves when the queue is empty. */
@@ -78,12 +114,14 @@ export class GroupWriter {
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
+    this.#urgent = 0;
+    this.#patient = 0;
     this.#flushing = this.#commit(batch);
     try {
       await this.#flushing;
     } finally {
       this.#flushing = null;
-      if (this.#queue.length) this.#schedule();
+      this.#schedule();
     }
   }
 

@@ -84,7 +84,7 @@ export function baseConfig(): Record<string, unknown> {
   return {
     site: { name: 'Test Site', timezone: 'Europe/Berlin' },
     http: { host: '127.0.0.1', port: 0 },
-    storage: { groupCommitWindow: '2ms' },
+    storage: { groupCommitWindow: '2ms', meterValuesCommitWindow: '2ms' },
     ocpp: { unknownChargers: 'accept', heartbeatInterval: '300s', callTimeout: '5s' },
     log: { level: 'warn' },
     plugins: {},

@@ -4,7 +4,7 @@ import { toRows, toSamples, type MeterValue } from './sampled-values.js';
 
 export interface MeterValuesReq { connectorId: number; transactionId?: number; meterValue: MeterValue[] }
 
-const RESEND_KEY = ['charger_id', 'connector_id', 'at', 'measurand', 'phase', 'location'];
+export const RESEND_KEY = ['charger_id', 'connector_id', 'at', 'measurand', 'phase', 'location'];
 
 /** Normalised readings as rows of meter_values; a resent reading is ignored on insert by RESEND_KEY. */
 export function meterRows(ctx: OcppContext, chargerId: string, connectorId: number, transactionId: number | null, values: MeterValue[]) {
@@ -60,7 +60,7 @@ async function ownTransaction(ctx: OcppContext, cp: ChargerSession, connectorId:
 export const meterValues: Handler<MeterValuesReq, Record<string, never>> = async (ctx, cp, p) => {
   const txId = await ownTransaction(ctx, cp, p.connectorId, p.transactionId);
   const { records, samples } = meterRows(ctx, cp.id, p.connectorId, txId, p.meterValue);
-  await ctx.writer.insert('meter_values', records, RESEND_KEY);
+  await ctx.writer.insert('meter_values', records, { ignoreOn: RESEND_KEY, patient: true });
   for (const s of samples) ctx.bus.emit('meter.sampled', s);
   return {};
 };

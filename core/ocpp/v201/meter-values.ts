@@ -1,5 +1,5 @@
 import type { MeterValue } from '../v16/sampled-values.js';
-import { meterRows } from '../v16/meter-values.js';
+import { meterRows, RESEND_KEY } from '../v16/meter-values.js';
 import type { Handler } from '../context.js';
 
 /** A 2.0.1 SampledValueType: a number, and a unit with a power-of-ten multiplier. */
@@ -36,7 +36,7 @@ export function as16(values: MeterValue201[]): MeterValue[] {
  */
 export const meterValues: Handler<{ evseId: number; meterValue: MeterValue201[] }, Record<string, never>> = async (ctx, cp, p) => {
   const { records, samples } = meterRows(ctx, cp.id, p.evseId, null, as16(p.meterValue));
-  await ctx.writer.insert('meter_values', records, ['charger_id', 'connector_id', 'at', 'measurand', 'phase', 'location']);
+  await ctx.writer.insert('meter_values', records, { ignoreOn: RESEND_KEY, patient: true });
   for (const s of samples) ctx.bus.emit('meter.sampled', s);
   return {};
 };
