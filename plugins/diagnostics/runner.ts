@@ -73,8 +73,12 @@ export class CheckRunner {
     try {
       await fn();
     } catch (err) {
-      this.#ctx.log.error(`check ${check.id}/${hook} failed: ${errorMessage(err)}`, { stack: err instanceof Error ? err.stack : undefined });
+      this.#failed(check, hook, err);
     }
+  }
+
+  #failed(check: AnyCheck, hook: string, err: unknown): void {
+    this.#ctx.log.error(`check ${check.id}/${hook} failed: ${errorMessage(err)}`, { stack: err instanceof Error ? err.stack : undefined });
   }
 
   #wakeAt(entry: Entry, key: string, atMs: number): void {
@@ -134,10 +138,21 @@ export class CheckRunner {
   subscribe(): void {
     const events = new Set(this.#enabled.flatMap(({ check }) => Object.keys(check.on) as EventName[]));
     for (const event of events) {
-      this.#ctx.on(event, (e: EventMap[typeof event]) => this.#each(event, (check, cx) => {
+      // Only the checks that read this event, each awaited only when it returned a promise: this runs for every sample.
+      const readers = this.#enabled.flatMap(({ check, cx }) => {
         const handler = check.on[event] as ((e: unknown, cx: CheckContext<unknown, unknown>) => void | Promise<void>) | undefined;
-        return handler?.(e, cx);
-      }));
+        return handler ? [{ check, cx, handler }] : [];
+      });
+      this.#ctx.on(event, async (e: EventMap[typeof event]) => {
+        for (const { check, cx, handler } of readers) {
+          try {
+            const done = handler(e, cx);
+            if (done) await done;
+          } catch (err) {
+            this.#failed(check, event, err);
+          }
+        }
+      });
     }
   }
 

@@ -61,11 +61,16 @@ const CAR_SIDE = new Set(CAR_SIDE_LOCATIONS);
 
 /** Folds rows of one timestamp into bus samples; only car-side readings (core/readings.ts) describe the car's energy. */
 export function toSamples(rows: MeterRow[], base: Omit<MeterSample, 'at' | 'source'>): MeterSample[] {
-  const byAt = new Map<string, MeterSample>();
+  // Nearly every message has one timestamp: a list searched from its end beats a Map on this hot path.
+  const samples: MeterSample[] = [];
+  let s: MeterSample | undefined;
   for (const r of rows) {
     if (!CAR_SIDE.has(r.location)) continue;
-    const s = byAt.get(r.at) ?? { ...base, source: 'ocpp' as const, at: r.at };
-    byAt.set(r.at, s);
+    if (s === undefined || s.at !== r.at) {
+      s = undefined;
+      for (let i = samples.length - 1; i >= 0; i--) if (samples[i]!.at === r.at) { s = samples[i]; break; }
+      if (s === undefined) samples.push(s = { ...base, source: 'ocpp', at: r.at });
+    }
     switch (r.measurand) {
       case 'Energy.Active.Import.Register':
         if (!r.phase) s.energyImportWh = r.value;
@@ -102,7 +107,6 @@ export function toSamples(rows: MeterRow[], base: Omit<MeterSample, 'at' | 'sour
         break;
     }
   }
-  const samples = [...byAt.values()];
   // ISO UTC strings of one format sort by plain comparison; localeCompare costs far more.
   return samples.length > 1 ? samples.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)) : samples;
 }
