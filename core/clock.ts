@@ -5,6 +5,9 @@
  */
 export class Clock {
   #offsetMs = 0;
+  /** The last iso() and its millisecond: several per message ask for the same one. */
+  #isoMs = Number.NaN;
+  #isoText = '';
   #jobs = new Set<{ run: () => Promise<void> }>();
 
   now(): Date {
@@ -16,7 +19,12 @@ export class Clock {
   }
 
   iso(): string {
-    return this.now().toISOString();
+    const ms = Date.now() + this.#offsetMs;
+    if (ms !== this.#isoMs) {
+      this.#isoText = new Date(ms).toISOString();
+      this.#isoMs = ms;
+    }
+    return this.#isoText;
   }
 
   /** Runs fn every intervalMs until the returned function is called. Runs never overlap. */

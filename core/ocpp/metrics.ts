@@ -23,14 +23,22 @@ const CALLERROR = 4;
  * costs a counter increment, and a reply a histogram observation and a map lookup; nothing is stored.
  */
 export class OcppMetrics {
-  readonly #messages: Counter<'action' | 'direction'>;
   readonly #errors: Counter<'action' | 'direction' | 'code'>;
   readonly #latency: Histogram<'action' | 'direction'>;
   readonly #unanswered: Counter<'action'>;
   readonly #badFrames: Counter;
+  /** Messages counted since the last scrape, by action and direction: two per call, so kept out of prom-client until asked. */
+  readonly #pending = new Map<string, { action: string; direction: string; n: number }>();
 
   constructor(m: MetricsRegistry) {
-    this.#messages = m.counter({ name: 'chargekeeper_ocpp_messages_total', help: 'OCPP messages (calls, results and errors) by action and direction (in: from chargers, out: to chargers)', labelNames: ['action', 'direction'] });
+    const pending = this.#pending;
+    m.counter({
+      name: 'chargekeeper_ocpp_messages_total', help: 'OCPP messages (calls, results and errors) by action and direction (in: from chargers, out: to chargers)', labelNames: ['action', 'direction'],
+      collect(this: Counter<'action' | 'direction'>) {
+        for (const p of pending.values()) if (p.n) this.inc({ action: p.action, direction: p.direction }, p.n);
+        pending.clear();
+      },
+    });
     this.#errors = m.counter({ name: 'chargekeeper_ocpp_errors_total', help: 'CALLERRORs by action, direction (out: we refused a charger\'s call, in: a charger refused ours) and error code', labelNames: ['action', 'direction', 'code'] });
     this.#latency = m.histogram({
       name: 'chargekeeper_ocpp_call_duration_seconds', buckets: LATENCY_BUCKETS, labelNames: ['action', 'direction'],
@@ -40,13 +48,20 @@ export class OcppMetrics {
     this.#badFrames = m.counter({ name: 'chargekeeper_ocpp_bad_frames_total', help: 'Frames from chargers that were not OCPP-J (not JSON, not a message, an unknown message id)' });
   }
 
+  #count(action: string, direction: 'in' | 'out'): void {
+    const key = `${action} ${direction}`;
+    const p = this.#pending.get(key);
+    if (p) p.n += 1;
+    else this.#pending.set(key, { action, direction, n: 1 });
+  }
+
   watch(client: FrameEvents): void {
     // Calls waiting for their reply, by message id: the charger's (we answer) and ours (it answers).
     const theirs = new Map<string, { action: string; at: number }>();
     const ours = new Map<string, { action: string; at: number }>();
     client.on('call', ({ outbound, payload }: { outbound: boolean; payload: Frame }) => {
       const action = actionOf(payload[2]);
-      this.#messages.inc({ action, direction: outbound ? 'out' : 'in' });
+      this.#count(action, outbound ? 'out' : 'in');
       (outbound ? ours : theirs).set(payload[1], { action, at: performance.now() });
     });
     client.on('response', ({ outbound, payload }: { outbound: boolean; payload: Frame }) => {
@@ -55,7 +70,7 @@ export class OcppMetrics {
       if (call) waiting.delete(payload[1]);
       const action = call?.action ?? 'other';
       const direction = outbound ? 'out' : 'in';
-      this.#messages.inc({ action, direction });
+      this.#count(action, direction);
       // The call's direction: our reply ends a charger's call ("in").
       if (call) this.#latency.observe({ action, direction: outbound ? 'in' : 'out' }, (performance.now() - call.at) / 1000);
       if (payload[0] === CALLERROR) this.#errors.inc({ action, direction, code: codeOf(payload[2]) });
@@ -67,7 +82,7 @@ export class OcppMetrics {
     client.on('badMessage', ({ response }: { response: Frame | null }) => {
       this.#badFrames.inc();
       if (!response) return;
-      this.#messages.inc({ action: 'other', direction: 'out' });
+      this.#count('other', 'out');
       this.#errors.inc({ action: 'other', direction: 'out', code: codeOf(response[2]) });
     });
   }
