@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { priceSession } from '../plugins/billing/pricing.js';
 import type { TariffDef } from '../plugins/billing/tariff.js';
+import type { PricedSession } from '../plugins/billing/costs.js';
+import { summaryColumns } from '../plugins/billing/cost-summary.js';
 
 interface Server { port: number; startupMs: number; stop(): Promise<void> }
 export interface HistoryOptions {
@@ -115,7 +117,7 @@ export function generate(file: string, nowMs: number, days: number, chargerCount
     VALUES (?, 1, ?, ?, 'Accepted', ?, ?, ?, ?, ?, ?, ?)`);
   const addReading = db.prepare("INSERT INTO meter_values (transaction_id, charger_id, connector_id, at, measurand, phase, location, context, unit, value) VALUES (?, ?, 1, ?, ?, '', '', 'Sample.Periodic', ?, ?)");
   const addBilling = db.prepare('INSERT INTO billing_sessions (transaction_id, tariff_id, tariff_version_id, rule, user_id, group_key, resolved_at) VALUES (?, ?, ?, NULL, ?, NULL, ?)');
-  const addCost = db.prepare('INSERT INTO billing_costs (transaction_id, tariff_id, tariff_version_id, currency, amount, vat_amount, energy_wh, detail, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const addCost = db.prepare('INSERT INTO billing_costs (transaction_id, tariff_id, tariff_version_id, currency, amount, vat_amount, energy_wh, detail, computed_at, tariff_name, tariff_version, rule, net_amount, calculation) VALUES (@transaction_id, @tariff_id, @tariff_version_id, @currency, @amount, @vat_amount, @energy_wh, @detail, @computed_at, @tariff_name, @tariff_version, @rule, @net_amount, @calculation)');
   const status = (id: string, s: string, atMs: number, error = 'NoError') => { addStatus.run(id, s, error, iso(atMs), iso(atMs)); statuses++; };
 
   let sessions = 0;
@@ -136,8 +138,12 @@ export function generate(file: string, nowMs: number, days: number, chargerCount
     if (!open) {
       const breakdown = priceSession(tariff, { startMs: begin, stopMs: stop, meterStartWh: wh0, meterStopWh: wh1, energy: [], power: [], accepted: true },
         { timezone: 'Europe/Berlin', idleBelowW: 100 });
-      const detail = { transactionId: txId, tariffId: version.tariff_id, tariffName, tariffVersion: 1, tariffVersionId: version.id, rule: null, estimate: false, breakdown };
-      addCost.run(txId, version.tariff_id, version.id, breakdown.currency, breakdown.amount, breakdown.vatAmount, breakdown.energyWh, JSON.stringify(detail), iso(stop));
+      const detail: PricedSession = { transactionId: txId, tariffId: version.tariff_id, tariffName, tariffVersion: 1, tariffVersionId: version.id, rule: null, estimate: false, breakdown };
+      // The columns as the billing plugin stores them.
+      addCost.run({
+        transaction_id: txId, tariff_id: version.tariff_id, tariff_version_id: version.id, currency: breakdown.currency, amount: breakdown.amount,
+        vat_amount: breakdown.vatAmount, energy_wh: breakdown.energyWh, detail: JSON.stringify(detail), computed_at: iso(stop), ...summaryColumns(detail),
+      });
     }
     // Readings as retention leaves them: none after 400 days, the last per quarter hour after 30, all of the last 30 days.
     if (stop > keepFrom) {

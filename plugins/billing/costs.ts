@@ -8,6 +8,12 @@ import type { Reading } from './energy.js';
 import { priceSession, type Breakdown, type SessionData } from './pricing.js';
 import type { Tariffs, TariffVersion } from './tariffs.js';
 import type { UsersApi } from '../users/api.js';
+import { SUMMARY_COLUMNS, summaryColumns, summaryOf, summaryOfRow, type CostSummary, type CostSummaryRow } from './cost-summary.js';
+
+// Each IN list stays under the bound-parameter limits of SQLite (999 in old builds) and PostgreSQL.
+function* chunks(ids: readonly number[]): Generator<number[]> {
+  for (let i = 0; i < ids.length; i += 500) yield ids.slice(i, i + 500);
+}
 
 
 /** A session's price and where it came from. */
@@ -159,18 +165,60 @@ export class Costs {
   /** The stored costs of closed sessions, by transaction id, in a few queries rather than one per session. */
   async storedAll(ids: readonly number[]): Promise<Map<number, PricedSession>> {
     const out = new Map<number, PricedSession>();
-    // Chunks keep each IN list under the bound-parameter limits of SQLite (999 in old builds) and PostgreSQL.
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.#d.db('billing_costs').whereIn('transaction_id', ids.slice(i, i + 500)).select('transaction_id', 'detail');
+    for (const part of chunks(ids)) {
+      const rows = await this.#d.db('billing_costs').whereIn('transaction_id', part).select('transaction_id', 'detail');
       for (const r of rows as Array<{ transaction_id: number; detail: string }>) out.set(Number(r.transaction_id), JSON.parse(r.detail) as PricedSession);
     }
     return out;
   }
 
-  /** The prices of many sessions, as price() gives each, by transaction id (a month's export has thousands). */
-  async priceAll(txs: readonly Transaction[]): Promise<Map<number, PricedSession | null>> {
-    const out = new Map<number, PricedSession | null>(await this.storedAll(txs.filter((tx) => tx.stoppedAt).map((tx) => tx.id)));
-    for (const tx of txs) if (!out.has(tx.id)) out.set(tx.id, await this.price(tx));
+  /** The stored amount and currency of closed sessions, by transaction id: a page of the session list. */
+  async amounts(ids: readonly number[]): Promise<Map<number, { amount: string; currency: string }>> {
+    const out = new Map<number, { amount: string; currency: string }>();
+    for (const part of chunks(ids)) {
+      const rows = await this.#d.db('billing_costs').whereIn('transaction_id', part).select('transaction_id', 'amount', 'currency');
+      for (const r of rows as Array<{ transaction_id: number; amount: string; currency: string }>) out.set(Number(r.transaction_id), { amount: r.amount, currency: r.currency });
+    }
+    return out;
+  }
+
+  /**
+   * What statements show of many sessions' prices, by transaction id (a
+   * month's export has thousands): the stored summary columns, read as one
+   * range of the primary key; sessions not priced yet are priced now.
+   */
+  async summaries(txs: readonly Transaction[]): Promise<Map<number, CostSummary | null>> {
+    const out = new Map<number, CostSummary | null>();
+    const closed = txs.filter((tx) => tx.stoppedAt);
+    if (closed.length) {
+      let lo = closed[0]!.id;
+      let hi = lo;
+      for (const tx of closed) {
+        if (tx.id < lo) lo = tx.id;
+        if (tx.id > hi) hi = tx.id;
+      }
+      const wanted = new Set(closed.map((tx) => tx.id));
+      const table = () => this.#d.db('billing_costs').select(...SUMMARY_COLUMNS);
+      // A month of the whole site has nearly consecutive ids (numbered as they start): one range scan, the few others
+      // skipped. One driver's sessions are spread over that range: looked up by id.
+      const dense = closed.length * 2 >= hi - lo + 1;
+      const rows: CostSummaryRow[] = [];
+      if (dense) rows.push(...await table().whereBetween('transaction_id', [lo, hi]) as CostSummaryRow[]);
+      else for (const part of chunks(closed.map((tx) => tx.id))) rows.push(...await table().whereIn('transaction_id', part) as CostSummaryRow[]);
+      for (const r of rows) {
+        const id = Number(r.transaction_id);
+        if (!wanted.has(id)) continue;
+        const summary = summaryOfRow(r);
+        if (summary) out.set(id, summary);
+      }
+    }
+    // Rows stored before the summary columns existed are read from their JSON; open or unpriced sessions are priced.
+    const missing = txs.filter((tx) => !out.has(tx.id));
+    const stored = await this.storedAll(missing.filter((tx) => tx.stoppedAt).map((tx) => tx.id));
+    for (const tx of missing) {
+      const p = stored.get(tx.id) ?? await this.price(tx);
+      out.set(tx.id, p ? summaryOf(p) : null);
+    }
     return out;
   }
 
@@ -179,7 +227,7 @@ export class Costs {
       const q = trx('billing_costs').insert({
         transaction_id: p.transactionId, tariff_id: p.tariffId, tariff_version_id: p.tariffVersionId,
         currency: p.breakdown.currency, amount: p.breakdown.amount, vat_amount: p.breakdown.vatAmount,
-        energy_wh: p.breakdown.energyWh, detail: JSON.stringify(p), computed_at: this.#d.core.clock.iso(),
+        energy_wh: p.breakdown.energyWh, detail: JSON.stringify(p), computed_at: this.#d.core.clock.iso(), ...summaryColumns(p),
       }).onConflict('transaction_id');
       await (replace ? q.merge() : q.ignore());
     });

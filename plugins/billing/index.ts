@@ -55,8 +55,7 @@ export default definePlugin({
     });
     // A page of the session list: the stored costs at once; the core asks `cost` for the rest (running sessions).
     ctx.decide('costs', async (list) => {
-      const stored = await costs.storedAll(list.filter((t) => t.stoppedAt).map((t) => t.id));
-      return new Map([...stored].map(([id, priced]) => [id, answer(priced)]));
+      return costs.amounts(list.filter((t) => t.stoppedAt).map((t) => t.id));
     });
 
     // A used-up budget narrows an accepted card to Blocked, whichever plugin accepted it.

@@ -51,4 +51,18 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    id: '002-cost-summary',
+    async up(db) {
+      // What a statement line shows, beside the JSON: a month's export reads these instead of parsing every breakdown.
+      // Rows stored before have them empty and are read from their JSON.
+      await db.schema.alterTable('billing_costs', (t) => {
+        t.string('tariff_name');
+        t.integer('tariff_version');
+        t.string('rule');
+        t.string('net_amount');
+        t.text('calculation');
+      });
+    },
+  },
 ];

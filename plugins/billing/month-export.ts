@@ -3,11 +3,8 @@ import type { Account } from '../../core/accounts.js';
 import type { Transaction } from '../../core/transactions.js';
 import { parseDecimal } from './decimal.js';
 import { exportCsvParts, type ExportGroup } from './render.js';
-import { addTo, formatTotals, toStatementSession, totalsOf, type StatementDeps, type StatementSession, type Total, type TotalSum } from './statements.js';
+import { addTo, formatTotals, toStatementSession, totalsOf, type StatementDeps, type Total, type TotalSum } from './statements.js';
 import { monthRange } from './time.js';
-
-// Priced this many sessions at a time: a month of a busy site is thousands, and what is written can go.
-const CHUNK = 500;
 
 interface Group { userId: number | null; username: string; name: string | null; txs: Transaction[] }
 
@@ -23,8 +20,8 @@ function sumTotals(all: Total[], siteCurrency: string): Total[] {
 /**
  * The treasurer's export of a month, streamed one user at a time: every
  * closed accepted session with its price, a total per user, the site's
- * totals last. Only one user's sessions are held at once, so a month of
- * thousands costs little memory and little garbage collection.
+ * totals last. The month's rows and short price summaries are read at once;
+ * each user's lines are built, written and dropped in turn.
  */
 export async function monthExport(d: StatementDeps, accounts: Account[], period: string, format: 'csv' | 'json'): Promise<Readable> {
   const { fromMs, toMs } = monthRange(period, d.timezone);
@@ -47,6 +44,8 @@ export async function monthExport(d: StatementDeps, accounts: Account[], period:
     }
     g.txs.push(tx);
   }
+  // The month's prices in one read: its sessions' ids are nearly one range, whoever they belong to.
+  const prices = await d.costs.summaries(rows.filter((tx) => tx.stoppedAt));
   const ordered = [...groups.values()].sort((a, b) => (a.userId === null ? 1 : b.userId === null ? -1 : a.username.localeCompare(b.username)));
 
   async function* parts(): AsyncGenerator<string> {
@@ -55,12 +54,7 @@ export async function monthExport(d: StatementDeps, accounts: Account[], period:
       : `{"period":${JSON.stringify(period)},"from":"${from}","to":"${to}","timezone":${JSON.stringify(d.timezone)},"openSessions":${open},"users":[`;
     const groupTotals: Total[] = [];
     for (const [i, g] of ordered.entries()) {
-      const sessions: StatementSession[] = [];
-      for (let k = 0; k < g.txs.length; k += CHUNK) {
-        const chunk = g.txs.slice(k, k + CHUNK);
-        const prices = await d.costs.priceAll(chunk);
-        for (const tx of chunk) sessions.push(toStatementSession(tx, prices.get(tx.id) ?? null));
-      }
+      const sessions = g.txs.map((tx) => toStatementSession(tx, prices.get(tx.id) ?? null));
       const group: ExportGroup = { userId: g.userId, username: g.username, name: g.name, sessions, totals: totalsOf(sessions, d.currency) };
       groupTotals.push(...group.totals);
       yield format === 'csv' ? exportCsvParts.group(group, d.timezone) : `${i ? ',' : ''}${JSON.stringify(group)}`;

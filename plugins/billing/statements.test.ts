@@ -110,4 +110,17 @@ describe('statements and exports', () => {
       .toEqual([[String(bob.id), '13.63', '2.18'], [String(carol.id), '2.50', '0.40']]);
     expect(rows.filter((r) => r.type === 'total').map((r) => [r.amount, r.energyWh])).toEqual([['16.13', '37122']]);
   });
+
+  it('reads the short price columns for an export, and the priced lines of a cost stored before they existed', async () => {
+    const row = await t.app.db('billing_costs').where({ transaction_id: carolTx }).first() as Record<string, unknown>;
+    expect(row).toMatchObject({ tariff_name: 'Standard', tariff_version: 1, net_amount: '2.10', calculation: '5 kWh × 0.3 = 1.5 + fee 1 → 2.50' });
+    const before = (await t.api('GET', '/statements/export?period=2026-03')).body as string;
+    // As a cost stored by an earlier version reads: its JSON only.
+    const columns = ['transaction_id', 'tariff_name', 'tariff_version', 'rule', 'net_amount', 'calculation'];
+    const saved = await t.app.db('billing_costs').select(columns) as Array<Record<string, unknown>>;
+    await t.app.db('billing_costs').update({ tariff_name: null, tariff_version: null, rule: null, net_amount: null, calculation: null });
+    expect((await t.api('GET', '/statements/export?period=2026-03')).body).toBe(before);
+    expect(readCsv(before).find((r) => r.transactionId === String(carolTx))).toMatchObject({ tariff: 'Standard v1', netAmount: '2.10', calculation: '5 kWh × 0.3 = 1.5 + fee 1 → 2.50' });
+    for (const r of saved) await t.app.db('billing_costs').where({ transaction_id: r.transaction_id }).update(r);
+  });
 });

@@ -2,7 +2,8 @@ import { transactionApiView, type Transaction, type TransactionApiView, type Tra
 import type { Account } from '../../core/accounts.js';
 import { minorDigits } from './currency.js';
 import { formatDecimal, parseDecimal } from './decimal.js';
-import type { Costs, PricedSession } from './costs.js';
+import type { Costs } from './costs.js';
+import type { CostSummary } from './cost-summary.js';
 import { monthRange } from './time.js';
 
 /** A session on a statement: the transaction as GET /api/transactions shows it, plus how it was priced. */
@@ -14,18 +15,6 @@ export type StatementSession = TransactionApiView & {
   /** How the amount came about, to check by hand: "10 kWh × 0.3 = 3 + fee 1 → 4.00". */
   calculation: string | null;
 };
-
-/** The priced lines in one line of text. */
-export function calculationOf(p: PricedSession | null): string | null {
-  if (!p) return null;
-  const b = p.breakdown;
-  if (b.note) return b.note;
-  const parts = b.lines.map((l) => (l.kind === 'fee'
-    ? `fee ${l.amount}`
-    : `${l.quantity} ${l.unit} × ${l.price}${l.window === null ? '' : ` (window ${l.window + 1})`} = ${l.amount}`));
-  const cap = b.cap ? ` (${b.subtotal}, ${b.cap} applies)` : '';
-  return `${parts.join(' + ') || '0'}${cap} → ${b.amount}`;
-}
 
 /** Sums per currency; a site normally has one. */
 export interface Total { currency: string; sessions: number; energyWh: number; amount: string; vatAmount: string; netAmount: string }
@@ -59,15 +48,14 @@ export interface StatementDeps {
   now: () => string;
 }
 
-export function toStatementSession(tx: Transaction, p: PricedSession | null): StatementSession {
-  const b = p?.breakdown;
+export function toStatementSession(tx: Transaction, c: CostSummary | null): StatementSession {
   return {
     ...transactionApiView(tx),
-    cost: b ? { amount: b.amount, currency: b.currency } : null,
-    vatAmount: b?.vatAmount ?? null,
-    netAmount: b?.netAmount ?? null,
-    tariff: p ? { id: p.tariffId, name: p.tariffName, version: p.tariffVersion, rule: p.rule } : null,
-    calculation: calculationOf(p),
+    cost: c ? { amount: c.amount, currency: c.currency } : null,
+    vatAmount: c?.vatAmount ?? null,
+    netAmount: c?.netAmount ?? null,
+    tariff: c ? { id: c.tariffId, name: c.tariffName, version: c.tariffVersion, rule: c.rule } : null,
+    calculation: c?.calculation ?? null,
   };
 }
 
@@ -118,7 +106,7 @@ export async function periodSessions(d: StatementDeps, userId: number | 'all', p
   const to = new Date(toMs).toISOString();
   const rows = await d.transactions.acceptedStartedBetween(from, to, userId === 'all' ? undefined : userId);
   const closed = rows.filter((tx) => tx.stoppedAt);
-  const prices = await d.costs.priceAll(closed);
+  const prices = await d.costs.summaries(closed);
   const sessions = closed.map((tx) => toStatementSession(tx, prices.get(tx.id) ?? null));
   const open = rows.length - closed.length;
   return { sessions, open, from, to };
