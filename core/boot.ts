@@ -13,7 +13,7 @@ import { Cluster } from './cluster/index.js';
 import { Clock } from './clock.js';
 import { ConfigError, configFileOf, loadCoreConfig, type LoadedConfig } from './config.js';
 import { migrate, openDatabase, sqliteFilename } from './db/index.js';
-import { coreMigrations } from './db/migrations.js';
+import { coreMigrations, withMigrationLock } from './db/migrations.js';
 import { GroupWriter } from './db/writer.js';
 import { downsampleMeterValues, pruneMeterValues } from './db/retention.js';
 import { PluginHost, sameDurationWords, type RegistryEntry } from './host.js';
@@ -116,16 +116,19 @@ export async function boot(parts: BootParts, opts: BootOptions = {}): Promise<Ap
 
   const { core } = config;
   const db = openDatabase(core.storage, config.dataDir);
+  const accounts = new Accounts(db, clock, core.http.sessionTtl);
   try {
-    await migrate(db, 'core', coreMigrations);
-    await host.migrate(db);
+    // The first admin is made under the same lock: two nodes on an empty database would both make one.
+    await withMigrationLock(db, async () => {
+      await migrate(db, 'core', coreMigrations);
+      await host.migrate(db);
+      await accounts.ensureAdmin(config.adminPassword, log);
+    });
   } catch (err) {
     await db.destroy();
     throw err;
   }
   const writer = new GroupWriter(db, core.storage.groupCommitWindow, log.child('db'), core.storage.meterValuesCommitWindow);
-  const accounts = new Accounts(db, clock, core.http.sessionTtl);
-  await accounts.ensureAdmin(config.adminPassword, log);
   const audit = new AuditLog(db, clock);
   const sampledUnits = new SampledUnits();
   const metricsOn = core.http.metrics.enabled;

@@ -328,3 +328,28 @@ export const coreMigrations: Migration[] = [
     },
   },
 ];
+
+/** Any fixed number: every node of a cluster takes the same lock. */
+const MIGRATION_LOCK_KEY = 7_261_002_015;
+
+interface PgConnection { query(sql: string, values?: unknown[]): Promise<unknown> }
+
+/**
+ * Runs the migrations holding a PostgreSQL session advisory lock, so nodes starting together on an empty
+ * database migrate one after the other (knex's own lock table makes the second fail instead of wait).
+ * The lock lives on one pooled connection held aside; the migrations use the others.
+ */
+export async function withMigrationLock<T>(db: Knex, fn: () => Promise<T>): Promise<T> {
+  if (db.client.config.client !== 'pg') return fn();
+  const conn = (await db.client.acquireConnection()) as PgConnection;
+  try {
+    await conn.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await fn();
+    } finally {
+      await conn.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+}
