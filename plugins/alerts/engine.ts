@@ -207,7 +207,9 @@ export function createEngine(rt: Runtime) {
         await db<OutboxRow>('alerts_outbox').insert({
           alert_id: id, channel: t.channel, level: t.level, episode: row.episode, kind: 'resolved', dedupe_key: key,
           status: 'pending', attempts: 0, next_attempt_at: at, created_at: now,
-        });
+        // A resolve racing another for the same alert (an operator and a clear) finds the row already there:
+        // PostgreSQL's unique violation was a 500, the second notice is a no-op instead.
+        }).onConflict('dedupe_key').ignore();
       }
     }
     const after = (await alertRow(db, id))!;
